@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// mailintake: the e-mail intake daemon of an office for international cooperation.
+// No Swift package dependencies: C libraries come in through system-library modules,
+// and C stays inside the three C targets.
+let package = Package(
+    name: "mailintake",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mailintake", targets: ["mailintake"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(name: "MailIntakeCore"),
+        .target(name: "MailStore", dependencies: ["CSQLite", "MailIntakeCore"]),
+        .target(name: "MailTransport", dependencies: ["CCurl", "CCurlShim", "MailIntakeCore"]),
+        .target(name: "MailIntakeDaemon", dependencies: ["MailIntakeCore", "MailStore", "MailTransport"]),
+        .executableTarget(name: "mailintake", dependencies: ["MailIntakeDaemon"]),
+        .testTarget(name: "MailIntakeCoreTests", dependencies: ["MailIntakeCore"]),
+        .testTarget(name: "MailStoreTests", dependencies: ["MailStore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MailIntakeCore", "MailStore"]),
+    ]
+)

@@ -1,0 +1,368 @@
+import Foundation
+
+/// A secret read from a file (or a systemd credential). Its description is always masked,
+/// so printing a configuration or logging an error can never reveal it.
+public struct Secret: Sendable, CustomStringConvertible, Equatable {
+    public let value: String
+    public let source: String
+
+    public var description: String { "******** (from \(source))" }
+}
+
+/// What to do with a message on the server once it is safely filed in the database.
+public enum AfterFiling: String, Sendable, CaseIterable {
+    /// Add the keyword only, so staff reading the mailbox still see the message as unread.
+    case keyword
+    /// Add the keyword and \Seen.
+    case seen
+    /// Add the keyword, then move the message to `move_to`.
+    case move
+}
+
+/// Settings of the IMAP mailbox that is polled.
+public struct IMAPSettings: Sendable {
+    public var url: URL
+    public var mailbox: String
+    public var user: String
+    public var password: Secret?
+    public var caFile: String?
+    public var pollInterval: TimeInterval
+    public var afterFiling: AfterFiling
+    public var keyword: String
+    public var moveTo: String?
+    public var batchSize: Int
+    public var timeout: TimeInterval
+}
+
+/// Settings of the SMTP submission server that sends acknowledgements.
+public struct SMTPSettings: Sendable {
+    public var url: URL
+    public var user: String?
+    public var password: Secret?
+    public var caFile: String?
+    public var from: MailAddress
+    public var timeout: TimeInterval
+}
+
+/// Who the office is, as the acknowledgement names it.
+public struct OfficeSettings: Sendable {
+    public var name: String
+    public var email: MailAddress
+    public var phone: String
+    public var address: String
+}
+
+/// How acknowledgements are numbered and written.
+public struct AckSettings: Sendable {
+    public var enabled: Bool
+    public var referencePrefix: String
+    public var templatesDirectory: String
+    public var messageIDDomain: String
+    public var maxAttempts: Int
+}
+
+/// The whole, validated configuration of one mailintake instance.
+public struct Configuration: Sendable {
+    public var sourcePath: String
+    public var imap: IMAPSettings
+    public var smtp: SMTPSettings
+    public var storePath: String
+    public var office: OfficeSettings
+    public var ack: AckSettings
+    public var logLevel: Logger.Level
+
+    /// The default location, unless `--config` or `$MAILINTAKE_CONFIG` says otherwise.
+    public static let defaultPath = "/etc/mailintake/mailintake.conf"
+
+    /// Reads and validates the file at `path`. Relative paths inside it are taken relative to its folder.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(file: path, line: 0, key: nil,
+                                     message: "cannot read the configuration file (\(Self.reason(error))); check the path and that this user may read it")
+        }
+        return try parse(INIFile(path: path, text: text), environment: environment)
+    }
+
+    /// Validates an already-read INI file.
+    public static func parse(_ file: INIFile, environment: [String: String] = [:]) throws(ConfigurationError) -> Configuration {
+        var reader = SettingsReader(file: file, environment: environment)
+        let config = try reader.read()
+        try reader.rejectUnknownKeys()
+        return config
+    }
+
+    private static func reason(_ error: Error) -> String {
+        (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+    }
+
+    /// The effective settings, one `section.key = value` a line, secrets masked.
+    public var summary: String {
+        var lines: [String] = []
+        func add(_ key: String, _ value: Any?) {
+            lines.append("\(key) = \(value.map { "\($0)" } ?? "(not set)")")
+        }
+        add("imap.url", imap.url.absoluteString)
+        add("imap.mailbox", imap.mailbox)
+        add("imap.user", imap.user)
+        add("imap.password_file", imap.password)
+        add("imap.ca_file", imap.caFile)
+        add("imap.poll_interval", "\(Int(imap.pollInterval))s")
+        add("imap.after_filing", imap.afterFiling.rawValue)
+        add("imap.keyword", imap.keyword)
+        add("imap.move_to", imap.moveTo)
+        add("imap.batch_size", imap.batchSize)
+        add("imap.timeout", "\(Int(imap.timeout))s")
+        add("smtp.url", smtp.url.absoluteString)
+        add("smtp.user", smtp.user)
+        add("smtp.password_file", smtp.password)
+        add("smtp.ca_file", smtp.caFile)
+        add("smtp.from", smtp.from.address)
+        add("smtp.timeout", "\(Int(smtp.timeout))s")
+        add("store.path", storePath)
+        add("office.name", office.name)
+        add("office.email", office.email.address)
+        add("office.phone", office.phone)
+        add("office.address", office.address)
+        add("ack.enabled", ack.enabled ? "yes" : "no")
+        add("ack.reference_prefix", ack.referencePrefix)
+        add("ack.templates", ack.templatesDirectory)
+        add("ack.message_id_domain", ack.messageIDDomain)
+        add("ack.max_attempts", ack.maxAttempts)
+        add("log.level", logLevel.name)
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Reads typed values out of an `INIFile`, remembering which keys it consumed so that
+/// anything left over (a typo, a key from a newer version) is reported, not ignored.
+private struct SettingsReader {
+    let file: INIFile
+    let environment: [String: String]
+    var known: Set<String> = []
+    let baseDirectory: String
+
+    init(file: INIFile, environment: [String: String]) {
+        self.file = file
+        self.environment = environment
+        self.baseDirectory = (file.path as NSString).deletingLastPathComponent
+    }
+
+    mutating func read() throws(ConfigurationError) -> Configuration {
+        let imapURL = try url("imap", "url", schemes: ["imaps", "imap"])
+        var mailbox = try optionalString("imap", "mailbox")
+        if mailbox == nil, imapURL.path.count > 1 { mailbox = String(imapURL.path.dropFirst()) }
+        let afterFiling = try choice("imap", "after_filing", default: AfterFiling.keyword)
+        let moveTo = try optionalString("imap", "move_to")
+        if afterFiling == .move, moveTo == nil {
+            throw error("imap", "after_filing", "is `move` but [imap] move_to names no folder; add `move_to = Filed` (or the folder you want)")
+        }
+        let keyword = try optionalString("imap", "keyword") ?? "$Filed"
+        if !keyword.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "$_-.".contains($0)) }) {
+            throw error("imap", "keyword", "an IMAP keyword may hold only letters, digits and $_-. (got `\(keyword)`)")
+        }
+        let imap = IMAPSettings(
+            url: imapURL,
+            mailbox: mailbox ?? "INBOX",
+            user: try requiredString("imap", "user"),
+            password: try secret("imap"),
+            caFile: try existingFile("imap", "ca_file"),
+            pollInterval: try duration("imap", "poll_interval", default: 60, minimum: 1),
+            afterFiling: afterFiling,
+            keyword: keyword,
+            moveTo: moveTo,
+            batchSize: try integer("imap", "batch_size", default: 100, range: 1...1000),
+            timeout: try duration("imap", "timeout", default: 60, minimum: 1)
+        )
+        let smtp = SMTPSettings(
+            url: try url("smtp", "url", schemes: ["smtps", "smtp"]),
+            user: try optionalString("smtp", "user"),
+            password: try secret("smtp"),
+            caFile: try existingFile("smtp", "ca_file"),
+            from: try address("smtp", "from"),
+            timeout: try duration("smtp", "timeout", default: 60, minimum: 1)
+        )
+        let officeEmail = try address("office", "email")
+        let office = OfficeSettings(
+            name: try requiredString("office", "name"),
+            email: officeEmail,
+            phone: try requiredString("office", "phone"),
+            address: try optionalString("office", "address") ?? ""
+        )
+        let prefix = try optionalString("ack", "reference_prefix") ?? "MB"
+        if prefix.isEmpty || prefix.count > 10 || !prefix.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) {
+            throw error("ack", "reference_prefix", "use 1 to 10 upper-case letters or digits, such as MB (got `\(prefix)`)")
+        }
+        let ack = AckSettings(
+            enabled: try boolean("ack", "enabled", default: true),
+            referencePrefix: prefix,
+            templatesDirectory: try directory("ack", "templates", default: "templates"),
+            messageIDDomain: try optionalString("ack", "message_id_domain") ?? officeEmail.domain,
+            maxAttempts: try integer("ack", "max_attempts", default: 10, range: 1...100)
+        )
+        return Configuration(
+            sourcePath: file.path,
+            imap: imap,
+            smtp: smtp,
+            storePath: resolve(try requiredString("store", "path")),
+            office: office,
+            ack: ack,
+            logLevel: try logLevel()
+        )
+    }
+
+    func rejectUnknownKeys() throws(ConfigurationError) {
+        for entry in file.entries where !known.contains("\(entry.section).\(entry.key)") {
+            let hint = entry.key == "password"
+                ? "passwords are never written inline; put the password in a file readable only by the service and set password_file (or password_credential)"
+                : "unknown key; check its spelling and section against config/mailintake.conf"
+            throw ConfigurationError(file: file.path, line: entry.line, key: "\(entry.section).\(entry.key)", message: hint)
+        }
+    }
+
+    // MARK: typed accessors
+
+    private mutating func raw(_ section: String, _ key: String) -> INIFile.Entry? {
+        known.insert("\(section).\(key)")
+        return file.entry(section, key)
+    }
+
+    private func error(_ section: String, _ key: String, _ message: String) -> ConfigurationError {
+        let line = file.entry(section, key)?.line ?? file.sectionLines[section] ?? 0
+        return ConfigurationError(file: file.path, line: line, key: "\(section).\(key)", message: message)
+    }
+
+    private mutating func optionalString(_ section: String, _ key: String) throws(ConfigurationError) -> String? {
+        guard let entry = raw(section, key) else { return nil }
+        if entry.value.isEmpty { throw error(section, key, "is empty; give a value or remove the line") }
+        return entry.value
+    }
+
+    private mutating func requiredString(_ section: String, _ key: String) throws(ConfigurationError) -> String {
+        guard let value = try optionalString(section, key) else {
+            throw error(section, key, "is required; add `\(key) = …` under [\(section)]")
+        }
+        return value
+    }
+
+    private mutating func url(_ section: String, _ key: String, schemes: [String]) throws(ConfigurationError) -> URL {
+        let value = try requiredString(section, key)
+        guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), schemes.contains(scheme), url.host != nil else {
+            throw error(section, key, "must be a URL such as \(schemes[0])://mail.example.org (schemes: \(schemes.joined(separator: ", "))); got `\(value)`")
+        }
+        return url
+    }
+
+    private mutating func address(_ section: String, _ key: String) throws(ConfigurationError) -> MailAddress {
+        let value = try requiredString(section, key)
+        guard let address = MailAddress(validating: value) else {
+            throw error(section, key, "is not a valid e-mail address: `\(value)`")
+        }
+        return address
+    }
+
+    private mutating func boolean(_ section: String, _ key: String, default fallback: Bool) throws(ConfigurationError) -> Bool {
+        guard let value = try optionalString(section, key) else { return fallback }
+        switch value.lowercased() {
+        case "yes", "true", "on", "1": return true
+        case "no", "false", "off", "0": return false
+        default: throw error(section, key, "must be yes or no; got `\(value)`")
+        }
+    }
+
+    private mutating func integer(_ section: String, _ key: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let value = try optionalString(section, key) else { return fallback }
+        guard let number = Int(value), range.contains(number) else {
+            throw error(section, key, "must be a whole number from \(range.lowerBound) to \(range.upperBound); got `\(value)`")
+        }
+        return number
+    }
+
+    private mutating func choice<T: RawRepresentable & CaseIterable>(_ section: String, _ key: String, default fallback: T) throws(ConfigurationError) -> T where T.RawValue == String {
+        guard let value = try optionalString(section, key) else { return fallback }
+        guard let parsed = T(rawValue: value.lowercased()) else {
+            throw error(section, key, "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")); got `\(value)`")
+        }
+        return parsed
+    }
+
+    /// Accepts `90`, `90s`, `5m`, `1h`.
+    private mutating func duration(_ section: String, _ key: String, default fallback: TimeInterval, minimum: TimeInterval) throws(ConfigurationError) -> TimeInterval {
+        guard let value = try optionalString(section, key) else { return fallback }
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+        var digits = Substring(value)
+        var factor = 1.0
+        if let last = value.last, let unit = units[last] {
+            factor = unit
+            digits = value.dropLast()
+        }
+        guard let number = Double(digits.trimmingCharacters(in: .whitespaces)), number * factor >= minimum else {
+            throw error(section, key, "must be a duration of at least \(Int(minimum))s, such as 60, 90s, 5m or 1h; got `\(value)`")
+        }
+        return number * factor
+    }
+
+    private func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
+    }
+
+    private mutating func existingFile(_ section: String, _ key: String) throws(ConfigurationError) -> String? {
+        guard let value = try optionalString(section, key) else { return nil }
+        let path = resolve(value)
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw error(section, key, "cannot read `\(path)`; check the path and its permissions")
+        }
+        return path
+    }
+
+    private mutating func directory(_ section: String, _ key: String, default fallback: String) throws(ConfigurationError) -> String {
+        let path = resolve(try optionalString(section, key) ?? fallback)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw error(section, key, "`\(path)` is not a folder; point it at the folder of acknowledgement templates (config/templates in the source tree)")
+        }
+        return path
+    }
+
+    /// `password_file = PATH`, or `password_credential = NAME` for `$CREDENTIALS_DIRECTORY/NAME`
+    /// (systemd's LoadCredential=). A trailing newline in the file is not part of the password.
+    private mutating func secret(_ section: String) throws(ConfigurationError) -> Secret? {
+        _ = raw(section, "password")  // known, so that the inline-password hint below is the one given
+        if file.entry(section, "password") != nil {
+            throw error(section, "password", "passwords are never written inline; put the password in a file readable only by the service and set password_file (or password_credential)")
+        }
+        let fileEntry = try optionalString(section, "password_file")
+        let credential = try optionalString(section, "password_credential")
+        let key: String
+        let path: String
+        switch (fileEntry, credential) {
+        case (nil, nil): return nil
+        case (.some, .some): throw error(section, "password_credential", "set password_file or password_credential, not both")
+        case let (.some(value), nil):
+            key = "password_file"
+            path = resolve(value)
+        case let (nil, .some(name)):
+            key = "password_credential"
+            guard let directory = environment["CREDENTIALS_DIRECTORY"] else {
+                throw error(section, key, "$CREDENTIALS_DIRECTORY is not set: run under systemd with LoadCredential=\(name):FILE, or use password_file")
+            }
+            path = (directory as NSString).appendingPathComponent(name)
+        }
+        guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8) else {
+            throw error(section, key, "cannot read the password from `\(path)`; check that the file exists and this user may read it")
+        }
+        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        if text.isEmpty { throw error(section, key, "`\(path)` is empty; write the password into it") }
+        return Secret(value: text, source: path)
+    }
+
+    private mutating func logLevel() throws(ConfigurationError) -> Logger.Level {
+        guard let value = try optionalString("log", "level") else { return .info }
+        guard let level = Logger.Level(name: value) else {
+            throw error("log", "level", "must be one of error, warning, notice, info, debug; got `\(value)`")
+        }
+        return level
+    }
+}

@@ -1,0 +1,116 @@
+/// One node of a message's MIME tree. The body is a slice of the raw message, still in its
+/// transfer encoding, so building the tree copies nothing.
+public struct MIMEPart: Sendable {
+    public var headers: HeaderFields
+    public var contentType: ContentType
+    public var body: ArraySlice<UInt8>
+    public var children: [MIMEPart]
+
+    public var transferEncoding: String? { headers.first("Content-Transfer-Encoding") }
+
+    /// True when Content-Disposition says `attachment`, or the part has a file name.
+    public var isAttachment: Bool {
+        if let disposition = headers.first("Content-Disposition") {
+            let (kind, parameters) = ContentType.splitParameters(disposition)
+            if kind.lowercased() == "attachment" || parameters["filename"] != nil { return true }
+        }
+        return contentType.parameters["name"] != nil && contentType.type != "text"
+    }
+
+    /// The body with its transfer encoding undone.
+    public var decodedBody: [UInt8] { TransferEncoding.decode(body, encoding: transferEncoding) }
+
+    /// The body as text in its declared charset.
+    public func decodedText() -> Charset.Decoded {
+        Charset.decode(decodedBody, charset: contentType.parameters["charset"])
+    }
+
+    /// Every leaf part, depth first, in document order.
+    public var leaves: [MIMEPart] {
+        children.isEmpty ? [self] : children.flatMap(\.leaves)
+    }
+
+    static let maximumDepth = 30
+
+    /// Parses a part (or a whole message) from its raw bytes.
+    static func parse(_ raw: ArraySlice<UInt8>, depth: Int, problems: inout [String]) -> MIMEPart {
+        let (headerBlock, body) = splitHeader(raw)
+        let headers = HeaderFields.parse(headerBlock, problems: &problems)
+        var contentType = ContentType.textPlain
+        if let value = headers.first("Content-Type") {
+            if let parsed = ContentType(parsing: value) {
+                contentType = parsed
+            } else {
+                problems.append("unreadable Content-Type `\(value.prefix(60))`; read as text/plain")
+            }
+        }
+        var part = MIMEPart(headers: headers, contentType: contentType, body: body, children: [])
+        guard contentType.isMultipart else { return part }
+        guard depth < maximumDepth else {
+            problems.append("multipart nesting deeper than \(maximumDepth); inner parts not parsed")
+            return part
+        }
+        guard let boundary = contentType.parameters["boundary"], !boundary.isEmpty else {
+            problems.append("multipart without a boundary; read as one part")
+            part.contentType = ContentType.textPlain
+            return part
+        }
+        let bodies = splitMultipart(body, boundary: Array(boundary.utf8), problems: &problems)
+        part.children = bodies.map { parse($0, depth: depth + 1, problems: &problems) }
+        return part
+    }
+
+    /// Splits at the first empty line; a message with no empty line is all header.
+    public static func splitHeader(_ raw: ArraySlice<UInt8>) -> (ArraySlice<UInt8>, ArraySlice<UInt8>) {
+        var i = raw.startIndex
+        // A part may start with an empty line: then its header is empty.
+        if i < raw.endIndex, raw[i] == 0x0A { return (raw[i..<i], raw[(i + 1)...]) }
+        if i + 1 < raw.endIndex, raw[i] == 0x0D, raw[i + 1] == 0x0A { return (raw[i..<i], raw[(i + 2)...]) }
+        while i < raw.endIndex {
+            if raw[i] == 0x0A {
+                let next = i + 1
+                if next < raw.endIndex, raw[next] == 0x0A { return (raw[raw.startIndex..<i], raw[(next + 1)...]) }
+                if next + 1 < raw.endIndex, raw[next] == 0x0D, raw[next + 1] == 0x0A {
+                    return (raw[raw.startIndex..<i], raw[(next + 2)...])
+                }
+            }
+            i += 1
+        }
+        return (raw, raw[raw.endIndex...])
+    }
+
+    /// The bodies between `--boundary` lines; preamble and epilogue are dropped, a missing
+    /// closing boundary is tolerated (and reported).
+    static func splitMultipart(_ body: ArraySlice<UInt8>, boundary: [UInt8], problems: inout [String]) -> [ArraySlice<UInt8>] {
+        let delimiter = [UInt8(ascii: "-"), UInt8(ascii: "-")] + boundary
+        var parts: [ArraySlice<UInt8>] = []
+        var partStart: Int?
+        var lineStart = body.startIndex
+        var closed = false
+        while lineStart < body.endIndex {
+            let lineEnd = body[lineStart...].firstIndex(of: 0x0A) ?? body.endIndex
+            let line = body[lineStart..<lineEnd]
+            if line.starts(with: delimiter) {
+                let after = line.dropFirst(delimiter.count)
+                let isClose = after.starts(with: [UInt8(ascii: "-"), UInt8(ascii: "-")])
+                if isClose || after.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                    if let start = partStart {
+                        // The CRLF before a delimiter belongs to the delimiter.
+                        var end = lineStart
+                        if end > start, body[end - 1] == 0x0A { end -= 1 }
+                        if end > start, body[end - 1] == 0x0D { end -= 1 }
+                        parts.append(body[start..<end])
+                    }
+                    if isClose { closed = true; break }
+                    partStart = min(lineEnd + 1, body.endIndex)
+                }
+            }
+            lineStart = lineEnd + 1
+        }
+        if !closed {
+            if let start = partStart, start < body.endIndex { parts.append(body[start...]) }
+            problems.append("multipart without its closing boundary")
+        }
+        return parts
+    }
+}

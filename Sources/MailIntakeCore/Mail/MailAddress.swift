@@ -1,0 +1,50 @@
+/// An e-mail address (RFC 5322 addr-spec) with an optional display name.
+///
+/// `init(validating:)` accepts only what is safe to put on an SMTP envelope or in a header we
+/// write: no whitespace, no CR/LF, no angle brackets, one `@`, a dot-atom-like local part and a
+/// host name. Anything else is not used as a recipient.
+public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let address: String
+    public let displayName: String?
+
+    public init?(validating text: String, displayName: String? = nil) {
+        let trimmed = text.trimmingWhitespace()
+        guard let at = trimmed.lastIndex(of: "@") else { return nil }
+        let local = trimmed[..<at]
+        let domain = trimmed[trimmed.index(after: at)...]
+        guard Self.isValidLocalPart(local), Self.isValidDomain(domain) else { return nil }
+        self.address = String(local) + "@" + domain.lowercased()
+        let name = displayName?.trimmingWhitespace()
+        self.displayName = (name?.isEmpty ?? true) ? nil : name
+    }
+
+    public var domain: String { String(address[address.index(after: address.lastIndex(of: "@")!)...]) }
+    public var localPart: String { String(address[..<address.lastIndex(of: "@")!]) }
+
+    public var description: String { address }
+
+    private static let localSpecials = Set("!#$%&'*+-/=?^_`{|}~.")
+
+    private static func isValidLocalPart(_ local: Substring) -> Bool {
+        guard !local.isEmpty, local.utf8.count <= 64, local.first != ".", local.last != ".", !local.contains("..") else { return false }
+        return local.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || localSpecials.contains($0)) }
+    }
+
+    private static func isValidDomain(_ domain: Substring) -> Bool {
+        guard !domain.isEmpty, domain.utf8.count <= 253 else { return false }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        return labels.allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing spaces, tabs, CR and LF (Foundation-free, for the hot path).
+    func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import MailIntakeCore
+import MailStore
+
+/// Files one fetched message in a single transaction: the message with its raw bytes, its
+/// inquiry (new, or the one it replies to), the acknowledgement in the outbox or the reason
+/// none is due, and the mailbox cursor. Either all of it is in the database or none of it is.
+public struct Filer {
+    /// What became of a message.
+    public enum Outcome: Equatable, Sendable {
+        case inquiry(reference: String, acknowledged: Bool)
+        case followUp(reference: String)
+        case duplicate(ofMessage: Int64)
+        case alreadyFiled
+    }
+
+    public let repository: MailRepository
+    public let configuration: Configuration
+    public let templates: AckTemplates
+    public let classifier: InquiryClassifier
+    public let policy: AckPolicy
+
+    public init(repository: MailRepository, configuration: Configuration, templates: AckTemplates,
+                classifier: InquiryClassifier = KeywordClassifier()) {
+        self.repository = repository
+        self.configuration = configuration
+        self.templates = templates
+        self.classifier = classifier
+        self.policy = AckPolicy(ownAddresses: [configuration.office.email, configuration.smtp.from])
+    }
+
+    public func file(raw: [UInt8], mailbox: String, uidValidity: UInt32, uid: UInt32, receivedAt: Date?, now: Date = Date()) throws -> Outcome {
+        // Pure work first, outside the transaction, so the write lock is held only for the writes.
+        let parsed = MessageParser.parse(raw)
+        let sha256 = SHA256.hex(raw)
+        let bodySHA256 = SHA256.hex(MIMEPart.splitHeader(raw[...]).1)
+        let classification = classifier.classify(parsed)
+        let received = receivedAt ?? now
+
+        return try repository.transaction { () throws -> Outcome in
+            if try repository.isFiled(mailbox: mailbox, uidValidity: uidValidity, uid: uid) { return .alreadyFiled }
+            var message = NewMessage(mailbox: mailbox, uidValidity: uidValidity, uid: uid, messageID: parsed.messageID,
+                                     sha256: sha256, bodySHA256: bodySHA256, raw: raw, size: raw.count,
+                                     disposition: .inquiry, inquiryID: nil, duplicateOf: nil, problems: parsed.problems)
+
+            if let original = try repository.originalOf(sha256: sha256, messageID: parsed.messageID, bodySHA256: bodySHA256) {
+                message.disposition = .duplicate
+                message.duplicateOf = original
+                message.raw = nil  // the original holds the same content
+                _ = try repository.insertMessage(message)
+                try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: uid))
+                return .duplicate(ofMessage: original)
+            }
+
+            if let (inquiryID, reference) = try thread(of: parsed) {
+                message.disposition = .followUp
+                message.inquiryID = inquiryID
+                _ = try repository.insertMessage(message)
+                try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: uid))
+                return .followUp(reference: reference)
+            }
+
+            let year = Calendar(identifier: .gregorian).component(.year, from: now)
+            let reference = try repository.nextReference(prefix: configuration.ack.referencePrefix, year: year)
+            var decision = policy.decide(parsed)
+            if !configuration.ack.enabled { decision = .suppress(reason: "acknowledgements are switched off ([ack] enabled = no)") }
+            var ackReason: String?
+            if case let .suppress(reason) = decision { ackReason = reason }
+            let inquiryID = try repository.insertInquiry(NewInquiry(
+                reference: reference, receivedAt: received, fromAddress: parsed.from?.address, fromName: parsed.fromName,
+                replyTo: parsed.replyTo?.address, subject: parsed.subject, language: classification.language,
+                field: classification.field, secondaryFields: classification.secondaryFields, senderType: classification.senderType,
+                legalKind: classification.legalKind, intent: classification.intent, confidence: classification.confidence,
+                evidence: classification.evidence, needsReview: parsed.needsReview, ackReason: ackReason))
+            message.inquiryID = inquiryID
+            _ = try repository.insertMessage(message)
+
+            var acknowledged = false
+            if case let .acknowledge(recipient) = decision {
+                let mail = acknowledgement(for: parsed, to: recipient, reference: reference, language: classification.language,
+                                           received: received, now: now)
+                try repository.enqueueAcknowledgement(inquiryID: inquiryID, recipient: recipient.address,
+                                                      messageID: mail.messageID, content: mail.rendered())
+                acknowledged = true
+            }
+            try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: uid))
+            return .inquiry(reference: reference, acknowledged: acknowledged)
+        }
+    }
+
+    /// The inquiry a reply belongs to: a known reference in the subject, or a Message-ID we know
+    /// (of an incoming message or of our acknowledgement) in In-Reply-To or References.
+    private func thread(of parsed: ParsedMessage) throws -> (Int64, String)? {
+        if let reference = ReferenceNumber.find(in: parsed.subject, prefix: configuration.ack.referencePrefix),
+           let id = try repository.inquiryID(reference: reference.description) {
+            return (id, reference.description)
+        }
+        let ids = parsed.inReplyTo + parsed.references
+        guard !ids.isEmpty, let id = try repository.inquiryID(messageIDs: ids) else { return nil }
+        let reference = try repository.database.row("SELECT reference FROM inquiries WHERE id = ?", [id])?["reference"].string ?? "?"
+        return (id, reference)
+    }
+
+    /// The acknowledgement mail in the inquiry's language (English where no template exists).
+    public func acknowledgement(for parsed: ParsedMessage, to recipient: MailAddress, reference: String, language: String,
+                                received: Date, now: Date) -> OutgoingMail {
+        let template = templates.template(for: language)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "dd.MM.yyyy"
+        let office = configuration.office
+        let values = [
+            "reference": reference, "subject": parsed.subject.isEmpty ? "-" : parsed.subject,
+            "received_date": formatter.string(from: received), "sender_name": parsed.fromName ?? "",
+            "office_name": office.name, "office_email": office.email.address, "office_phone": office.phone,
+            "office_address": office.address,
+        ]
+        let (subject, body) = template?.render(values) ?? ("[\(reference)]", "")
+        let from = MailAddress(validating: configuration.smtp.from.address, displayName: office.name) ?? configuration.smtp.from
+        return OutgoingMail(
+            from: from, to: recipient, subject: subject, body: body, date: now,
+            messageID: OutgoingMail.makeMessageID(reference: reference, domain: configuration.ack.messageIDDomain),
+            inReplyTo: parsed.messageID, references: parsed.references + (parsed.messageID.map { [$0] } ?? []),
+            extraHeaders: [("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All"),
+                           (AckPolicy.loopMarkerHeader, reference), ("X-Mailintake-Reference", reference)])
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import MailIntakeCore
+import MailStore
+import MailTransport
+
+/// One instance's work: poll the mailbox and file what is new, then deliver the outbox.
+/// Not Sendable: the daemon runs it on one serial worker queue; commands run it on the main thread.
+public final class Intake {
+    /// What one poll did, for the log and for the demo.
+    public struct PollReport: Sendable {
+        public var inquiries = 0
+        public var followUps = 0
+        public var duplicates = 0
+        public var markedOnServer = 0
+        public var references: [String] = []
+        public var uidValidityChanged = false
+    }
+
+    /// What one outbox run did.
+    public struct DeliveryReport: Sendable {
+        public var sent = 0
+        public var retried = 0
+        public var failed = 0
+        public var lastError: String?
+    }
+
+    public let configuration: Configuration
+    public let repository: MailRepository
+    public let logger: Logger
+    private let filer: Filer
+    private let stop: StopSignal
+    private var smtp: SMTPSender
+
+    public init(configuration: Configuration, logger: Logger, stop: StopSignal = StopSignal()) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.stop = stop
+        repository = try MailRepository(path: configuration.storePath)
+        let templates = try AckTemplates(directory: configuration.ack.templatesDirectory)
+        filer = Filer(repository: repository, configuration: configuration, templates: templates)
+        smtp = SMTPSender(endpoint: Self.smtpEndpoint(configuration))
+    }
+
+    static func smtpEndpoint(_ configuration: Configuration) -> SMTPEndpoint {
+        let smtp = configuration.smtp
+        return SMTPEndpoint(url: smtp.url, user: smtp.user, password: smtp.password?.value, caFile: smtp.caFile,
+                            timeout: smtp.timeout, heloName: configuration.ack.messageIDDomain)
+    }
+
+    // MARK: polling
+
+    /// Connects, files every message not yet filed (oldest first, one batch at a time), marks them
+    /// on the server after each commit, and logs out.
+    public func poll() throws -> PollReport {
+        let imap = configuration.imap
+        let mailbox = imap.mailbox
+        let session = try IMAPSession(endpoint: IMAPEndpoint(url: imap.url, user: imap.user, password: imap.password?.value,
+                                                             caFile: imap.caFile, timeout: imap.timeout))
+        defer { session.logout() }
+        let status = try session.select(mailbox)
+        var report = PollReport()
+        var cursor = try repository.cursor(mailbox: mailbox) ?? MailboxCursor(mailbox: mailbox, uidValidity: status.uidValidity, lastUID: 0)
+        if cursor.uidValidity != status.uidValidity {
+            // The mailbox was recreated: every UID is new. Message-ID and SHA-256 keep what we
+            // already have from being filed twice.
+            logger.warning("UIDVALIDITY of \(mailbox) changed from \(cursor.uidValidity) to \(status.uidValidity); rescanning the mailbox, duplicates are recognised by content")
+            cursor = MailboxCursor(mailbox: mailbox, uidValidity: status.uidValidity, lastUID: 0)
+            report.uidValidityChanged = true
+        }
+
+        // Messages filed in an earlier run whose flags did not reach the server (a crash between COMMIT and STORE).
+        let unmarked = try repository.unmarkedUIDs(mailbox: mailbox, uidValidity: status.uidValidity)
+        if !unmarked.isEmpty { report.markedOnServer += try mark(unmarked, uidValidity: status.uidValidity, session: session) }
+
+        if let uidNext = status.uidNext, uidNext <= cursor.lastUID + 1 {
+            logger.debug("nothing new in \(mailbox)")
+            return report
+        }
+        let pending = try session.uids(from: cursor.lastUID + 1)
+        for batch in stride(from: 0, to: pending.count, by: imap.batchSize).map({ Array(pending[$0..<min($0 + imap.batchSize, pending.count)]) }) {
+            var filed: [UInt32] = []
+            do {
+                try session.fetch(batch) { fetched in
+                    let outcome = try filer.file(raw: fetched.raw, mailbox: mailbox, uidValidity: status.uidValidity,
+                                                 uid: fetched.uid, receivedAt: fetched.internalDate)
+                    record(outcome, uid: fetched.uid, into: &report)
+                    filed.append(fetched.uid)
+                    if stop.isRequested { throw StopRequested() }
+                }
+            } catch is StopRequested {
+                logger.notice("stop requested: finished the message in hand; the rest waits for the next start")
+                return report  // the connection is dropped mid-FETCH; the filed messages are marked on the next start
+            }
+            report.markedOnServer += try mark(filed, uidValidity: status.uidValidity, session: session)
+        }
+        return report
+    }
+
+    private func record(_ outcome: Filer.Outcome, uid: UInt32, into report: inout PollReport) {
+        switch outcome {
+        case let .inquiry(reference, acknowledged):
+            report.inquiries += 1
+            report.references.append(reference)
+            logger.info("filed new inquiry", ["reference": reference, "uid": "\(uid)", "ack": acknowledged ? "queued" : "suppressed"])
+        case let .followUp(reference):
+            report.followUps += 1
+            logger.info("filed follow-up", ["reference": reference, "uid": "\(uid)"])
+        case let .duplicate(original):
+            report.duplicates += 1
+            logger.info("message seen before; recorded as a duplicate", ["uid": "\(uid)", "original_message": "\(original)"])
+        case .alreadyFiled:
+            logger.debug("UID \(uid) already filed")
+        }
+    }
+
+    /// Flags (or moves) filed messages on the server, then records that it did.
+    private func mark(_ uids: [UInt32], uidValidity: UInt32, session: IMAPSession) throws -> Int {
+        guard !uids.isEmpty else { return 0 }
+        let imap = configuration.imap
+        switch imap.afterFiling {
+        case .keyword: try session.addFlags([imap.keyword], to: uids)
+        case .seen: try session.addFlags([imap.keyword, "\\Seen"], to: uids)
+        case .move:
+            try session.addFlags([imap.keyword], to: uids)
+            try session.move(uids, to: imap.moveTo ?? "Filed")
+        }
+        try repository.markedOnServer(mailbox: imap.mailbox, uidValidity: uidValidity, uids: uids)
+        return uids.count
+    }
+
+    // MARK: delivering
+
+    /// Sends every due acknowledgement. A temporary failure schedules a retry with exponential
+    /// backoff; a permanent one (5xx) or too many attempts marks it failed with the server's reply.
+    public func deliverOutbox(now: Date = Date()) throws -> DeliveryReport {
+        var report = DeliveryReport()
+        let from = configuration.smtp.from.address
+        while !stop.isRequested {
+            let due = try repository.dueOutbox(now: now, limit: 50)
+            if due.isEmpty { break }
+            for entry in due {
+                if stop.isRequested { break }
+                do {
+                    let reply = try smtp.send(content: entry.content, sender: from, recipient: entry.recipient)
+                    try repository.markSent(id: entry.id, serverReply: reply)
+                    report.sent += 1
+                    logger.info("acknowledgement sent", ["reference": entry.reference, "reply": String(reply.prefix(60))])
+                } catch let error as TransportError {
+                    report.lastError = error.description
+                    let attempts = entry.attempts + 1
+                    if error.isTemporary && attempts < configuration.ack.maxAttempts {
+                        let delay = min(pow(2, Double(attempts)) * 30, 6 * 3600)
+                        try repository.markAttemptFailed(id: entry.id, error: error.description, serverReply: nil,
+                                                         retryAt: now.addingTimeInterval(delay))
+                        report.retried += 1
+                        logger.warning("acknowledgement not sent; will retry in \(Int(delay))s: \(error)", ["reference": entry.reference])
+                        if error.kind == .connection || error.kind == .timeout || error.kind == .tls { return report }  // server down: stop this round
+                    } else {
+                        try repository.markAttemptFailed(id: entry.id, error: error.description,
+                                                         serverReply: error.replyCode.map(String.init), retryAt: nil)
+                        report.failed += 1
+                        logger.error("acknowledgement failed for good after \(attempts) attempt(s): \(error)", ["reference": entry.reference])
+                    }
+                }
+            }
+        }
+        return report
+    }
+}

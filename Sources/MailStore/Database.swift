@@ -1,0 +1,125 @@
+import CSQLite
+import Foundation
+
+/// One SQLite connection. It owns the C handle and closes it in `deinit`; it is deliberately
+/// not Sendable: one queue (or one thread) uses a connection at a time.
+public final class Database {
+    private var handle: OpaquePointer?
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`, with WAL, foreign keys and a busy timeout.
+    /// A new file is created readable by its owner only: it holds citizens' mail.
+    public init(path: String, busyTimeout: Int32 = 5000) throws(DatabaseError) {
+        self.path = path
+        let isNew = !FileManager.default.fileExists(atPath: path)
+        let previousMask = umask(0o077)
+        defer { umask(previousMask) }
+        var db: OpaquePointer?
+        let status = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        guard status == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(db)
+            throw DatabaseError(code: status, message: "\(message) (\(path)); check that the folder exists and the service may write to it")
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, busyTimeout)
+        if isNew { _ = chmod(path, 0o600) }
+        try execute("PRAGMA journal_mode = WAL")
+        // NORMAL in WAL mode: a process crash loses nothing; a power cut may lose the last
+        // commits, and then the mailbox cursor rolls back with them, so those messages are
+        // fetched and filed again rather than lost.
+        try execute("PRAGMA synchronous = NORMAL")
+        try execute("PRAGMA foreign_keys = ON")
+    }
+
+    deinit {
+        sqlite3_close_v2(handle)
+    }
+
+    // MARK: statements
+
+    /// Runs one or more statements that take no arguments and return no rows.
+    public func execute(_ sql: String) throws(DatabaseError) {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let status = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        if status != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? lastMessage
+            sqlite3_free(errorMessage)
+            throw DatabaseError(code: sqlite3_extended_errcode(handle), message: message, sql: sql)
+        }
+    }
+
+    /// Runs one statement with bound arguments, returning no rows.
+    public func run(_ sql: String, _ arguments: [SQLConvertible?] = []) throws(DatabaseError) {
+        let statement = try Statement(database: self, sql: sql)
+        try statement.bind(arguments)
+        while try statement.step() {}
+    }
+
+    /// Runs a query with bound arguments and returns every row.
+    public func rows(_ sql: String, _ arguments: [SQLConvertible?] = []) throws(DatabaseError) -> [Row] {
+        let statement = try Statement(database: self, sql: sql)
+        try statement.bind(arguments)
+        var result: [Row] = []
+        while try statement.step() { result.append(statement.row()) }
+        return result
+    }
+
+    /// Runs a query and calls `body` for each row as it is read, so large results never sit in memory at once.
+    public func forEachRow(_ sql: String, _ arguments: [SQLConvertible?] = [], _ body: (Row) throws -> Void) throws {
+        let statement = try Statement(database: self, sql: sql)
+        try statement.bind(arguments)
+        while try statement.step() { try body(statement.row()) }
+    }
+
+    public func row(_ sql: String, _ arguments: [SQLConvertible?] = []) throws(DatabaseError) -> Row? {
+        try rows(sql, arguments).first
+    }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Runs `body` in a transaction that commits when it returns and rolls back when it throws,
+    /// rethrowing the first error. BEGIN IMMEDIATE takes the write lock up front, so a busy
+    /// database fails before any work is done rather than at COMMIT.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Copies the whole database into a new file at `destination` while it stays in use (SQLite's online backup API).
+    public func backup(to destination: String) throws(DatabaseError) {
+        let previousMask = umask(0o077)
+        defer { umask(previousMask) }
+        var target: OpaquePointer?
+        let status = sqlite3_open_v2(destination, &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil)
+        defer { sqlite3_close_v2(target) }
+        guard status == SQLITE_OK, let target else {
+            throw DatabaseError(code: status, message: "cannot create the backup file \(destination)")
+        }
+        guard let backup = sqlite3_backup_init(target, "main", handle, "main") else {
+            throw DatabaseError(code: sqlite3_extended_errcode(target), message: String(cString: sqlite3_errmsg(target)))
+        }
+        var step: Int32
+        repeat {
+            step = sqlite3_backup_step(backup, 256)
+            if step == SQLITE_BUSY || step == SQLITE_LOCKED { sqlite3_sleep(50) }
+        } while step == SQLITE_OK || step == SQLITE_BUSY || step == SQLITE_LOCKED
+        let finish = sqlite3_backup_finish(backup)
+        guard step == SQLITE_DONE, finish == SQLITE_OK else {
+            throw DatabaseError(code: finish, message: String(cString: sqlite3_errmsg(target)))
+        }
+    }
+
+    var rawHandle: OpaquePointer? { handle }
+    var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
+    var lastCode: Int32 { sqlite3_extended_errcode(handle) }
+}

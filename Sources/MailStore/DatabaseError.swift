@@ -1,0 +1,30 @@
+/// A failure reported by SQLite: the extended result code, SQLite's message, and the SQL that
+/// failed (never its arguments, which may hold personal data).
+public struct DatabaseError: Error, Sendable, CustomStringConvertible {
+    public let code: Int32
+    public let message: String
+    public let sql: String?
+
+    public init(code: Int32, message: String, sql: String? = nil) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+    }
+
+    /// The primary result code (the low byte of the extended one).
+    public var primaryCode: Int32 { code & 0xff }
+
+    public var isConstraintViolation: Bool { primaryCode == 19 }
+    public var isBusy: Bool { primaryCode == 5 || primaryCode == 6 }
+    public var isReadOnly: Bool { primaryCode == 8 }
+    public var isDiskFull: Bool { primaryCode == 13 }
+
+    public var description: String {
+        var text = "SQLite error \(code): \(message)"
+        if isReadOnly { text += " — the database is read-only: check the file's owner and permissions, and the file system" }
+        if isDiskFull { text += " — the disk is full: free space; nothing is lost, the message is filed once space returns" }
+        if isBusy { text += " — another process holds the database; is a second mailintake or a backup running?" }
+        if let sql { text += " (SQL: \(sql.prefix(120)))" }
+        return text
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+
+/// The mailintake database: messages, inquiries, the outbox and the mailbox cursors, behind
+/// methods named for what the pipeline and staff do. Every statement binds its arguments.
+public final class MailRepository {
+    public let database: Database
+
+    /// Opens the database at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        database = try Database(path: path)
+        try Schema.migrator.migrate(database)
+    }
+
+    public func transaction<T>(_ body: () throws -> T) throws -> T { try database.transaction(body) }
+
+    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+    static func json(_ strings: [String]) -> String {
+        (try? String(data: JSONEncoder().encode(strings), encoding: .utf8)) ?? "[]"
+    }
+    static func strings(_ json: String?) -> [String] {
+        guard let json, let data = json.data(using: .utf8) else { return [] }
+        return (try? JSONDecoder().decode([String].self, from: data)) ?? []
+    }
+
+    // MARK: cursor
+
+    public func cursor(mailbox: String) throws -> MailboxCursor? {
+        guard let row = try database.row("SELECT uidvalidity, last_uid FROM mailbox_cursors WHERE mailbox = ?", [mailbox]) else { return nil }
+        return MailboxCursor(mailbox: mailbox, uidValidity: UInt32(row["uidvalidity"].int ?? 0), lastUID: UInt32(row["last_uid"].int ?? 0))
+    }
+
+    public func saveCursor(_ cursor: MailboxCursor) throws {
+        try database.run("""
+            INSERT INTO mailbox_cursors (mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, updated_at = excluded.updated_at
+            """, [cursor.mailbox, Int(cursor.uidValidity), Int(cursor.lastUID), Self.now()])
+    }
+
+    // MARK: filing
+
+    /// Whether this exact UID is already filed (it would violate the unique key).
+    public func isFiled(mailbox: String, uidValidity: UInt32, uid: UInt32) throws -> Bool {
+        try database.row("SELECT 1 FROM messages WHERE mailbox = ? AND uidvalidity = ? AND uid = ?",
+                         [mailbox, Int(uidValidity), Int(uid)]) != nil
+    }
+
+    /// The original of a message seen before: the same bytes, or the same Message-ID with the same body
+    /// (a re-delivery adds Received lines, so the whole-message hash differs while the body does not).
+    public func originalOf(sha256: String, messageID: String?, bodySHA256: String) throws -> Int64? {
+        if let row = try database.row("SELECT id FROM messages WHERE sha256 = ? AND disposition != 'duplicate' ORDER BY id LIMIT 1", [sha256]) {
+            return row["id"].int64
+        }
+        guard let messageID else { return nil }
+        return try database.row("""
+            SELECT id FROM messages WHERE message_id = ? AND body_sha256 = ? AND disposition != 'duplicate' ORDER BY id LIMIT 1
+            """, [messageID, bodySHA256])?["id"].int64
+    }
+
+    public func inquiryID(reference: String) throws -> Int64? {
+        try database.row("SELECT id FROM inquiries WHERE reference = ?", [reference])?["id"].int64
+    }
+
+    /// The inquiry that one of these Message-IDs belongs to: an incoming message of it, or our acknowledgement.
+    public func inquiryID(messageIDs: [String]) throws -> Int64? {
+        for id in messageIDs.reversed() {
+            if let row = try database.row("SELECT inquiry_id FROM messages WHERE message_id = ? AND inquiry_id IS NOT NULL ORDER BY id LIMIT 1", [id]) {
+                return row["inquiry_id"].int64
+            }
+            if let row = try database.row("SELECT inquiry_id FROM outbox WHERE message_id = ?", [id]) {
+                return row["inquiry_id"].int64
+            }
+        }
+        return nil
+    }
+
+    /// The next reference for `prefix` in `year`; call inside the filing transaction so a number is never given twice.
+    public func nextReference(prefix: String, year: Int) throws -> String {
+        try database.run("""
+            INSERT INTO reference_counters (prefix, year, last) VALUES (?, ?, 1)
+            ON CONFLICT (prefix, year) DO UPDATE SET last = last + 1
+            """, [prefix, year])
+        let last = try database.row("SELECT last FROM reference_counters WHERE prefix = ? AND year = ?", [prefix, year])?["last"].int ?? 1
+        let digits = String(last)
+        return "\(prefix)-\(year)-\(String(repeating: "0", count: max(0, 6 - digits.count)))\(digits)"
+    }
+
+    public func insertInquiry(_ inquiry: NewInquiry) throws -> Int64 {
+        try database.run("""
+            INSERT INTO inquiries (reference, received_at, from_address, from_name, reply_to, subject, language, field,
+                secondary_fields, sender_type, legal_kind, intent, confidence, evidence, needs_review, ack_reason, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [inquiry.reference, ISO8601DateFormatter().string(from: inquiry.receivedAt), inquiry.fromAddress, inquiry.fromName,
+                  inquiry.replyTo, inquiry.subject, inquiry.language, inquiry.field, Self.json(inquiry.secondaryFields),
+                  inquiry.senderType, inquiry.legalKind, inquiry.intent, inquiry.confidence, Self.json(inquiry.evidence),
+                  inquiry.needsReview, inquiry.ackReason, Self.now()])
+        return database.lastInsertRowID
+    }
+
+    public func insertMessage(_ message: NewMessage) throws -> Int64 {
+        try database.run("""
+            INSERT INTO messages (mailbox, uidvalidity, uid, message_id, sha256, body_sha256, size, raw, disposition,
+                inquiry_id, duplicate_of, problems, filed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [message.mailbox, Int(message.uidValidity), Int(message.uid), message.messageID, message.sha256, message.bodySHA256,
+                  message.size, message.raw.map { SQLValue.blob($0) } ?? .null, message.disposition.rawValue, message.inquiryID,
+                  message.duplicateOf, Self.json(message.problems), Self.now()])
+        return database.lastInsertRowID
+    }
+
+    public func enqueueAcknowledgement(inquiryID: Int64, recipient: String, messageID: String, content: [UInt8]) throws {
+        let now = Self.now()
+        try database.run("""
+            INSERT INTO outbox (inquiry_id, kind, recipient, message_id, content, status, next_attempt_at, created_at)
+            VALUES (?, 'acknowledgement', ?, ?, ?, 'pending', ?, ?)
+            """, [inquiryID, recipient, messageID, content, now, now])
+    }
+
+    // MARK: server flags
+
+    /// UIDs filed but not yet flagged (or moved) on the server: the crash window between COMMIT and STORE.
+    public func unmarkedUIDs(mailbox: String, uidValidity: UInt32) throws -> [UInt32] {
+        try database.rows("SELECT uid FROM messages WHERE mailbox = ? AND uidvalidity = ? AND server_marked = 0 ORDER BY uid",
+                          [mailbox, Int(uidValidity)]).compactMap { $0["uid"].int.map(UInt32.init) }
+    }
+
+    public func markedOnServer(mailbox: String, uidValidity: UInt32, uids: [UInt32]) throws {
+        try database.transaction {
+            for uid in uids {
+                try database.run("UPDATE messages SET server_marked = 1 WHERE mailbox = ? AND uidvalidity = ? AND uid = ?",
+                                 [mailbox, Int(uidValidity), Int(uid)])
+            }
+        }
+    }
+
+    // MARK: outbox
+
+    /// Pending mail whose next attempt is due, oldest first.
+    public func dueOutbox(now: Date, limit: Int) throws -> [OutboxEntry] {
+        try database.rows("""
+            SELECT o.id, o.inquiry_id, i.reference, o.recipient, o.message_id, o.content, o.status, o.attempts, o.last_error
+            FROM outbox o JOIN inquiries i ON i.id = o.inquiry_id
+            WHERE o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?
+            """, [ISO8601DateFormatter().string(from: now), limit]).map(Self.outboxEntry)
+    }
+
+    static func outboxEntry(_ row: Row) -> OutboxEntry {
+        OutboxEntry(id: row["id"].int64 ?? 0, inquiryID: row["inquiry_id"].int64 ?? 0, reference: row["reference"].string ?? "",
+                    recipient: row["recipient"].string ?? "", messageID: row["message_id"].string ?? "",
+                    content: row["content"].bytes ?? [], status: row["status"].string ?? "", attempts: row["attempts"].int ?? 0,
+                    lastError: row["last_error"].string)
+    }
+
+    /// Records the server's acceptance. One statement: the window in which a crash could cause a
+    /// second send is only as long as this write.
+    public func markSent(id: Int64, serverReply: String) throws {
+        try database.run("UPDATE outbox SET status = 'sent', attempts = attempts + 1, server_reply = ?, sent_at = ?, last_error = NULL WHERE id = ?",
+                         [serverReply, Self.now(), id])
+    }
+
+    /// Records a failed attempt: retried at `retryAt`, or given up (`retryAt == nil`).
+    public func markAttemptFailed(id: Int64, error: String, serverReply: String?, retryAt: Date?) throws {
+        if let retryAt {
+            try database.run("UPDATE outbox SET attempts = attempts + 1, last_error = ?, server_reply = ?, next_attempt_at = ? WHERE id = ?",
+                             [error, serverReply, ISO8601DateFormatter().string(from: retryAt), id])
+        } else {
+            try database.run("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, server_reply = ? WHERE id = ?",
+                             [error, serverReply, id])
+        }
+    }
+
+    public func outboxCounts() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try database.rows("SELECT status, count(*) AS n FROM outbox GROUP BY status") {
+            counts[row["status"].string ?? "?"] = row["n"].int ?? 0
+        }
+        return counts
+    }
+
+    // MARK: staff views
+
+    private static let recordSQL = """
+        SELECT i.id, i.reference, i.received_at, i.from_address, i.from_name, i.subject, i.language, i.field, i.secondary_fields,
+               i.sender_type, i.legal_kind, i.intent, i.ack_reason, i.confidence, i.evidence, i.needs_review,
+               (SELECT status FROM outbox o WHERE o.inquiry_id = i.id AND o.kind = 'acknowledgement' ORDER BY o.id LIMIT 1) AS ack_status
+        FROM inquiries i
+        """
+
+    static func record(_ row: Row) -> InquiryRecord {
+        let outboxStatus = row["ack_status"].string
+        return InquiryRecord(
+            reference: row["reference"].string ?? "", receivedAt: row["received_at"].string ?? "",
+            fromAddress: row["from_address"].string, fromName: row["from_name"].string, subject: row["subject"].string ?? "",
+            language: row["language"].string ?? "", field: row["field"].string ?? "", secondaryFields: strings(row["secondary_fields"].string),
+            senderType: row["sender_type"].string ?? "", legalKind: row["legal_kind"].string, intent: row["intent"].string ?? "",
+            ackStatus: outboxStatus ?? "suppressed", ackReason: row["ack_reason"].string)
+    }
+
+    /// Every inquiry, oldest first, handed over one at a time so an export of years of mail stays small in memory.
+    public func forEachInquiry(_ body: (InquiryRecord) throws -> Void) throws {
+        try database.forEachRow(Self.recordSQL + " ORDER BY i.id") { try body(Self.record($0)) }
+    }
+
+    /// The newest `limit` inquiries, newest first.
+    public func recentInquiries(limit: Int) throws -> [InquiryRecord] {
+        try database.rows(Self.recordSQL + " ORDER BY i.id DESC LIMIT ?", [limit]).map(Self.record)
+    }
+
+    public func inquiry(reference: String) throws -> InquiryDetail? {
+        guard let row = try database.row(Self.recordSQL + " WHERE i.reference = ?", [reference]), let id = row["id"].int64 else { return nil }
+        let messages = try database.rows("""
+            SELECT id, disposition, uid, size, filed_at, problems, raw FROM messages WHERE inquiry_id = ? ORDER BY id
+            """, [id]).map { m in
+            (id: m["id"].int64 ?? 0, disposition: m["disposition"].string ?? "", uid: UInt32(m["uid"].int ?? 0), size: m["size"].int ?? 0,
+             filedAt: m["filed_at"].string ?? "", problems: Self.strings(m["problems"].string), raw: m["raw"].bytes ?? [])
+        }
+        let outbox = try database.rows("""
+            SELECT recipient, status, attempts, last_error, server_reply, sent_at FROM outbox WHERE inquiry_id = ? ORDER BY id
+            """, [id]).map { o in
+            (recipient: o["recipient"].string ?? "", status: o["status"].string ?? "", attempts: o["attempts"].int ?? 0,
+             lastError: o["last_error"].string, serverReply: o["server_reply"].string, sentAt: o["sent_at"].string)
+        }
+        return InquiryDetail(record: Self.record(row), confidence: row["confidence"].double ?? 0, evidence: Self.strings(row["evidence"].string),
+                             needsReview: (row["needs_review"].int ?? 0) != 0, messages: messages, outbox: outbox)
+    }
+
+    /// Counts for `status` and the demo: messages by disposition.
+    public func messageCounts() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try database.rows("SELECT disposition, count(*) AS n FROM messages GROUP BY disposition") {
+            counts[row["disposition"].string ?? "?"] = row["n"].int ?? 0
+        }
+        return counts
+    }
+}

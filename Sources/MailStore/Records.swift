@@ -1,0 +1,154 @@
+import Foundation
+
+/// Where filing has got to in one mailbox: every UID up to `lastUID` under `uidValidity` is filed.
+public struct MailboxCursor: Sendable, Equatable {
+    public var mailbox: String
+    public var uidValidity: UInt32
+    public var lastUID: UInt32
+
+    public init(mailbox: String, uidValidity: UInt32, lastUID: UInt32) {
+        self.mailbox = mailbox
+        self.uidValidity = uidValidity
+        self.lastUID = lastUID
+    }
+}
+
+/// A message as stored: where it came from, its fingerprint, and what became of it.
+public struct NewMessage: Sendable {
+    public enum Disposition: String, Sendable { case inquiry, followUp = "follow_up", duplicate }
+
+    public var mailbox: String
+    public var uidValidity: UInt32
+    public var uid: UInt32
+    public var messageID: String?
+    public var sha256: String
+    public var bodySHA256: String
+    public var raw: [UInt8]?
+    public var disposition: Disposition
+    public var inquiryID: Int64?
+    public var duplicateOf: Int64?
+    public var problems: [String]
+    public var size: Int
+
+    public init(mailbox: String, uidValidity: UInt32, uid: UInt32, messageID: String?, sha256: String, bodySHA256: String,
+                raw: [UInt8]?, size: Int, disposition: Disposition, inquiryID: Int64?, duplicateOf: Int64?, problems: [String]) {
+        self.mailbox = mailbox
+        self.uidValidity = uidValidity
+        self.uid = uid
+        self.messageID = messageID
+        self.sha256 = sha256
+        self.bodySHA256 = bodySHA256
+        self.raw = raw
+        self.size = size
+        self.disposition = disposition
+        self.inquiryID = inquiryID
+        self.duplicateOf = duplicateOf
+        self.problems = problems
+    }
+}
+
+/// A new inquiry's fields, as the classifier and parser gave them.
+public struct NewInquiry: Sendable {
+    public var reference: String
+    public var receivedAt: Date
+    public var fromAddress: String?
+    public var fromName: String?
+    public var replyTo: String?
+    public var subject: String
+    public var language: String
+    public var field: String
+    public var secondaryFields: [String]
+    public var senderType: String
+    public var legalKind: String?
+    public var intent: String
+    public var confidence: Double
+    public var evidence: [String]
+    public var needsReview: Bool
+    public var ackReason: String?
+
+    public init(reference: String, receivedAt: Date, fromAddress: String?, fromName: String?, replyTo: String?, subject: String,
+                language: String, field: String, secondaryFields: [String], senderType: String, legalKind: String?, intent: String,
+                confidence: Double, evidence: [String], needsReview: Bool, ackReason: String?) {
+        self.reference = reference
+        self.receivedAt = receivedAt
+        self.fromAddress = fromAddress
+        self.fromName = fromName
+        self.replyTo = replyTo
+        self.subject = subject
+        self.language = language
+        self.field = field
+        self.secondaryFields = secondaryFields
+        self.senderType = senderType
+        self.legalKind = legalKind
+        self.intent = intent
+        self.confidence = confidence
+        self.evidence = evidence
+        self.needsReview = needsReview
+        self.ackReason = ackReason
+    }
+}
+
+/// One mail waiting in (or gone from) the outbox.
+public struct OutboxEntry: Sendable {
+    public var id: Int64
+    public var inquiryID: Int64
+    public var reference: String
+    public var recipient: String
+    public var messageID: String
+    public var content: [UInt8]
+    public var status: String
+    public var attempts: Int
+    public var lastError: String?
+}
+
+/// An inquiry as staff see it in `list`, `show` and `export`. The JSON keys are a contract.
+public struct InquiryRecord: Sendable, Codable, Equatable {
+    public var reference: String
+    public var receivedAt: String
+    public var fromAddress: String?
+    public var fromName: String?
+    public var subject: String
+    public var language: String
+    public var field: String
+    public var secondaryFields: [String]
+    public var senderType: String
+    public var legalKind: String?
+    public var intent: String
+    public var ackStatus: String
+    public var ackReason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case reference, subject, language, field, intent
+        case receivedAt = "received_at", fromAddress = "from_address", fromName = "from_name"
+        case secondaryFields = "secondary_fields", senderType = "sender_type", legalKind = "legal_kind"
+        case ackStatus = "ack_status", ackReason = "ack_reason"
+    }
+
+    /// Encodes nil as JSON null rather than leaving the key out: consumers rely on every key being present.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(reference, forKey: .reference)
+        try container.encode(receivedAt, forKey: .receivedAt)
+        try container.encode(fromAddress, forKey: .fromAddress)
+        try container.encode(fromName, forKey: .fromName)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(language, forKey: .language)
+        try container.encode(field, forKey: .field)
+        try container.encode(secondaryFields, forKey: .secondaryFields)
+        try container.encode(senderType, forKey: .senderType)
+        try container.encode(legalKind, forKey: .legalKind)
+        try container.encode(intent, forKey: .intent)
+        try container.encode(ackStatus, forKey: .ackStatus)
+        try container.encode(ackReason, forKey: .ackReason)
+    }
+}
+
+/// Everything `show` prints about one inquiry.
+public struct InquiryDetail: Sendable {
+    public var record: InquiryRecord
+    public var confidence: Double
+    public var evidence: [String]
+    public var needsReview: Bool
+    public var messages: [(id: Int64, disposition: String, uid: UInt32, size: Int, filedAt: String, problems: [String], raw: [UInt8])]
+    public var outbox: [(recipient: String, status: String, attempts: Int, lastError: String?, serverReply: String?, sentAt: String?)]
+}

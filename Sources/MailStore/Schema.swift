@@ -1,0 +1,83 @@
+/// The schema of the mailintake database, as migrations.
+enum Schema {
+    static let migrator = Migrator([
+        .init(name: "2026-11-28-initial", sql: """
+            CREATE TABLE inquiries (
+                id               INTEGER PRIMARY KEY,
+                reference        TEXT NOT NULL UNIQUE,
+                received_at      TEXT NOT NULL,
+                from_address     TEXT,
+                from_name        TEXT,
+                reply_to         TEXT,
+                subject          TEXT NOT NULL,
+                language         TEXT NOT NULL,
+                field            TEXT NOT NULL,
+                secondary_fields TEXT NOT NULL DEFAULT '[]',
+                sender_type      TEXT NOT NULL,
+                legal_kind       TEXT,
+                intent           TEXT NOT NULL,
+                confidence       REAL NOT NULL,
+                evidence         TEXT NOT NULL DEFAULT '[]',
+                needs_review     INTEGER NOT NULL DEFAULT 0,
+                ack_reason       TEXT,
+                created_at       TEXT NOT NULL
+            );
+
+            CREATE TABLE messages (
+                id           INTEGER PRIMARY KEY,
+                mailbox      TEXT NOT NULL,
+                uidvalidity  INTEGER NOT NULL,
+                uid          INTEGER NOT NULL,
+                message_id   TEXT,
+                sha256       TEXT NOT NULL,
+                body_sha256  TEXT NOT NULL,
+                size         INTEGER NOT NULL,
+                raw          BLOB,
+                disposition  TEXT NOT NULL CHECK (disposition IN ('inquiry', 'follow_up', 'duplicate')),
+                inquiry_id   INTEGER REFERENCES inquiries(id),
+                duplicate_of INTEGER REFERENCES messages(id),
+                problems     TEXT NOT NULL DEFAULT '[]',
+                server_marked INTEGER NOT NULL DEFAULT 0,
+                filed_at     TEXT NOT NULL,
+                UNIQUE (mailbox, uidvalidity, uid),
+                CHECK ((disposition = 'duplicate') = (duplicate_of IS NOT NULL)),
+                CHECK (disposition = 'duplicate' OR (inquiry_id IS NOT NULL AND raw IS NOT NULL))
+            );
+            CREATE INDEX messages_by_message_id ON messages (message_id);
+            CREATE INDEX messages_by_sha256 ON messages (sha256);
+            CREATE INDEX messages_by_inquiry ON messages (inquiry_id);
+            CREATE INDEX messages_unmarked ON messages (mailbox, uidvalidity) WHERE server_marked = 0;
+
+            CREATE TABLE reference_counters (
+                prefix TEXT NOT NULL,
+                year   INTEGER NOT NULL,
+                last   INTEGER NOT NULL,
+                PRIMARY KEY (prefix, year)
+            );
+
+            CREATE TABLE outbox (
+                id              INTEGER PRIMARY KEY,
+                inquiry_id      INTEGER NOT NULL REFERENCES inquiries(id),
+                kind            TEXT NOT NULL CHECK (kind IN ('acknowledgement')),
+                recipient       TEXT NOT NULL,
+                message_id      TEXT NOT NULL UNIQUE,
+                content         BLOB NOT NULL,
+                status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+                attempts        INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT NOT NULL,
+                last_error      TEXT,
+                server_reply    TEXT,
+                created_at      TEXT NOT NULL,
+                sent_at         TEXT
+            );
+            CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+
+            CREATE TABLE mailbox_cursors (
+                mailbox     TEXT PRIMARY KEY,
+                uidvalidity INTEGER NOT NULL,
+                last_uid    INTEGER NOT NULL,
+                updated_at  TEXT NOT NULL
+            );
+            """),
+    ])
+}

@@ -1,0 +1,164 @@
+import CCurl
+import CCurlShim
+import Foundation
+
+/// A libcurl easy handle: owns the C handle and its error buffer and frees both in `deinit`.
+/// One method per option we use; each maps libcurl's CURLcode to a `TransportError` rather
+/// than trapping, because a daemon must report and carry on. Not Sendable: one queue uses it.
+final class CurlEasy {
+    let handle: UnsafeMutableRawPointer
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private var lists: [UnsafeMutablePointer<curl_slist>] = []
+
+    /// `curl_global_init` must run once before any handle exists and before other threads start;
+    /// a static let is initialised exactly once, thread-safely.
+    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+    init() throws(TransportError) {
+        _ = Self.globalInit
+        guard let handle = curl_easy_init() else { throw TransportError(.configuration, "libcurl could not create a handle (out of memory?)") }
+        self.handle = handle
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
+        try set(CURLOPT_NOSIGNAL, 1)  // no SIGALRM for DNS timeouts: we are multi-threaded
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        lists.forEach { curl_slist_free_all($0) }
+        errorBuffer.deallocate()
+    }
+
+    /// The libcurl version string, for `check-config` and bug reports.
+    static var version: String { String(cString: curl_version()) }
+
+    // MARK: options (https://curl.se/libcurl/c/curl_easy_setopt.html)
+
+    func set(_ option: CURLoption, _ value: Int) throws(TransportError) {
+        try check(mi_curl_setopt_long(handle, option, value), "setting option \(option.rawValue)")
+    }
+
+    func set(_ option: CURLoption, string: String) throws(TransportError) {
+        // libcurl copies string options (since 7.17), so the Swift string need not outlive the call.
+        try check(mi_curl_setopt_string(handle, option, string), "setting option \(option.rawValue)")
+    }
+
+    func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) throws(TransportError) {
+        try check(mi_curl_setopt_pointer(handle, option, pointer), "setting option \(option.rawValue)")
+    }
+
+    func set(_ option: CURLoption, callback: mi_curl_data_callback) throws(TransportError) {
+        try check(mi_curl_setopt_data_callback(handle, option, callback), "setting callback \(option.rawValue)")
+    }
+
+    func set(debug callback: mi_curl_debug_callback) throws(TransportError) {
+        try check(mi_curl_setopt_debug_callback(handle, callback), "setting the debug callback")
+    }
+
+    /// Sets a string-list option (CURLOPT_MAIL_RCPT); the list lives as long as the handle.
+    func set(_ option: CURLoption, list: [String]) throws(TransportError) {
+        var head: UnsafeMutablePointer<curl_slist>?
+        for item in list { head = curl_slist_append(head, item) }
+        guard let head else { return }
+        lists.append(head)
+        try set(option, pointer: UnsafeMutableRawPointer(head))
+    }
+
+    /// TLS settings shared by IMAP and SMTP: verification always on, TLS required for plain schemes.
+    func configureTLS(caFile: String?) throws(TransportError) {
+        try set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+        try set(CURLOPT_SSL_VERIFYPEER, 1)
+        try set(CURLOPT_SSL_VERIFYHOST, 2)
+        if let caFile { try set(CURLOPT_CAINFO, string: caFile) }
+    }
+
+    func configureTimeouts(connect: TimeInterval) throws(TransportError) {
+        try set(CURLOPT_CONNECTTIMEOUT_MS, Int(connect * 1000))
+    }
+
+    // MARK: transfer
+
+    func perform(_ what: String) throws(TransportError) {
+        errorBuffer[0] = 0
+        try check(curl_easy_perform(handle), what)
+    }
+
+    func responseCode() -> Int {
+        var code = 0
+        _ = mi_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+        return code
+    }
+
+    func activeSocket() throws(TransportError) -> Int32 {
+        var socket: curl_socket_t = -1
+        try check(mi_curl_getinfo_socket(handle, &socket), "getting the connection's socket")
+        guard socket >= 0 else { throw TransportError(.connection, "the connection is closed") }
+        return socket
+    }
+
+    /// Sends all of `bytes` on a CONNECT_ONLY connection, waiting for the socket as needed.
+    func send(_ bytes: [UInt8], timeout: TimeInterval) throws(TransportError) {
+        var offset = 0
+        while offset < bytes.count {
+            var sent = 0
+            let code = bytes.withUnsafeBytes { curl_easy_send(handle, $0.baseAddress! + offset, $0.count - offset, &sent) }
+            if code == CURLE_AGAIN {
+                try wait(events: Int16(POLLOUT), timeout: timeout)
+                continue
+            }
+            try check(code, "sending to the server")
+            offset += sent
+        }
+    }
+
+    /// Receives what is available into `buffer` (at most `buffer.count` bytes); waits when nothing is.
+    /// Returns 0 when the server closed the connection.
+    func receive(into buffer: UnsafeMutableRawBufferPointer, timeout: TimeInterval) throws(TransportError) -> Int {
+        while true {
+            var received = 0
+            let code = curl_easy_recv(handle, buffer.baseAddress, buffer.count, &received)
+            if code == CURLE_AGAIN {
+                try wait(events: Int16(POLLIN), timeout: timeout)
+                continue
+            }
+            try check(code, "receiving from the server")
+            return received
+        }
+    }
+
+    private func wait(events: Int16, timeout: TimeInterval) throws(TransportError) {
+        var descriptor = pollfd(fd: try activeSocket(), events: events, revents: 0)
+        let ready = poll(&descriptor, 1, Int32(timeout * 1000))
+        if ready == 0 { throw TransportError(.timeout, "no answer from the server within \(Int(timeout))s") }
+        if ready < 0, errno != EINTR { throw TransportError(.connection, "waiting for the server failed: \(String(cString: strerror(errno)))") }
+    }
+
+    // MARK: errors
+
+    /// The one place a CURLcode becomes a TransportError.
+    private func check(_ code: CURLcode, _ what: String) throws(TransportError) {
+        guard code != CURLE_OK else { return }
+        let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        let number = Int(code.rawValue)
+        let message = "\(what): \(detail)"
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_PROXY, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING:
+            throw TransportError(.connection, message, curlCode: number)
+        case CURLE_OPERATION_TIMEDOUT:
+            throw TransportError(.timeout, message, curlCode: number)
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR:
+            throw TransportError(.certificate, message, curlCode: number)
+        case CURLE_SSL_CONNECT_ERROR, CURLE_USE_SSL_FAILED:
+            throw TransportError(.tls, message, curlCode: number)
+        case CURLE_LOGIN_DENIED:
+            throw TransportError(.authentication, message, curlCode: number)
+        case CURLE_SEND_FAIL_REWIND, CURLE_WEIRD_SERVER_REPLY:
+            throw TransportError(.protocolError, message, curlCode: number)
+        default:
+            let reply = responseCode()
+            if reply >= 400 { throw TransportError(.rejected, message, curlCode: number, replyCode: reply) }
+            throw TransportError(.protocolError, message, curlCode: number)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import CCurl
+import Foundation
+
+/// Settings for one IMAP connection (no Foundation types from the config layer leak in here).
+public struct IMAPEndpoint: Sendable {
+    public var url: URL
+    public var user: String
+    public var password: String?
+    public var caFile: String?
+    public var timeout: TimeInterval
+
+    public init(url: URL, user: String, password: String?, caFile: String?, timeout: TimeInterval) {
+        self.url = url
+        self.user = user
+        self.password = password
+        self.caFile = caFile
+        self.timeout = timeout
+    }
+}
+
+/// An authenticated IMAP connection. libcurl does the parts it does well — connecting, TLS or
+/// STARTTLS with verification, CAPABILITY and LOGIN/AUTHENTICATE — with CURLOPT_CONNECT_ONLY;
+/// after that we speak IMAP ourselves over curl_easy_send/recv. That is what lets us use
+/// BODY.PEEK (libcurl's own fetch sets \Seen), fetch a whole batch in one command (one round
+/// trip per batch, not per message), and STORE or MOVE after the database commit.
+final class IMAPConnection {
+    private let curl: CurlEasy
+    let timeout: TimeInterval
+
+    init(_ endpoint: IMAPEndpoint) throws(TransportError) {
+        curl = try CurlEasy()
+        timeout = endpoint.timeout
+        guard var components = URLComponents(url: endpoint.url, resolvingAgainstBaseURL: false) else {
+            throw TransportError(.configuration, "unusable IMAP URL \(endpoint.url)")
+        }
+        components.path = "/"  // no mailbox in the URL: with one, libcurl would SELECT it itself
+        guard let url = components.string else { throw TransportError(.configuration, "unusable IMAP URL \(endpoint.url)") }
+        try curl.set(CURLOPT_URL, string: url)
+        try curl.set(CURLOPT_USERNAME, string: endpoint.user)
+        if let password = endpoint.password { try curl.set(CURLOPT_PASSWORD, string: password) }
+        try curl.configureTLS(caFile: endpoint.caFile)
+        try curl.configureTimeouts(connect: endpoint.timeout)
+        try curl.set(CURLOPT_CONNECT_ONLY, 1)
+        try curl.perform("connecting to \(endpoint.url.host ?? "?"):\(endpoint.url.port.map(String.init) ?? "default port")")
+    }
+
+    func send(_ text: String) throws(TransportError) {
+        try curl.send(Array(text.utf8), timeout: timeout)
+    }
+
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> Int {
+        try curl.receive(into: buffer, timeout: timeout)
+    }
+}

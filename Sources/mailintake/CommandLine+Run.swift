@@ -1,0 +1,72 @@
+import Foundation
+import MailIntakeCore
+import MailIntakeDaemon
+import MailStore
+
+/// A failure the command line reports: one line on stderr and an exit code (1 runtime, 2 usage or configuration).
+struct CommandFailure: Error {
+    let message: String
+    let exitCode: Int32
+
+    static func usage(_ message: String) -> CommandFailure { CommandFailure(message: message, exitCode: 2) }
+    static func runtime(_ message: String) -> CommandFailure { CommandFailure(message: message, exitCode: 1) }
+}
+
+extension CommandLine {
+    static let usage = """
+        usage: mailintake [--config PATH] COMMAND [OPTIONS]
+
+        commands:
+          run [--once]                 poll, file and acknowledge; --once does one cycle and exits
+          check-config                 validate the configuration and print it, secrets masked
+          classify [--json] FILE...    parse and classify .eml files; touches no database or server
+          list [--limit N]             the newest inquiries (default 50)
+          show REFERENCE               one inquiry: labels, evidence, messages, acknowledgement
+          export --format json|csv     every inquiry, with stable keys
+
+        The configuration is --config PATH, else $MAILINTAKE_CONFIG, else \(Configuration.defaultPath).
+        Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+        """
+
+    /// Runs one command line and returns the process exit code.
+    static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
+        var arguments = arguments
+        var configPath = environment["MAILINTAKE_CONFIG"] ?? Configuration.defaultPath
+        if let index = arguments.firstIndex(of: "--config") {
+            guard index + 1 < arguments.count else { return fail(.usage("--config needs a path")) }
+            configPath = arguments[index + 1]
+            arguments.removeSubrange(index...(index + 1))
+        }
+        guard let command = arguments.first else { return fail(.usage(usage)) }
+        let options = Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "run": return try Commands.run(options, configPath: configPath, environment: environment)
+            case "check-config": return try Commands.checkConfig(options, configPath: configPath, environment: environment)
+            case "classify": return try Commands.classify(options)
+            case "list": return try Commands.list(options, configPath: configPath, environment: environment)
+            case "show": return try Commands.show(options, configPath: configPath, environment: environment)
+            case "export": return try Commands.export(options, configPath: configPath, environment: environment)
+            case "help", "--help", "-h":
+                print(usage)
+                return 0
+            default: return fail(.usage("unknown command `\(command)`\n\(usage)"))
+            }
+        } catch let failure as CommandFailure {
+            return fail(failure)
+        } catch let error as ConfigurationError {
+            return fail(.usage("configuration error: \(error)"))
+        } catch let error as TemplateError {
+            return fail(.usage("template error: \(error)"))
+        } catch let error as InstanceLock.Held {
+            return fail(.usage(error.description))
+        } catch {
+            return fail(.runtime("\(error)"))
+        }
+    }
+
+    static func fail(_ failure: CommandFailure) -> Int32 {
+        FileHandle.standardError.write(Data("mailintake: \(failure.message)\n".utf8))
+        return failure.exitCode
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import MailIntakeCore
+import MailIntakeDaemon
+import MailStore
+
+/// The commands behind the command line. Each returns an exit code or throws a `CommandFailure`.
+enum Commands {
+    static func loadConfiguration(_ path: String, _ environment: [String: String]) throws -> Configuration {
+        try Configuration.load(path: path, environment: environment)
+    }
+
+    static func logger(_ configuration: Configuration) -> Logger {
+        Logger(label: "mailintake", level: configuration.logLevel)
+    }
+
+    // MARK: run
+
+    static func run(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
+        let once = options.contains("--once")
+        if let unknown = options.first(where: { $0 != "--once" }) { throw CommandFailure.usage("run: unknown option \(unknown)") }
+        let configuration = try loadConfiguration(configPath, environment)
+        let log = logger(configuration)
+        let lock = try InstanceLock(databasePath: configuration.storePath)
+        let stop = StopSignal()
+        let intake = try Intake(configuration: configuration, logger: log, stop: stop)
+        guard once else {
+            withExtendedLifetime(lock) { Daemon(intake: intake, logger: log, stop: stop).run() }
+        }
+        // One cycle: poll, then deliver. A failed poll still lets pending acknowledgements go out.
+        var failed = false
+        do {
+            let report = try intake.poll()
+            log.notice("poll done: \(report.inquiries) new inquiries, \(report.followUps) follow-ups, \(report.duplicates) duplicates")
+        } catch {
+            FileHandle.standardError.write(Data("mailintake: IMAP: \(error)\n".utf8))
+            failed = true
+        }
+        do {
+            let delivery = try intake.deliverOutbox()
+            log.notice("delivery done: \(delivery.sent) sent, \(delivery.retried) to retry, \(delivery.failed) failed")
+            if let lastError = delivery.lastError {
+                FileHandle.standardError.write(Data("mailintake: SMTP: \(lastError)\n".utf8))
+                failed = true
+            }
+        } catch {
+            FileHandle.standardError.write(Data("mailintake: outbox: \(error)\n".utf8))
+            failed = true
+        }
+        withExtendedLifetime(lock) {}
+        return failed ? 1 : 0
+    }
+
+    // MARK: check-config
+
+    static func checkConfig(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
+        guard options.isEmpty else { throw CommandFailure.usage("check-config takes no options") }
+        let configuration = try loadConfiguration(configPath, environment)
+        let templates = try AckTemplates(directory: configuration.ack.templatesDirectory)
+        print("# \(configPath): valid")
+        print(configuration.summary)
+        print("# acknowledgement templates: \(templates.byLanguage.keys.sorted().joined(separator: ", "))")
+        return 0
+    }
+
+    // MARK: classify
+
+    static func classify(_ options: [String]) throws -> Int32 {
+        let json = options.contains("--json")
+        let files = options.filter { $0 != "--json" }
+        guard !files.isEmpty else { throw CommandFailure.usage("classify needs at least one .eml file") }
+        if let option = files.first(where: { $0.hasPrefix("--") }) { throw CommandFailure.usage("classify: unknown option \(option)") }
+        let classifier = KeywordClassifier()
+        var results: [[String: Any]] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CommandFailure.runtime("cannot read \(file); check the path and permissions")
+            }
+            let parsed = MessageParser.parse(Array(data))
+            let labels = classifier.classify(parsed)
+            if json {
+                results.append([
+                    "file": file, "from_address": parsed.from?.address as Any, "from_name": parsed.fromName as Any,
+                    "subject": parsed.subject, "language": labels.language, "field": labels.field,
+                    "secondary_fields": labels.secondaryFields, "sender_type": labels.senderType,
+                    "legal_kind": labels.legalKind as Any, "intent": labels.intent,
+                    "confidence": labels.confidence, "evidence": labels.evidence,
+                ])
+            } else {
+                print("\(file): \(labels.language) \(labels.field) \(labels.senderType)\(labels.legalKind.map { "/\($0)" } ?? "") \(labels.intent) (confidence \(labels.confidence))")
+                labels.evidence.forEach { print("  \($0)") }
+            }
+        }
+        if json { try printJSON(results.count == 1 ? results[0] : results) }
+        return 0
+    }
+
+    static func printJSON(_ object: Any) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    // MARK: staff views
+
+    static func openRepository(_ configPath: String, _ environment: [String: String]) throws -> MailRepository {
+        let configuration = try loadConfiguration(configPath, environment)
+        guard FileManager.default.fileExists(atPath: configuration.storePath) else {
+            throw CommandFailure.runtime("no database at \(configuration.storePath) yet; run `mailintake run --once` first")
+        }
+        return try MailRepository(path: configuration.storePath)
+    }
+
+    static func list(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
+        var limit = 50
+        if let index = options.firstIndex(of: "--limit") {
+            guard index + 1 < options.count, let value = Int(options[index + 1]), value > 0 else {
+                throw CommandFailure.usage("--limit needs a positive number")
+            }
+            limit = value
+        }
+        let repository = try openRepository(configPath, environment)
+        let rows = try repository.recentInquiries(limit: limit)
+        if rows.isEmpty { print("no inquiries filed yet"); return 0 }
+        print(pad("REFERENCE", 16) + pad("RECEIVED", 22) + pad("LANG", 5) + pad("FIELD", 13) + pad("SENDER", 9) + pad("INTENT", 22) + pad("ACK", 11) + "SUBJECT")
+        for row in rows {
+            print(pad(row.reference, 16) + pad(row.receivedAt, 22) + pad(row.language, 5) + pad(row.field, 13) + pad(row.senderType, 9)
+                  + pad(row.intent, 22) + pad(row.ackStatus, 11) + String(row.subject.prefix(60)))
+        }
+        return 0
+    }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? String(text.prefix(width - 1)) + " " : text + String(repeating: " ", count: width - text.count)
+    }
+
+    static func show(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
+        guard options.count == 1, let reference = options.first else { throw CommandFailure.usage("show needs one REFERENCE, such as MB-2026-000042") }
+        let repository = try openRepository(configPath, environment)
+        guard let detail = try repository.inquiry(reference: reference) else {
+            throw CommandFailure.runtime("no inquiry \(reference); `mailintake list` shows the references")
+        }
+        let record = detail.record
+        print("Reference:   \(record.reference)")
+        print("Received:    \(record.receivedAt)")
+        print("From:        \(record.fromName.map { "\($0) " } ?? "")<\(record.fromAddress ?? "unknown")>")
+        print("Subject:     \(record.subject)")
+        print("Language:    \(record.language)")
+        print("Field:       \(record.field)\(record.secondaryFields.isEmpty ? "" : " (also \(record.secondaryFields.joined(separator: ", ")))")")
+        print("Sender:      \(record.senderType)\(record.legalKind.map { " / \($0)" } ?? "")")
+        print("Intent:      \(record.intent)")
+        print("Confidence:  \(detail.confidence)\(detail.needsReview ? "  — flagged for review" : "")")
+        print("Evidence:")
+        detail.evidence.forEach { print("  - \($0)") }
+        print("Acknowledgement: \(record.ackStatus)\(record.ackReason.map { " — \($0)" } ?? "")")
+        for mail in detail.outbox {
+            print("  to \(mail.recipient): \(mail.status), \(mail.attempts) attempt(s)\(mail.sentAt.map { ", sent \($0)" } ?? "")\(mail.serverReply.map { ", server: \($0)" } ?? "")\(mail.lastError.map { ", last error: \($0)" } ?? "")")
+        }
+        print("Conversation:")
+        for message in detail.messages {
+            let parsed = MessageParser.parse(message.raw)
+            print("  --- \(message.disposition) (UID \(message.uid), \(message.size) bytes, filed \(message.filedAt)) from \(parsed.from?.address ?? "?"): \(parsed.subject)")
+            if !message.problems.isEmpty { print("  problems: \(message.problems.joined(separator: "; "))") }
+            for line in parsed.text.split(separator: "\n", omittingEmptySubsequences: false).prefix(40) { print("  | \(line)") }
+        }
+        return 0
+    }
+
+    static func export(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
+        guard options.count == 2, options[0] == "--format", ["json", "csv"].contains(options[1]) else {
+            throw CommandFailure.usage("export needs --format json or --format csv")
+        }
+        let repository = try openRepository(configPath, environment)
+        let output = FileHandle.standardOutput
+        if options[1] == "json" {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var first = true
+            output.write(Data("[".utf8))
+            try repository.forEachInquiry { record in
+                output.write(Data(((first ? "\n" : ",\n") + String(decoding: try encoder.encode(record), as: UTF8.self)).utf8))
+                first = false
+            }
+            output.write(Data("\n]\n".utf8))
+        } else {
+            let columns = ["reference", "received_at", "from_address", "from_name", "subject", "language", "field", "secondary_fields",
+                           "sender_type", "legal_kind", "intent", "ack_status", "ack_reason"]
+            output.write(Data((columns.joined(separator: ",") + "\r\n").utf8))
+            try repository.forEachInquiry { r in
+                let values: [String] = [r.reference, r.receivedAt, r.fromAddress ?? "", r.fromName ?? "", r.subject, r.language, r.field,
+                                        r.secondaryFields.joined(separator: ";"), r.senderType, r.legalKind ?? "", r.intent, r.ackStatus, r.ackReason ?? ""]
+                output.write(Data((values.map(csvField).joined(separator: ",") + "\r\n").utf8))
+            }
+        }
+        return 0
+    }
+
+    /// RFC 4180 quoting, and a leading quote mark for cells a spreadsheet would run as a formula.
+    static func csvField(_ value: String) -> String {
+        var text = value
+        if let first = text.first, "=+-@".contains(first) { text = "'" + text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+@testable import MailIntakeCore
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    /// A folder with a valid configuration, its password files and templates.
+    static func makeFolder(_ config: String) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mi-config-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder + "/templates", withIntermediateDirectories: true)
+        try "secret\n".write(toFile: folder + "/imap.password", atomically: true, encoding: .utf8)
+        try "Subject: [{{reference}}]\n\nBody {{reference}}\n".write(toFile: folder + "/templates/ack.en.txt", atomically: true, encoding: .utf8)
+        try config.write(toFile: folder + "/mailintake.conf", atomically: true, encoding: .utf8)
+        return folder + "/mailintake.conf"
+    }
+
+    static let valid = """
+        # comment
+        [imap]
+        url = imaps://imap.example.org:993
+        user = office@example.org
+        password_file = imap.password
+        poll_interval = 5m
+
+        [smtp]
+        url = smtp://smtp.example.org:587
+        from = office@example.org
+
+        [store]
+        path = data/mailintake.sqlite
+
+        [office]
+        name = Office
+        email = office@example.org
+        phone = 02/2201-219
+
+        [ack]
+        reference_prefix = MB
+        """
+
+    @Test("reads a valid file, resolves relative paths and masks secrets")
+    func valid() throws {
+        let path = try Self.makeFolder(Self.valid)
+        let config = try Configuration.load(path: path)
+        let folder = (path as NSString).deletingLastPathComponent
+        #expect(config.imap.password?.value == "secret")
+        #expect(config.imap.pollInterval == 300)
+        #expect(config.imap.mailbox == "INBOX")
+        #expect(config.imap.afterFiling == .keyword)
+        #expect(config.storePath == folder + "/data/mailintake.sqlite")
+        #expect(config.ack.messageIDDomain == "example.org")
+        #expect(!config.summary.contains("secret"))
+        #expect(config.summary.contains("********"))
+    }
+
+    @Test("names file, line and key for a bad value", arguments: [
+        ("poll_interval = 5m", "poll_interval = soon", "imap.poll_interval"),
+        ("url = smtp://smtp.example.org:587", "url = http://smtp.example.org", "smtp.url"),
+        ("reference_prefix = MB", "reference_prefix = mb-", "ack.reference_prefix"),
+        ("phone = 02/2201-219", "phone =", "office.phone"),
+    ])
+    func badValues(original: String, replacement: String, key: String) throws {
+        let text = Self.valid.replacingOccurrences(of: original, with: replacement)
+        let path = try Self.makeFolder(text)
+        let line = text.components(separatedBy: "\n").firstIndex { $0.hasPrefix(replacement) }.map { $0 + 1 }
+        #expect {
+            try Configuration.load(path: path)
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.key == key && error.line == line && error.file == path && error.description.hasPrefix("\(path):\(line ?? 0): \(key):")
+        }
+    }
+
+    @Test("rejects unknown keys, inline passwords and missing required keys")
+    func structuralErrors() throws {
+        let unknown = try Self.makeFolder(Self.valid + "\ncolour = blue\n")
+        #expect(throws: ConfigurationError.self) { try Configuration.load(path: unknown) }
+        do {
+            _ = try Configuration.load(path: try Self.makeFolder(Self.valid.replacingOccurrences(of: "password_file = imap.password", with: "password = hunter2")))
+            Issue.record("an inline password was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.key == "imap.password")
+            #expect(!error.description.contains("hunter2"))
+        }
+        do {
+            _ = try Configuration.load(path: try Self.makeFolder(Self.valid.replacingOccurrences(of: "user = office@example.org\n", with: "")))
+            Issue.record("a missing user was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.key == "imap.user")
+            #expect(error.line == 2)  // the [imap] header
+        }
+        #expect(throws: ConfigurationError.self) { try Configuration.load(path: "/nonexistent/mailintake.conf") }
+    }
+
+    @Test("reads the password from a systemd credential")
+    func credential() throws {
+        let path = try Self.makeFolder(Self.valid.replacingOccurrences(of: "password_file = imap.password", with: "password_credential = imap.password"))
+        let folder = (path as NSString).deletingLastPathComponent
+        let config = try Configuration.load(path: path, environment: ["CREDENTIALS_DIRECTORY": folder])
+        #expect(config.imap.password?.value == "secret")
+        #expect(throws: ConfigurationError.self) { try Configuration.load(path: path, environment: [:]) }
+    }
+
+    @Test("the shipped example configuration is valid apart from its password files")
+    func shippedExample() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("config/mailintake.conf")
+        let text = try String(contentsOf: example, encoding: .utf8)
+        let file = try INIFile(path: example.path, text: text)
+        #expect(file.entry("imap", "password_file")?.value == "/etc/mailintake/imap.password")
+        // Point the secrets at a readable file and the templates at the shipped folder: then it must load.
+        let folder = try Self.makeFolder("")
+        let patched = text.replacingOccurrences(of: "/etc/mailintake/imap.password", with: ((folder as NSString).deletingLastPathComponent) + "/imap.password")
+            .replacingOccurrences(of: "/etc/mailintake/smtp.password", with: ((folder as NSString).deletingLastPathComponent) + "/imap.password")
+            .replacingOccurrences(of: "templates = templates", with: "templates = \(example.deletingLastPathComponent().path)/templates")
+        let config = try Configuration.parse(try INIFile(path: example.path, text: patched))
+        #expect(config.office.phone == "02/2201-219")
+    }
+}

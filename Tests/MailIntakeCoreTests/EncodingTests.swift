@@ -1,0 +1,61 @@
+import Testing
+@testable import MailIntakeCore
+
+@Suite("Encoded words, transfer encodings and charsets")
+struct EncodingTests {
+    @Test("decodes Q and B encoded words and joins adjacent ones without the space between them")
+    func encodedWords() {
+        #expect(EncodedWord.decode("=?UTF-8?Q?Pro=C5=A1nja_za_razgovor?=") == "Prošnja za razgovor")
+        #expect(EncodedWord.decode("=?utf-8?b?xaBwb3J0?=") == "Šport")
+        #expect(EncodedWord.decode("=?UTF-8?Q?Pro=C5=A1?= =?UTF-8?Q?nja?=") == "Prošnja")
+        #expect(EncodedWord.decode("Re: =?ISO-8859-2?Q?=B9ola?= in vrtec") == "Re: šola in vrtec")
+        #expect(EncodedWord.decode("=?windows-1250?Q?ob=E8ina?=") == "občina")
+    }
+
+    @Test("leaves malformed encoded words exactly as written")
+    func malformedWords() {
+        #expect(EncodedWord.decode("=?UTF-8?X?abc?=") == "=?UTF-8?X?abc?=")
+        #expect(EncodedWord.decode("=?UTF-8?Q?no end") == "=?UTF-8?Q?no end")
+        #expect(EncodedWord.decode("plain = text ?") == "plain = text ?")
+    }
+
+    @Test("encodes non-ASCII header text as short UTF-8 words that decode back")
+    func encodeRoundTrip() {
+        let text = "Prejeli smo vaše sporočilo [MB-2026-000001]: Prošnja za razgovor o pobratenju mest Maribor in Graz"
+        let encoded = EncodedWord.encodeIfNeeded(text)
+        #expect(encoded != text)
+        for line in encoded.components(separatedBy: "\r\n") { #expect(line.count <= 76) }
+        #expect(EncodedWord.decode(encoded.replacingOccurrences(of: "\r\n", with: "")) == text)
+        #expect(EncodedWord.encodeIfNeeded("Plain ASCII") == "Plain ASCII")
+    }
+
+    @Test("decodes quoted-printable with soft breaks, lower-case hex, and keeps broken escapes")
+    func quotedPrintable() {
+        let input = Array("Spo=C5=A1tovani, to je dolga =\r\nvrstica; =c4=8d in =ZZ ostane.=\n".utf8)
+        #expect(String(decoding: TransferEncoding.quotedPrintable(input), as: UTF8.self) == "Spoštovani, to je dolga vrstica; č in =ZZ ostane.")
+    }
+
+    @Test("decodes base64 across line breaks, without padding and with stray characters")
+    func base64() {
+        #expect(String(decoding: TransferEncoding.base64(Array("xaFv\r\nbGE".utf8)), as: UTF8.self) == "šola")
+        #expect(String(decoding: TransferEncoding.base64(Array("aGVs bG8*=".utf8)), as: UTF8.self) == "hello")
+        #expect(Base64.encode(Array("hello".utf8)) == "aGVsbG8=")
+    }
+
+    @Test("decodes windows-1250 and ISO-8859-2 through iconv")
+    func charsets() {
+        #expect(Charset.decode([0x9A, 0x6F, 0x6C, 0x61], charset: "windows-1250").text == "šola")
+        #expect(Charset.decode([0xB9, 0x6F, 0x6C, 0x61], charset: "iso-8859-2").text == "šola")
+        #expect(Charset.decode([0xE8], charset: "cp1250").text == "č")
+    }
+
+    @Test("flags text that claims UTF-8 but is not, and never fails on unknown charsets")
+    func lyingCharsets() {
+        let lying = Charset.decode([0x9A, 0x6F, 0x6C, 0x61], charset: "utf-8")
+        #expect(lying.text == "šola")
+        #expect(lying.problem != nil)
+        let unknown = Charset.decode(Array("plain".utf8), charset: "x-no-such-charset")
+        #expect(unknown.text == "plain")
+        #expect(unknown.problem != nil)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import MailStore
+
+@Suite("SQLite store")
+struct MailRepositoryTests {
+    static func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("mi-store-\(UUID().uuidString).sqlite").path
+    }
+
+    static func message(uid: UInt32, inquiryID: Int64?, sha: String = UUID().uuidString) -> NewMessage {
+        NewMessage(mailbox: "INBOX", uidValidity: 7, uid: uid, messageID: "id-\(uid)@x", sha256: sha, bodySHA256: "b-" + sha,
+                   raw: Array("raw \(uid)".utf8), size: 5, disposition: .inquiry, inquiryID: inquiryID, duplicateOf: nil, problems: [])
+    }
+
+    static func inquiry(_ reference: String) -> NewInquiry {
+        NewInquiry(reference: reference, receivedAt: Date(), fromAddress: "a@b.si", fromName: nil, replyTo: nil, subject: "s",
+                   language: "sl", field: "sport", secondaryFields: ["culture"], senderType: "natural", legalKind: nil,
+                   intent: "information_request", confidence: 0.5, evidence: ["e"], needsReview: false, ackReason: nil)
+    }
+
+    @Test("applies migrations once, with WAL and foreign keys, in a file only its owner can read")
+    func migrations() throws {
+        let path = Self.temporaryPath()
+        _ = try MailRepository(path: path)
+        let repository = try MailRepository(path: path)  // a second open applies nothing twice
+        #expect(try repository.database.rows("SELECT name FROM schema_migrations").count == 1)
+        #expect(try repository.database.row("PRAGMA journal_mode")?["journal_mode"].string == "wal")
+        #expect(try repository.database.row("PRAGMA foreign_keys")?["foreign_keys"].int == 1)
+        let permissions = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+    }
+
+    @Test("refuses a database written by a newer version")
+    func newerSchema() throws {
+        let path = Self.temporaryPath()
+        let repository = try MailRepository(path: path)
+        try repository.database.run("INSERT INTO schema_migrations VALUES ('2099-01-01-future', 'x')")
+        #expect(throws: DatabaseError.self) { try MailRepository(path: path) }
+    }
+
+    @Test("numbers references per prefix and year, starting again each year")
+    func references() throws {
+        let repository = try MailRepository(path: Self.temporaryPath())
+        #expect(try repository.nextReference(prefix: "MB", year: 2026) == "MB-2026-000001")
+        #expect(try repository.nextReference(prefix: "MB", year: 2026) == "MB-2026-000002")
+        #expect(try repository.nextReference(prefix: "MB", year: 2027) == "MB-2027-000001")
+    }
+
+    @Test("keeps (mailbox, UIDVALIDITY, UID) unique and finds originals by hash or Message-ID and body")
+    func uniqueness() throws {
+        let repository = try MailRepository(path: Self.temporaryPath())
+        let inquiryID = try repository.insertInquiry(Self.inquiry("MB-2026-000001"))
+        let first = try repository.insertMessage(Self.message(uid: 1, inquiryID: inquiryID, sha: "aaa"))
+        #expect(throws: DatabaseError.self) { try repository.insertMessage(Self.message(uid: 1, inquiryID: inquiryID)) }
+        #expect(try repository.originalOf(sha256: "aaa", messageID: nil, bodySHA256: "zzz") == first)
+        #expect(try repository.originalOf(sha256: "other", messageID: "id-1@x", bodySHA256: "b-aaa") == first)
+        #expect(try repository.originalOf(sha256: "other", messageID: "id-1@x", bodySHA256: "different") == nil)
+        #expect(try repository.isFiled(mailbox: "INBOX", uidValidity: 7, uid: 1))
+        #expect(try !repository.isFiled(mailbox: "INBOX", uidValidity: 8, uid: 1))
+    }
+
+    @Test("rolls a failed transaction back completely")
+    func rollback() throws {
+        let repository = try MailRepository(path: Self.temporaryPath())
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try repository.transaction {
+                let id = try repository.insertInquiry(Self.inquiry("MB-2026-000001"))
+                _ = try repository.insertMessage(Self.message(uid: 1, inquiryID: id))
+                try repository.saveCursor(MailboxCursor(mailbox: "INBOX", uidValidity: 7, lastUID: 1))
+                throw Boom()
+            }
+        }
+        #expect(try repository.database.row("SELECT count(*) AS n FROM inquiries")?["n"].int == 0)
+        #expect(try repository.database.row("SELECT count(*) AS n FROM messages")?["n"].int == 0)
+        #expect(try repository.cursor(mailbox: "INBOX") == nil)
+    }
+
+    @Test("moves outbox mail through pending, retry and sent or failed")
+    func outbox() throws {
+        let repository = try MailRepository(path: Self.temporaryPath())
+        let inquiryID = try repository.insertInquiry(Self.inquiry("MB-2026-000001"))
+        try repository.enqueueAcknowledgement(inquiryID: inquiryID, recipient: "a@b.si", messageID: "m1@x", content: [1, 2, 3])
+        var due = try repository.dueOutbox(now: Date().addingTimeInterval(1), limit: 10)
+        #expect(due.count == 1)
+        #expect(due[0].reference == "MB-2026-000001")
+        try repository.markAttemptFailed(id: due[0].id, error: "down", serverReply: nil, retryAt: Date().addingTimeInterval(600))
+        #expect(try repository.dueOutbox(now: Date().addingTimeInterval(1), limit: 10).isEmpty)
+        due = try repository.dueOutbox(now: Date().addingTimeInterval(601), limit: 10)
+        #expect(due.first?.attempts == 1)
+        try repository.markSent(id: due[0].id, serverReply: "250 ok")
+        #expect(try repository.outboxCounts() == ["sent": 1])
+        #expect(try repository.inquiry(reference: "MB-2026-000001")?.record.ackStatus == "sent")
+        #expect(try repository.inquiryID(messageIDs: ["m1@x"]) == inquiryID)
+    }
+
+    @Test("exports records with every key present, nulls included")
+    func exportKeys() throws {
+        let repository = try MailRepository(path: Self.temporaryPath())
+        _ = try repository.insertInquiry(Self.inquiry("MB-2026-000001"))
+        var records: [InquiryRecord] = []
+        try repository.forEachInquiry { records.append($0) }
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(records[0])) as? [String: Any]
+        #expect(Set(json?.keys.map { $0 } ?? []) == ["reference", "received_at", "from_address", "from_name", "subject", "language", "field",
+                                                      "secondary_fields", "sender_type", "legal_kind", "intent", "ack_status", "ack_reason"])
+        #expect(json?["legal_kind"] is NSNull)
+    }
+}

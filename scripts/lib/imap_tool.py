@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""A small IMAP client for tests and the demo (Python's imaplib, over verified TLS):
+append .eml files, list UIDs with their flags, and recreate a mailbox (a new UIDVALIDITY).
+
+  imap_tool.py append FILE...        append to the mailbox (env: MI_IMAPS_PORT, MI_CA, MI_USER, MI_PASSWORD)
+  imap_tool.py flags [MAILBOX]       print "UID FLAGS" per message
+  imap_tool.py count [MAILBOX]       print the number of messages
+  imap_tool.py recreate              copy INBOX aside, delete and recreate it, copy back: UIDVALIDITY changes
+"""
+import imaplib
+import os
+import re
+import ssl
+import sys
+import time
+
+
+def connect():
+    context = ssl.create_default_context(cafile=os.environ["MI_CA"])
+    imap = imaplib.IMAP4_SSL("127.0.0.1", int(os.environ["MI_IMAPS_PORT"]), ssl_context=context)
+    imap.login(os.environ.get("MI_USER", "office"), os.environ.get("MI_PASSWORD", "office-secret"))
+    return imap
+
+
+def check(result, what):
+    status, data = result
+    if status != "OK":
+        sys.exit("imap_tool: %s failed: %s" % (what, data))
+    return data
+
+
+def main():
+    command, args = sys.argv[1], sys.argv[2:]
+    imap = connect()
+    mailbox = os.environ.get("MI_MAILBOX", "INBOX")
+    if command == "append":
+        for path in args:
+            with open(path, "rb") as f:
+                raw = f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            check(imap.append(mailbox, None, imaplib.Time2Internaldate(time.time()), raw), "APPEND " + path)
+    elif command in ("flags", "count"):
+        box = args[0] if args else mailbox
+        check(imap.select('"%s"' % box, readonly=True), "SELECT")
+        data = check(imap.uid("FETCH", "1:*", "(UID FLAGS)"), "FETCH")
+        rows = [d.decode() for d in data if d]
+        if command == "count":
+            print(len(rows))
+        for row in rows if command == "flags" else []:
+            uid = re.search(r"UID (\d+)", row).group(1)
+            flags = re.search(r"FLAGS \(([^)]*)\)", row).group(1)
+            print(uid, flags)
+    elif command == "recreate":
+        check(imap.create("Aside"), "CREATE Aside")
+        check(imap.select(mailbox), "SELECT")
+        typ, data = imap.uid("SEARCH", None, "ALL")
+        if data[0]:
+            check(imap.uid("COPY", "1:*", "Aside"), "COPY")
+        imap.close()
+        check(imap.delete(mailbox) if mailbox != "INBOX" else ("OK", None), "DELETE")
+        if mailbox == "INBOX":
+            # INBOX cannot be deleted; rename it away and back instead, which gives a new UIDVALIDITY.
+            check(imap.rename("INBOX", "Old"), "RENAME")
+            imap.delete("Old")
+        check(imap.select("Aside"), "SELECT Aside")
+        typ, data = imap.uid("SEARCH", None, "ALL")
+        if data[0]:
+            check(imap.uid("COPY", "1:*", mailbox), "COPY back")
+        imap.close()
+        check(imap.delete("Aside"), "DELETE Aside")
+    else:
+        sys.exit(__doc__)
+    imap.logout()
+
+
+if __name__ == "__main__":
+    main()
