@@ -39,6 +39,12 @@ public final class Intake {
         let templates = try AckTemplates(directory: configuration.ack.templatesDirectory)
         filer = Filer(repository: repository, configuration: configuration, templates: templates)
         smtp = SMTPSender(endpoint: Self.smtpEndpoint(configuration))
+        // Callers hold the instance lock, so no other process is sending: a row still marked
+        // 'sending' was interrupted by a crash.
+        let interrupted = try repository.recoverInterruptedSends()
+        if interrupted > 0 {
+            logger.warning("\(interrupted) acknowledgement(s) were interrupted while being sent by an earlier run; marked failed rather than risk sending them twice (see `mailintake show`)")
+        }
     }
 
     static func smtpEndpoint(_ configuration: Configuration) -> SMTPEndpoint {
@@ -141,6 +147,7 @@ public final class Intake {
             for entry in due {
                 if stop.isRequested { break }
                 do {
+                    try repository.markSending(id: entry.id)
                     let reply = try smtp.send(content: entry.content, sender: from, recipient: entry.recipient)
                     try repository.markSent(id: entry.id, serverReply: reply)
                     report.sent += 1

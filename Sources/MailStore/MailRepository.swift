@@ -150,8 +150,26 @@ public final class MailRepository {
                     lastError: row["last_error"].string)
     }
 
-    /// Records the server's acceptance. One statement: the window in which a crash could cause a
-    /// second send is only as long as this write.
+    /// Marks mail as being handed to the SMTP server, committed before the first byte is sent.
+    /// If the process dies before `markSent`, the row stays `sending`, and `recoverInterruptedSends`
+    /// turns it into a failure for a person to look at instead of sending it again: we cannot know
+    /// whether the server accepted it, and an acknowledgement must never arrive twice.
+    public func markSending(id: Int64) throws {
+        try database.run("UPDATE outbox SET status = 'sending' WHERE id = ? AND status = 'pending'", [id])
+    }
+
+    /// After a crash: mail left `sending` may or may not have reached the server. It is marked failed,
+    /// with a reason that says so, and never re-sent automatically. Returns how many there were.
+    public func recoverInterruptedSends() throws -> Int {
+        try database.run("""
+            UPDATE outbox SET status = 'failed', attempts = attempts + 1,
+                last_error = 'interrupted while being handed to the SMTP server: it may or may not have been delivered, so it is not sent again automatically'
+            WHERE status = 'sending'
+            """)
+        return database.changes
+    }
+
+    /// Records the server's acceptance.
     public func markSent(id: Int64, serverReply: String) throws {
         try database.run("UPDATE outbox SET status = 'sent', attempts = attempts + 1, server_reply = ?, sent_at = ?, last_error = NULL WHERE id = ?",
                          [serverReply, Self.now(), id])
@@ -160,7 +178,7 @@ public final class MailRepository {
     /// Records a failed attempt: retried at `retryAt`, or given up (`retryAt == nil`).
     public func markAttemptFailed(id: Int64, error: String, serverReply: String?, retryAt: Date?) throws {
         if let retryAt {
-            try database.run("UPDATE outbox SET attempts = attempts + 1, last_error = ?, server_reply = ?, next_attempt_at = ? WHERE id = ?",
+            try database.run("UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = ?, server_reply = ?, next_attempt_at = ? WHERE id = ?",
                              [error, serverReply, ISO8601DateFormatter().string(from: retryAt), id])
         } else {
             try database.run("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, server_reply = ? WHERE id = ?",

@@ -62,7 +62,7 @@ enum Schema {
                 recipient       TEXT NOT NULL,
                 message_id      TEXT NOT NULL UNIQUE,
                 content         BLOB NOT NULL,
-                status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+                status          TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
                 attempts        INTEGER NOT NULL DEFAULT 0,
                 next_attempt_at TEXT NOT NULL,
                 last_error      TEXT,

@@ -1,0 +1,167 @@
+import Foundation
+import MailIntakeCore
+import MailStore
+import Testing
+
+/// One mailintake installation for one test: its own IMAP account, folder, configuration,
+/// database and sender address (so its acknowledgements can be told apart in the shared spool).
+/// It drives the real `mailintake` binary, as an operator would.
+struct Instance {
+    let stack: MailStack
+    let folder: String
+    let user: String
+    let password: String
+    let officeAddress: String
+
+    static var binary: String {
+        MailStack.environment["MAILINTAKE_BINARY"] ?? MailStack.repositoryRoot + "/.build/debug/mailintake"
+    }
+
+    var configPath: String { folder + "/mailintake.conf" }
+    var databasePath: String { folder + "/mailintake.sqlite" }
+
+    struct Options {
+        var imapScheme = "imaps"
+        var smtpScheme = "smtp"
+        var afterFiling = "keyword"
+        var useCA = true
+        var imapPassword: String?
+        var imapPort: Int?
+        var pollInterval = "1s"
+    }
+
+    init(_ options: Options = Options()) throws {
+        stack = try MailStack.require()
+        (user, password) = try stack.makeAccount()
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("mi-it-\(user)").path
+        officeAddress = "office-\(user)@maribor.example"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try writeConfig(options)
+    }
+
+    func writeConfig(_ options: Options) throws {
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: folder + "/templates") {
+            try fm.copyItem(atPath: MailStack.repositoryRoot + "/config/templates", toPath: folder + "/templates")
+        }
+        try ((options.imapPassword ?? password) + "\n").write(toFile: folder + "/imap.password", atomically: true, encoding: .utf8)
+        try (stack.smtpPassword + "\n").write(toFile: folder + "/smtp.password", atomically: true, encoding: .utf8)
+        let imapPort = options.imapPort ?? (options.imapScheme == "imaps" ? stack.imapsPort : stack.imapPort)
+        let smtpPort = options.smtpScheme == "smtps" ? stack.smtpsPort : stack.smtpPort
+        let ca = options.useCA ? "ca_file = \(stack.caFile)" : "# no ca_file: the test CA is unknown"
+        let config = """
+            [imap]
+            url = \(options.imapScheme)://127.0.0.1:\(imapPort)
+            user = \(user)
+            password_file = imap.password
+            \(ca)
+            poll_interval = \(options.pollInterval)
+            timeout = 10s
+            after_filing = \(options.afterFiling)
+            batch_size = 25
+            \(options.afterFiling == "move" ? "move_to = Filed" : "")
+
+            [smtp]
+            url = \(options.smtpScheme)://127.0.0.1:\(smtpPort)
+            user = \(stack.smtpUser)
+            password_file = smtp.password
+            \(ca)
+            from = \(officeAddress)
+            timeout = 10s
+
+            [store]
+            path = mailintake.sqlite
+
+            [office]
+            name = Urad za mednarodno in medmestno sodelovanje
+            email = \(officeAddress)
+            phone = 02/2201-219
+            address = Ulica heroja Staneta 1, 2000 Maribor
+
+            [ack]
+            reference_prefix = MB
+            templates = templates
+            """
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    // MARK: driving mailintake
+
+    @discardableResult
+    func mailintake(_ arguments: String...) throws -> CommandResult {
+        try runCommand(Self.binary, ["--config", configPath] + arguments)
+    }
+
+    /// Starts mailintake in the background, its stderr going to `log` in the instance folder.
+    func start(_ arguments: [String], log: String = "daemon.log") throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["--config", configPath] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        _ = FileManager.default.createFile(atPath: folder + "/" + log, contents: nil)
+        let handle = FileHandle(forWritingAtPath: folder + "/" + log)!
+        handle.seekToEndOfFile()
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    func log(_ name: String = "daemon.log") -> String {
+        (try? String(contentsOfFile: folder + "/" + name, encoding: .utf8)) ?? ""
+    }
+
+    func exported() throws -> [[String: Any]] {
+        let result = try mailintake("export", "--format", "json")
+        #expect(result.status == 0, "export failed: \(result.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] ?? []
+    }
+
+    /// A single number from the instance's database.
+    func count(_ sql: String) throws -> Int {
+        let repository = try MailRepository(path: databasePath)
+        return try repository.database.row(sql)?.values.first?.int ?? -1
+    }
+
+    // MARK: the mailbox and the spool
+
+    private var toolEnvironment: [String: String] {
+        ["MI_USER": user, "MI_PASSWORD": password, "MI_CA": stack.caFile, "MI_IMAPS_PORT": "\(stack.imapsPort)"]
+    }
+
+    func append(_ files: [String]) throws {
+        let result = try runCommand("/usr/bin/python3", [MailStack.repositoryRoot + "/scripts/lib/imap_tool.py", "append"] + files,
+                                    environment: toolEnvironment)
+        try #require(result.status == 0, "APPEND failed: \(result.stderr)")
+    }
+
+    func appendFixtures(_ names: String...) throws {
+        try append(names.map { MailStack.repositoryRoot + "/Tests/Fixtures/mail/" + $0 })
+    }
+
+    /// Writes `text` (LF line ends) as a temporary .eml and appends it.
+    func appendText(_ text: String) throws {
+        let path = folder + "/append-\(UUID().uuidString).eml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try append([path])
+    }
+
+    /// UID → flags, as the server shows them.
+    func flags(mailbox: String = "INBOX") throws -> [Int: String] {
+        let result = try runCommand("/usr/bin/python3", [MailStack.repositoryRoot + "/scripts/lib/imap_tool.py", "flags", mailbox],
+                                    environment: toolEnvironment)
+        try #require(result.status == 0, "reading flags failed: \(result.stderr)")
+        var flags: [Int: String] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            if let uid = Int(parts[0]) { flags[uid] = parts.count > 1 ? String(parts[1]) : "" }
+        }
+        return flags
+    }
+
+    /// The acknowledgements the SMTP server accepted from this instance, parsed by Python's e-mail package.
+    func acknowledgements() throws -> [[String: Any]] {
+        let result = try runCommand("/usr/bin/python3", [MailStack.repositoryRoot + "/scripts/lib/spool_tool.py", stack.spool, "--from", officeAddress])
+        try #require(result.status == 0, "reading the spool failed: \(result.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] ?? []
+    }
+}

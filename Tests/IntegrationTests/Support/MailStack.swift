@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+/// The real local mail stack that scripts/mailstack.sh started (Dovecot and aiosmtpd on loopback),
+/// found through the MI_* variables of its env file. Tests never fake the protocols.
+struct MailStack: Sendable {
+    let directory: String
+    let imapPort: Int
+    let imapsPort: Int
+    let smtpPort: Int
+    let smtpsPort: Int
+    let caFile: String
+    let smtpUser: String
+    let smtpPassword: String
+    let spool: String
+
+    static let environment = ProcessInfo.processInfo.environment
+
+    /// Nil when no stack runs; `scripts/test.sh` always starts one and sets MAILINTAKE_REQUIRE_STACK,
+    /// so in the README's test command a missing stack fails these tests instead of skipping them.
+    static let current: MailStack? = {
+        let env = environment
+        guard let directory = env["MI_STACK_DIR"], let imap = env["MI_IMAP_PORT"].flatMap(Int.init),
+              let imaps = env["MI_IMAPS_PORT"].flatMap(Int.init), let smtp = env["MI_SMTP_PORT"].flatMap(Int.init),
+              let smtps = env["MI_SMTPS_PORT"].flatMap(Int.init), let ca = env["MI_CA"] else { return nil }
+        return MailStack(directory: directory, imapPort: imap, imapsPort: imaps, smtpPort: smtp, smtpsPort: smtps, caFile: ca,
+                         smtpUser: env["MI_SMTP_USER"] ?? "submit", smtpPassword: env["MI_SMTP_PASSWORD"] ?? "submit-secret",
+                         spool: env["MI_SMTP_SPOOL"] ?? directory + "/spool")
+    }()
+
+    /// Run the integration tests when a stack runs, or when the test script demands one (then they fail loudly).
+    static var shouldRun: Bool { current != nil || environment["MAILINTAKE_REQUIRE_STACK"] != nil }
+
+    static func require() throws -> MailStack {
+        try #require(current, "no mail stack: run the tests with scripts/test.sh, which starts Dovecot and the SMTP server")
+    }
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// A fresh IMAP account for one test, so tests never see each other's mail: one new file in
+    /// the stack's users.d, which Dovecot reads per login (its passwd-file path holds %u).
+    func makeAccount() throws -> (user: String, password: String) {
+        let user = "t" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+        let password = "pw-" + UUID().uuidString.prefix(8)
+        let template = try String(contentsOfFile: directory + "/users.d/office", encoding: .utf8)
+        let fields = template.split(separator: ":", omittingEmptySubsequences: false)
+        let line = "\(user):{PLAIN}\(password):\(fields[2]):\(fields[3])::\(directory)/mail/\(user)::\n"
+        // Written aside and renamed into place, readable by Dovecot's unprivileged auth process.
+        let temporary = directory + "/users.d/." + user
+        try line.write(toFile: temporary, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: temporary)
+        try FileManager.default.moveItem(atPath: temporary, toPath: directory + "/users.d/" + user)
+        return (user, password)
+    }
+}
+
+/// Runs a command and collects its output.
+struct CommandResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+@discardableResult
+func runCommand(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes while the process runs, so a full pipe never blocks it.
+    let collected = Collected()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { collected.set(stdout: out.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { collected.set(stderr: err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+    process.waitUntilExit()
+    group.wait()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: collected.stdout, as: UTF8.self),
+                         stderr: String(decoding: collected.stderr, as: UTF8.self))
+}
+
+/// Output gathered from two reader threads.
+final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var stdout = Data()
+    private(set) var stderr = Data()
+    func set(stdout data: Data) { lock.lock(); stdout = data; lock.unlock() }
+    func set(stderr data: Data) { lock.lock(); stderr = data; lock.unlock() }
+}
