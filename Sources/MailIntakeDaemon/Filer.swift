@@ -29,21 +29,40 @@ public struct Filer {
         self.policy = AckPolicy(ownAddresses: [configuration.office.email, configuration.smtp.from])
     }
 
-    public func file(raw: [UInt8], mailbox: String, uidValidity: UInt32, uid: UInt32, receivedAt: Date?, now: Date = Date()) throws -> Outcome {
-        // Pure work first, outside the transaction, so the write lock is held only for the writes.
+    /// A message read and labelled, ready to be filed: the pure half of filing, which needs no
+    /// database and so can run while the previous message is being written.
+    public struct Prepared: Sendable {
+        public let raw: [UInt8]
+        public let parsed: ParsedMessage
+        public let classification: Classification
+    }
+
+    public static func prepare(_ raw: [UInt8], classifier: InquiryClassifier) -> Prepared {
         let parsed = MessageParser.parse(raw)
+        return Prepared(raw: raw, parsed: parsed, classification: classifier.classify(parsed))
+    }
+
+    public func file(raw: [UInt8], mailbox: String, uidValidity: UInt32, uid: UInt32, receivedAt: Date?, now: Date = Date()) throws -> Outcome {
+        try file(Self.prepare(raw, classifier: classifier), mailbox: mailbox, uidValidity: uidValidity, uid: uid,
+                 receivedAt: receivedAt, now: now)
+    }
+
+    public func file(_ prepared: Prepared, mailbox: String, uidValidity: UInt32, uid: UInt32, receivedAt: Date?, now: Date = Date()) throws -> Outcome {
+        let raw = prepared.raw, parsed = prepared.parsed, classification = prepared.classification
+        // Hashed here rather than in `prepare`: in the FilingPipeline this runs on the database's
+        // thread, which balances the reading thread's TLS, parsing and classification.
         let sha256 = SHA256.hex(raw)
-        let bodySHA256 = SHA256.hex(MIMEPart.splitHeader(raw[...]).1)
-        let classification = classifier.classify(parsed)
+        let body = MIMEPart.splitHeader(raw[...]).1
         let received = receivedAt ?? now
 
         return try repository.transaction { () throws -> Outcome in
             if try repository.isFiled(mailbox: mailbox, uidValidity: uidValidity, uid: uid) { return .alreadyFiled }
             var message = NewMessage(mailbox: mailbox, uidValidity: uidValidity, uid: uid, messageID: parsed.messageID,
-                                     sha256: sha256, bodySHA256: bodySHA256, raw: raw, size: raw.count,
+                                     sha256: sha256, raw: raw, size: raw.count,
                                      disposition: .inquiry, inquiryID: nil, duplicateOf: nil, problems: parsed.problems)
 
-            if let original = try repository.originalOf(sha256: sha256, messageID: parsed.messageID, bodySHA256: bodySHA256) {
+            if let original = try repository.originalOf(sha256: sha256, messageID: parsed.messageID,
+                                                        sameBody: { MIMEPart.splitHeader($0[...]).1.elementsEqual(body) }) {
                 message.disposition = .duplicate
                 message.duplicateOf = original
                 message.raw = nil  // the original holds the same content
@@ -105,13 +124,10 @@ public struct Filer {
     public func acknowledgement(for parsed: ParsedMessage, to recipient: MailAddress, reference: String, language: String,
                                 received: Date, now: Date) -> OutgoingMail {
         let template = templates.template(for: language)
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "dd.MM.yyyy"
         let office = configuration.office
         let values = [
             "reference": reference, "subject": parsed.subject.isEmpty ? "-" : parsed.subject,
-            "received_date": formatter.string(from: received), "sender_name": parsed.fromName ?? "",
+            "received_date": MailDate.dayMonthYear(received), "sender_name": parsed.fromName ?? "",
             "office_name": office.name, "office_email": office.email.address, "office_phone": office.phone,
             "office_address": office.address,
         ]
@@ -125,3 +141,4 @@ public struct Filer {
                            (AckPolicy.loopMarkerHeader, reference), ("X-Mailintake-Reference", reference)])
     }
 }
+

@@ -83,21 +83,28 @@ public final class Intake {
             return report
         }
         let pending = try session.uids(from: cursor.lastUID + 1)
+        let classifier = filer.classifier
         for batch in stride(from: 0, to: pending.count, by: imap.batchSize).map({ Array(pending[$0..<min($0 + imap.batchSize, pending.count)]) }) {
-            var filed: [UInt32] = []
+            let pipeline = FilingPipeline(filer: filer, mailbox: mailbox, uidValidity: status.uidValidity)
+            var fetchError: Error?
             do {
                 try session.fetch(batch) { fetched in
-                    let outcome = try filer.file(raw: fetched.raw, mailbox: mailbox, uidValidity: status.uidValidity,
-                                                 uid: fetched.uid, receivedAt: fetched.internalDate)
-                    record(outcome, uid: fetched.uid, into: &report)
-                    filed.append(fetched.uid)
+                    try pipeline.submit(Filer.prepare(fetched.raw, classifier: classifier), uid: fetched.uid, receivedAt: fetched.internalDate)
                     if stop.isRequested { throw StopRequested() }
                 }
-            } catch is StopRequested {
-                logger.notice("stop requested: finished the message in hand; the rest waits for the next start")
+            } catch {
+                fetchError = error
+            }
+            // Whatever was read is filed (or its error reported) before anything else happens.
+            let (filed, filingError) = pipeline.finish()
+            for (uid, outcome) in filed { record(outcome, uid: uid, into: &report) }
+            if fetchError is StopRequested {
+                logger.notice("stop requested: finished the messages in hand; the rest waits for the next start")
                 return report  // the connection is dropped mid-FETCH; the filed messages are marked on the next start
             }
-            report.markedOnServer += try mark(filed, uidValidity: status.uidValidity, session: session)
+            if let filingError { throw filingError }
+            if let fetchError { throw fetchError }
+            report.markedOnServer += try mark(filed.map(\.uid), uidValidity: status.uidValidity, session: session)
         }
         return report
     }

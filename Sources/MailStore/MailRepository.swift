@@ -1,4 +1,5 @@
 import Foundation
+import MailIntakeCore
 
 /// The mailintake database: messages, inquiries, the outbox and the mailbox cursors, behind
 /// methods named for what the pipeline and staff do. Every statement binds its arguments.
@@ -13,7 +14,7 @@ public final class MailRepository {
 
     public func transaction<T>(_ body: () throws -> T) throws -> T { try database.transaction(body) }
 
-    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+    static func now() -> String { MailDate.iso8601(Date()) }
     static func json(_ strings: [String]) -> String {
         (try? String(data: JSONEncoder().encode(strings), encoding: .utf8)) ?? "[]"
     }
@@ -44,16 +45,19 @@ public final class MailRepository {
                          [mailbox, Int(uidValidity), Int(uid)]) != nil
     }
 
-    /// The original of a message seen before: the same bytes, or the same Message-ID with the same body
-    /// (a re-delivery adds Received lines, so the whole-message hash differs while the body does not).
-    public func originalOf(sha256: String, messageID: String?, bodySHA256: String) throws -> Int64? {
+    /// The original of a message seen before: the same bytes, or the same Message-ID with the same
+    /// body (a re-delivery adds Received lines, so the whole-message hash differs while the body does
+    /// not). `sameBody` compares a candidate's raw bytes; it is asked only when Message-IDs collide,
+    /// so the common path costs one indexed lookup and no second hash.
+    public func originalOf(sha256: String, messageID: String?, sameBody: ([UInt8]) -> Bool) throws -> Int64? {
         if let row = try database.row("SELECT id FROM messages WHERE sha256 = ? AND disposition != 'duplicate' ORDER BY id LIMIT 1", [sha256]) {
             return row["id"].int64
         }
         guard let messageID else { return nil }
-        return try database.row("""
-            SELECT id FROM messages WHERE message_id = ? AND body_sha256 = ? AND disposition != 'duplicate' ORDER BY id LIMIT 1
-            """, [messageID, bodySHA256])?["id"].int64
+        for row in try database.rows("SELECT id, raw FROM messages WHERE message_id = ? AND disposition != 'duplicate' ORDER BY id", [messageID]) {
+            if let raw = row["raw"].bytes, sameBody(raw) { return row["id"].int64 }
+        }
+        return nil
     }
 
     public func inquiryID(reference: String) throws -> Int64? {
@@ -89,7 +93,7 @@ public final class MailRepository {
             INSERT INTO inquiries (reference, received_at, from_address, from_name, reply_to, subject, language, field,
                 secondary_fields, sender_type, legal_kind, intent, confidence, evidence, needs_review, ack_reason, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [inquiry.reference, ISO8601DateFormatter().string(from: inquiry.receivedAt), inquiry.fromAddress, inquiry.fromName,
+            """, [inquiry.reference, MailDate.iso8601(inquiry.receivedAt), inquiry.fromAddress, inquiry.fromName,
                   inquiry.replyTo, inquiry.subject, inquiry.language, inquiry.field, Self.json(inquiry.secondaryFields),
                   inquiry.senderType, inquiry.legalKind, inquiry.intent, inquiry.confidence, Self.json(inquiry.evidence),
                   inquiry.needsReview, inquiry.ackReason, Self.now()])
@@ -98,10 +102,10 @@ public final class MailRepository {
 
     public func insertMessage(_ message: NewMessage) throws -> Int64 {
         try database.run("""
-            INSERT INTO messages (mailbox, uidvalidity, uid, message_id, sha256, body_sha256, size, raw, disposition,
+            INSERT INTO messages (mailbox, uidvalidity, uid, message_id, sha256, size, raw, disposition,
                 inquiry_id, duplicate_of, problems, filed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [message.mailbox, Int(message.uidValidity), Int(message.uid), message.messageID, message.sha256, message.bodySHA256,
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [message.mailbox, Int(message.uidValidity), Int(message.uid), message.messageID, message.sha256,
                   message.size, message.raw.map { SQLValue.blob($0) } ?? .null, message.disposition.rawValue, message.inquiryID,
                   message.duplicateOf, Self.json(message.problems), Self.now()])
         return database.lastInsertRowID
@@ -140,7 +144,7 @@ public final class MailRepository {
             SELECT o.id, o.inquiry_id, i.reference, o.recipient, o.message_id, o.content, o.status, o.attempts, o.last_error
             FROM outbox o JOIN inquiries i ON i.id = o.inquiry_id
             WHERE o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?
-            """, [ISO8601DateFormatter().string(from: now), limit]).map(Self.outboxEntry)
+            """, [MailDate.iso8601(now), limit]).map(Self.outboxEntry)
     }
 
     static func outboxEntry(_ row: Row) -> OutboxEntry {
@@ -179,7 +183,7 @@ public final class MailRepository {
     public func markAttemptFailed(id: Int64, error: String, serverReply: String?, retryAt: Date?) throws {
         if let retryAt {
             try database.run("UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = ?, server_reply = ?, next_attempt_at = ? WHERE id = ?",
-                             [error, serverReply, ISO8601DateFormatter().string(from: retryAt), id])
+                             [error, serverReply, MailDate.iso8601(retryAt), id])
         } else {
             try database.run("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, server_reply = ? WHERE id = ?",
                              [error, serverReply, id])

@@ -1,4 +1,5 @@
 import Foundation
+import MailIntakeCore
 
 /// Named, ordered schema migrations, each applied once in its own transaction and recorded in
 /// `schema_migrations`. A shipped migration is never edited: a change is a new migration.
@@ -24,7 +25,7 @@ public struct Migrator: Sendable {
             try database.transaction {
                 try database.execute(migration.sql)
                 try database.run("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
-                                 [migration.name, ISO8601DateFormatter().string(from: Date())])
+                                 [migration.name, MailDate.iso8601(Date())])
             }
         }
     }

@@ -22,7 +22,6 @@ public struct NewMessage: Sendable {
     public var uid: UInt32
     public var messageID: String?
     public var sha256: String
-    public var bodySHA256: String
     public var raw: [UInt8]?
     public var disposition: Disposition
     public var inquiryID: Int64?
@@ -30,14 +29,13 @@ public struct NewMessage: Sendable {
     public var problems: [String]
     public var size: Int
 
-    public init(mailbox: String, uidValidity: UInt32, uid: UInt32, messageID: String?, sha256: String, bodySHA256: String,
+    public init(mailbox: String, uidValidity: UInt32, uid: UInt32, messageID: String?, sha256: String,
                 raw: [UInt8]?, size: Int, disposition: Disposition, inquiryID: Int64?, duplicateOf: Int64?, problems: [String]) {
         self.mailbox = mailbox
         self.uidValidity = uidValidity
         self.uid = uid
         self.messageID = messageID
         self.sha256 = sha256
-        self.bodySHA256 = bodySHA256
         self.raw = raw
         self.size = size
         self.disposition = disposition

@@ -30,7 +30,6 @@ enum Schema {
                 uid          INTEGER NOT NULL,
                 message_id   TEXT,
                 sha256       TEXT NOT NULL,
-                body_sha256  TEXT NOT NULL,
                 size         INTEGER NOT NULL,
                 raw          BLOB,
                 disposition  TEXT NOT NULL CHECK (disposition IN ('inquiry', 'follow_up', 'duplicate')),

@@ -22,6 +22,13 @@ final class Statement {
         sqlite3_finalize(handle)
     }
 
+    /// Makes the statement ready to run again: no pending rows (which would hold a read lock),
+    /// no arguments left from the last run (which could hold large blobs in memory).
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
     func bind(_ arguments: [SQLConvertible?]) throws(DatabaseError) {
         for (offset, argument) in arguments.enumerated() {
             let index = Int32(offset + 1)

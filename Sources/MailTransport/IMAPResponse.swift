@@ -1,4 +1,5 @@
 import Foundation
+import MailIntakeCore
 
 /// One IMAP response: its text with each literal replaced by `{N}`, and the literals in order.
 /// A FETCH of a message body arrives as one response whose literal is the raw message.
@@ -30,10 +31,7 @@ struct IMAPResponse {
     /// INTERNALDATE "28-Nov-2026 14:02:48 +0000" of a FETCH response.
     var internalDate: Date? {
         guard let range = line.range(of: "INTERNALDATE \""), let end = line[range.upperBound...].firstIndex(of: "\"") else { return nil }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "d-MMM-yyyy HH:mm:ss Z"
-        return formatter.date(from: line[range.upperBound..<end].trimmingCharacters(in: .whitespaces))
+        return MailDate.parseInternalDate(line[range.upperBound..<end].trimmingCharacters(in: .whitespaces))
     }
 
     /// The number after `NAME ` inside a FETCH response's attribute list, such as `UID 17`.
@@ -46,13 +44,18 @@ struct IMAPResponse {
 
 /// Reads IMAP responses from a connection, literals included, through one reusable buffer.
 struct IMAPResponseReader {
-    private var buffer: [UInt8] = []
+    /// Bytes received; `start..<end` is what has not been consumed yet.
+    private var buffer: [UInt8]
     private var start = 0
-    private let chunkSize = 256 * 1024
+    private var end = 0
+    private static let chunkSize = 256 * 1024
     /// A literal larger than this is refused: it would have to sit in memory whole.
     let maximumLiteral: Int
 
-    init(maximumLiteral: Int) { self.maximumLiteral = maximumLiteral }
+    init(maximumLiteral: Int) {
+        self.maximumLiteral = maximumLiteral
+        buffer = [UInt8](repeating: 0, count: Self.chunkSize)
+    }
 
     mutating func next(from connection: IMAPConnection) throws(TransportError) -> IMAPResponse {
         var response = IMAPResponse(text: [], literals: [])
@@ -72,7 +75,7 @@ struct IMAPResponseReader {
         guard line.last == UInt8(ascii: "}"), let open = line.lastIndex(of: UInt8(ascii: "{")) else { return nil }
         var digits = line[(open + 1)..<(line.count - 1)]
         if digits.last == UInt8(ascii: "+") { digits = digits.dropLast() }
-        guard !digits.isEmpty, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        guard !digits.isEmpty, digits.count < 12, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
         return Int(String(decoding: digits, as: UTF8.self))
     }
 
@@ -80,14 +83,14 @@ struct IMAPResponseReader {
     private mutating func readLine(from connection: IMAPConnection) throws(TransportError) -> [UInt8] {
         var scanned = 0  // bytes after `start` already searched; `fill` may move `start`
         while true {
-            if let newline = buffer[(start + scanned)...].firstIndex(of: 0x0A) {
-                var end = newline
-                if end > start, buffer[end - 1] == 0x0D { end -= 1 }
-                let line = Array(buffer[start..<end])
+            if let newline = buffer[(start + scanned)..<end].firstIndex(of: 0x0A) {
+                var lineEnd = newline
+                if lineEnd > start, buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                let line = Array(buffer[start..<lineEnd])
                 start = newline + 1
                 return line
             }
-            scanned = buffer.count - start
+            scanned = end - start
             try fill(from: connection)
         }
     }
@@ -96,34 +99,40 @@ struct IMAPResponseReader {
         var result: [UInt8] = []
         result.reserveCapacity(count)
         while result.count < count {
-            if start == buffer.count { try fill(from: connection) }
-            let take = min(count - result.count, buffer.count - start)
+            if start == end { try fill(from: connection) }
+            let take = min(count - result.count, end - start)
             result += buffer[start..<(start + take)]
             start += take
         }
         return result
     }
 
-    /// Reads more bytes, first dropping what has been consumed so the buffer stays small.
+    /// Receives more bytes after `end`, first moving unconsumed bytes to the front (or growing the
+    /// buffer for a line longer than it), so the buffer stays one chunk in the common case.
     private mutating func fill(from connection: IMAPConnection) throws(TransportError) {
         if start > 0 {
-            buffer.removeFirst(start)
+            let pending = end - start
+            if pending > 0 {
+                buffer.withUnsafeMutableBytes { raw in
+                    raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: pending)
+                }
+            }
             start = 0
+            end = pending
         }
-        let before = buffer.count
-        buffer.reserveCapacity(before + chunkSize)
+        if end == buffer.count { buffer += [UInt8](repeating: 0, count: Self.chunkSize) }
+        let offset = end
         var received = 0
         var failure: TransportError?
-        buffer.append(contentsOf: repeatElement(0, count: chunkSize))
         buffer.withUnsafeMutableBytes { raw in
             do throws(TransportError) {
-                received = try connection.receive(into: UnsafeMutableRawBufferPointer(rebasing: raw[before...]))
+                received = try connection.receive(into: UnsafeMutableRawBufferPointer(rebasing: raw[offset...]))
             } catch {
                 failure = error
             }
         }
-        buffer.removeLast(chunkSize - received)
         if let failure { throw failure }
         if received == 0 { throw TransportError(.connection, "the IMAP server closed the connection") }
+        end += received
     }
 }

@@ -9,7 +9,7 @@ struct MailRepositoryTests {
     }
 
     static func message(uid: UInt32, inquiryID: Int64?, sha: String = UUID().uuidString) -> NewMessage {
-        NewMessage(mailbox: "INBOX", uidValidity: 7, uid: uid, messageID: "id-\(uid)@x", sha256: sha, bodySHA256: "b-" + sha,
+        NewMessage(mailbox: "INBOX", uidValidity: 7, uid: uid, messageID: "id-\(uid)@x", sha256: sha,
                    raw: Array("raw \(uid)".utf8), size: 5, disposition: .inquiry, inquiryID: inquiryID, duplicateOf: nil, problems: [])
     }
 
@@ -53,9 +53,9 @@ struct MailRepositoryTests {
         let inquiryID = try repository.insertInquiry(Self.inquiry("MB-2026-000001"))
         let first = try repository.insertMessage(Self.message(uid: 1, inquiryID: inquiryID, sha: "aaa"))
         #expect(throws: DatabaseError.self) { try repository.insertMessage(Self.message(uid: 1, inquiryID: inquiryID)) }
-        #expect(try repository.originalOf(sha256: "aaa", messageID: nil, bodySHA256: "zzz") == first)
-        #expect(try repository.originalOf(sha256: "other", messageID: "id-1@x", bodySHA256: "b-aaa") == first)
-        #expect(try repository.originalOf(sha256: "other", messageID: "id-1@x", bodySHA256: "different") == nil)
+        #expect(try repository.originalOf(sha256: "aaa", messageID: nil, sameBody: { _ in false }) == first)
+        #expect(try repository.originalOf(sha256: "other", messageID: "id-1@x", sameBody: { $0 == Array("raw 1".utf8) }) == first)
+        #expect(try repository.originalOf(sha256: "other", messageID: "id-1@x", sameBody: { _ in false }) == nil)
         #expect(try repository.isFiled(mailbox: "INBOX", uidValidity: 7, uid: 1))
         #expect(try !repository.isFiled(mailbox: "INBOX", uidValidity: 8, uid: 1))
     }

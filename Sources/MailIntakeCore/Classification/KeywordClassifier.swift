@@ -1,26 +1,40 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A first, deliberately simple classifier: stems per label, diacritics folded, the subject
 /// weighted above the body, legal-form markers for the sender. Every label it gives comes with
 /// the terms that decided it; where nothing matched it says so and answers `other`,
 /// `complaint_or_other`, `natural` or `und` with a low confidence rather than guessing.
 public struct KeywordClassifier: InquiryClassifier {
-    public init() {}
+    /// How much of a body is read: enough for any letter, and a bound on the cost of a huge one.
+    static let maximumTextLength = 32 * 1024
+
+    private let languages: StemIndex
+    private let fields: StemIndex
+    private let intents: StemIndex
+
+    public init() {
+        languages = StemIndex(Lexicon.languages)
+        fields = StemIndex(Lexicon.fields)
+        intents = StemIndex(Lexicon.intents)
+    }
 
     public func classify(_ message: ParsedMessage) -> Classification {
-        let subject = Self.fold(message.subject)
-        let body = Self.fold(Self.newText(message.text))
-        let subjectWords = Self.words(subject)
-        let bodyWords = Self.words(body)
+        let folded = TextFolding.fold(message.text, limit: Self.maximumTextLength)
+        let subject = WordCounts(TextFolding.fold(message.subject, limit: 1024)[...])
+        let body = WordCounts(Self.newText(folded))
+        let none = WordCounts([][...])
         var evidence: [String] = []
 
-        let language = Self.best(Lexicon.languages, subjectWords: [], bodyWords: bodyWords)
+        let language = languages.best(subject: none, body: body)
         evidence.append(language.explain("language", fallback: "und"))
-        let field = Self.best(Lexicon.fields, subjectWords: subjectWords, bodyWords: bodyWords)
+        let field = fields.best(subject: subject, body: body)
         evidence.append(field.explain("field", fallback: "other"))
-        let intent = Self.best(Lexicon.intents, subjectWords: subjectWords, bodyWords: bodyWords)
+        let intent = intents.best(subject: subject, body: body)
         evidence.append(intent.explain("intent", fallback: "complaint_or_other"))
-        let sender = Self.sender(message, foldedText: Self.fold(message.text))
+        let sender = Self.sender(message, foldedText: folded)
         evidence.append(sender.evidence)
 
         let secondary = field.runnersUp.filter { $0 != (field.label ?? "other") }
@@ -51,40 +65,78 @@ public struct KeywordClassifier: InquiryClassifier {
         }
     }
 
-    /// Scores each label by its stems: a subject hit counts 3, a body hit 1. The winner's
-    /// confidence grows with its margin over the second.
-    static func best(_ lexicon: [(String, [String])], subjectWords: [String], bodyWords: [String]) -> Scored {
-        var scores: [(label: String, score: Double, terms: [String])] = []
-        for (label, stems) in lexicon {
-            var score = 0.0
-            var terms: [String] = []
-            for stem in stems {
-                let inSubject = subjectWords.filter { Self.matches($0, stem) }.count
-                let inBody = bodyWords.filter { Self.matches($0, stem) }.count
-                guard inSubject + inBody > 0 else { continue }
-                score += Double(inSubject) * 3 + Double(inBody)
-                terms.append(inSubject > 0 ? "subject \"\(stem)\"" : "\"\(stem)\"×\(inBody)")
+    /// Each distinct word of a folded text with how often it occurs.
+    struct WordCounts {
+        var counts: [ArraySlice<UInt8>: Int] = [:]
+
+        init(_ folded: ArraySlice<UInt8>) {
+            var index = folded.startIndex
+            while index < folded.endIndex {
+                guard TextFolding.isWordByte(folded[index]) else { index += 1; continue }
+                let start = index
+                while index < folded.endIndex, TextFolding.isWordByte(folded[index]) { index += 1 }
+                counts[folded[start..<index], default: 0] += 1
             }
-            if score > 0 { scores.append((label, score, terms)) }
         }
-        scores.sort { $0.score > $1.score }
-        guard let top = scores.first else { return Scored(label: nil, terms: [], confidence: 0.2, runnersUp: []) }
-        let second = scores.dropFirst().first?.score ?? 0
-        let confidence = min(0.95, 0.4 + 0.55 * (top.score - second) / top.score)
-        let runnersUp = scores.dropFirst().filter { $0.score >= top.score * 0.5 && $0.score >= 2 }.map(\.label)
-        return Scored(label: top.label, terms: top.terms, confidence: confidence, runnersUp: Array(runnersUp.prefix(2)))
     }
 
-    /// A stem ending in `$` must match the whole word; others match a word's beginning.
-    static func matches(_ word: String, _ stem: String) -> Bool {
-        stem.hasSuffix("$") ? word == String(stem.dropLast()) : word.hasPrefix(stem)
+    /// Stems by label, looked up by word prefix: each distinct word is checked against the stems
+    /// that could start it, rather than every stem against every word.
+    struct StemIndex {
+        let labels: [String]
+        /// stem (folded UTF-8) → (label index, whole word only)
+        let stems: [ArraySlice<UInt8>: [(label: Int, exact: Bool)]]
+        let lengths: ClosedRange<Int>
+
+        init(_ lexicon: [(String, [String])]) {
+            labels = lexicon.map(\.0)
+            var stems: [ArraySlice<UInt8>: [(Int, Bool)]] = [:]
+            var shortest = Int.max, longest = 0
+            for (index, (_, words)) in lexicon.enumerated() {
+                for stem in words {
+                    let exact = stem.hasSuffix("$")
+                    let key = TextFolding.fold(exact ? String(stem.dropLast()) : stem)[...]
+                    stems[key, default: []].append((index, exact))
+                    shortest = min(shortest, key.count)
+                    longest = max(longest, key.count)
+                }
+            }
+            self.stems = stems
+            lengths = shortest...max(shortest, longest)
+        }
+
+        /// Scores each label: a subject hit counts 3, a body hit 1. The winner's confidence grows
+        /// with its margin over the second.
+        func best(subject: WordCounts, body: WordCounts) -> Scored {
+            var scores = [Double](repeating: 0, count: labels.count)
+            var terms = [[String]](repeating: [], count: labels.count)
+            for (counts, weight, place) in [(subject, 3.0, "subject "), (body, 1.0, "")] {
+                for (word, count) in counts.counts {
+                    let upper = min(lengths.upperBound, word.count)
+                    guard upper >= lengths.lowerBound else { continue }
+                    for length in lengths.lowerBound...upper {
+                        let prefix = word[word.startIndex..<(word.startIndex + length)]
+                        guard let hits = stems[prefix] else { continue }
+                        for hit in hits where !hit.exact || length == word.count {
+                            scores[hit.label] += weight * Double(count)
+                            terms[hit.label].append("\(place)\"\(String(decoding: prefix, as: UTF8.self))\"\(count > 1 ? "×\(count)" : "")")
+                        }
+                    }
+                }
+            }
+            let ranked = scores.indices.filter { scores[$0] > 0 }.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+            guard let top = ranked.first else { return Scored(label: nil, terms: [], confidence: 0.2, runnersUp: []) }
+            let second = ranked.dropFirst().first.map { scores[$0] } ?? 0
+            let confidence = min(0.95, 0.4 + 0.55 * (scores[top] - second) / scores[top])
+            let runnersUp = ranked.dropFirst().filter { scores[$0] >= scores[top] * 0.5 && scores[$0] >= 2 }.map { labels[$0] }
+            return Scored(label: labels[top], terms: terms[top].sorted(), confidence: confidence, runnersUp: Array(runnersUp.prefix(2)))
+        }
     }
 
-    static func sender(_ message: ParsedMessage, foldedText: String) -> (kind: String?, confidence: Double, evidence: String) {
-        let name = Self.fold(message.fromName ?? "")
-        let haystack = " " + name + " \n " + foldedText + " "
+    static func sender(_ message: ParsedMessage, foldedText: [UInt8]) -> (kind: String?, confidence: Double, evidence: String) {
+        let haystack = [0x20] + TextFolding.fold(message.fromName ?? "") + [0x20, 0x0A, 0x20] + foldedText + [0x20]
         for (kind, markers) in Lexicon.legalMarkers {
-            for marker in markers where haystack.contains(marker) {
+            for marker in markers where Self.contains(haystack, Array(marker.utf8)) {
                 return (kind, 0.7, "sender_type=legal (\(kind)): marker \"\(marker.trimmingWhitespace())\"")
             }
         }
@@ -94,25 +146,40 @@ public struct KeywordClassifier: InquiryClassifier {
         return (nil, 0.6, "sender_type=natural: no legal-form marker, free-mail or no domain")
     }
 
-    // MARK: text helpers
-
-    /// Lower-cased, diacritics folded: `Šport` and `sport` are the same word.
-    static func fold(_ text: String) -> String {
-        text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
-    }
-
-    static func words(_ text: String) -> [String] {
-        text.split(whereSeparator: { !$0.isLetter }).map(String.init)
-    }
-
-    /// The text above the first quoted line or signature marker: what the sender wrote now.
-    static func newText(_ text: String) -> String {
-        var kept: [Substring] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.trimmingWhitespace()
-            if trimmed == "--" || trimmed.hasPrefix("-----") || trimmed.hasPrefix(">") { break }
-            kept.append(line)
+    /// Byte search with memchr and memcmp, many times faster than String.contains (which goes through CFString).
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return true }
+        guard needle.count <= haystack.count else { return false }
+        return haystack.withUnsafeBytes { h in
+            needle.withUnsafeBytes { n in
+                let base = h.baseAddress!
+                let last = h.count - n.count
+                var offset = 0
+                while offset <= last {
+                    guard let found = memchr(base + offset, Int32(first), last - offset + 1) else { return false }
+                    if memcmp(found, n.baseAddress!, n.count) == 0 { return true }
+                    offset = base.distance(to: UnsafeRawPointer(found)) + 1
+                }
+                return false
+            }
         }
-        return kept.joined(separator: "\n")
+    }
+
+    /// The text above the first quoted line or signature marker (`>`, `--`, `-----Original…`):
+    /// what the sender wrote now.
+    static func newText(_ folded: [UInt8]) -> ArraySlice<UInt8> {
+        var lineStart = 0
+        while lineStart < folded.count {
+            var first = lineStart
+            while first < folded.count, folded[first] == 0x20 || folded[first] == 0x09 { first += 1 }
+            let lineEnd = folded[first...].firstIndex(of: 0x0A) ?? folded.count
+            let line = folded[first..<lineEnd]
+            let trimmed = line.last == 0x0D || line.last == 0x20 ? line.dropLast() : line
+            if trimmed.first == UInt8(ascii: ">") || trimmed.elementsEqual([0x2D, 0x2D]) || trimmed.starts(with: [0x2D, 0x2D, 0x2D, 0x2D, 0x2D]) {
+                return folded[..<lineStart]
+            }
+            lineStart = lineEnd + 1
+        }
+        return folded[...]
     }
 }

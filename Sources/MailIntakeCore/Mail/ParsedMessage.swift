@@ -41,9 +41,7 @@ public enum MessageParser {
             date = MailDate.parse(value)
             if date == nil { problems.append("unreadable Date `\(value.prefix(40))`") }
         }
-        // CRLF becomes LF: in Swift "\r\n" is one Character, so line splitting on "\n" would miss it.
-        let (crlfText, textProblem) = chooseText(root)
-        let text = crlfText.replacingOccurrences(of: "\r\n", with: "\n")
+        let (text, textProblem) = chooseText(root)
         if let textProblem { problems.append(textProblem) }
         return ParsedMessage(
             headers: headers,
@@ -88,15 +86,27 @@ public enum MessageParser {
         return ids
     }
 
+    /// A part's text with CRLF turned into LF on the bytes: in Swift "\r\n" is one Character, so
+    /// splitting lines on "\n" would miss it, and replacing it in a String is slow.
+    private static func text(of part: MIMEPart) -> Charset.Decoded {
+        let bytes = part.decodedBody
+        var unix: [UInt8] = []
+        unix.reserveCapacity(bytes.count)
+        for (index, byte) in bytes.enumerated() where !(byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A) {
+            unix.append(byte)
+        }
+        return Charset.decode(unix, charset: part.contentType.parameters["charset"])
+    }
+
     /// The first inline text/plain leaf, else the first inline text/html leaf rendered as text.
     private static func chooseText(_ root: MIMEPart) -> (String, String?) {
         let inline = root.leaves.filter { !$0.isAttachment && $0.contentType.type == "text" }
         if let plain = inline.first(where: { $0.contentType.subtype == "plain" }) {
-            let decoded = plain.decodedText()
+            let decoded = text(of: plain)
             return (decoded.text, decoded.problem)
         }
         if let html = inline.first(where: { $0.contentType.subtype == "html" }) {
-            let decoded = html.decodedText()
+            let decoded = text(of: html)
             return (HTMLText.render(decoded.text), decoded.problem)
         }
         return ("", "no readable text part")

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+@testable import MailIntakeCore
+
+/// Malformed input must never crash the parser or the classifier: every message is filed, even
+/// one that makes no sense. These cases mutate the sample messages deterministically (truncation,
+/// flipped bytes, lost line breaks, stray boundaries) and run the whole read path on each.
+@Suite("Parser robustness")
+struct ParserRobustnessTests {
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let samples = ["01-sl-sport-club.eml", "02-en-school-exchange.eml", "03-sl-latin2-citizen.eml", "04-sl-cp1250-company.eml"]
+    static let nasty: [[UInt8]] = ["=?", "=?UTF-8?Q?=", "=?UTF-8?B?", "\r\n--b1", "\r\n--b1--", "{", ">", "\r\n\r\n", "=\r\n", "=X", "&#", "&#x110000;",
+                                   "<", "\"", "Content-Type: multipart/mixed; boundary=\"\"\r\n", "Content-Transfer-Encoding: base64\r\n"].map { Array($0.utf8) }
+
+    @Test("survives thousands of mutated messages", arguments: samples)
+    func mutations(sample: String) throws {
+        let original = try Fixtures.bytes(sample)
+        var random = SplitMix(state: UInt64(sample.utf8.count) * 7919)
+        let classifier = KeywordClassifier()
+        let policy = AckPolicy(ownAddresses: [])
+        for _ in 0..<1500 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...8, using: &random) {
+                guard !bytes.isEmpty else { break }
+                let at = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<5, using: &random) {
+                case 0: bytes[at] = UInt8.random(in: 0...255, using: &random)
+                case 1: bytes.removeSubrange(at..<min(bytes.count, at + Int.random(in: 1...200, using: &random)))
+                case 2: bytes.insert(contentsOf: Self.nasty.randomElement(using: &random)!, at: at)
+                case 3: bytes = Array(bytes[..<at])
+                default: bytes.removeAll { $0 == 0x0D }
+                }
+            }
+            let parsed = MessageParser.parse(bytes)
+            _ = classifier.classify(parsed)
+            _ = policy.decide(parsed)
+            _ = SHA256.hex(bytes)
+        }
+    }
+
+    @Test("reads deeply nested multiparts up to a limit and reports the rest")
+    func deepNesting() {
+        var text = "From: a@b.si\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+        for depth in 1...60 { text += "--b\(depth - 1)\r\nContent-Type: multipart/mixed; boundary=b\(depth)\r\n\r\n" }
+        text += "--b60\r\nContent-Type: text/plain\r\n\r\ndeep\r\n"
+        let parsed = MessageParser.parse(Array(text.utf8))
+        #expect(parsed.problems.contains { $0.contains("deeper than") })
+    }
+}
