@@ -58,6 +58,7 @@ struct ConfigurationTests {
         ("url = smtp://smtp.example.org:587", "url = http://smtp.example.org", "smtp.url"),
         ("reference_prefix = MB", "reference_prefix = mb-", "ack.reference_prefix"),
         ("phone = 02/2201-219", "phone =", "office.phone"),
+        ("poll_interval = 5m", "mailbox = Prejeto/Čakajoče", "imap.mailbox"),
     ])
     func badValues(original: String, replacement: String, key: String) throws {
         let text = Self.valid.replacingOccurrences(of: original, with: replacement)

@@ -159,6 +159,11 @@ private struct SettingsReader {
         if afterFiling == .move, moveTo == nil {
             throw error("imap", "after_filing", "is `move` but [imap] move_to names no folder; add `move_to = Filed` (or the folder you want)")
         }
+        for (key, name) in [("mailbox", mailbox), ("move_to", moveTo)] {
+            if let name, !name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }) {
+                throw error("imap", key, "folder names must be printable ASCII without quotes or backslashes (got `\(name)`); rename the folder on the server or choose another")
+            }
+        }
         let keyword = try optionalString("imap", "keyword") ?? "$Filed"
         if !keyword.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "$_-.".contains($0)) }) {
             throw error("imap", "keyword", "an IMAP keyword may hold only letters, digits and $_-. (got `\(keyword)`)")
