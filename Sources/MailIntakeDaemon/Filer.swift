@@ -33,13 +33,22 @@ public struct Filer {
     /// database and so can run while the previous message is being written.
     public struct Prepared: Sendable {
         public let raw: [UInt8]
-        public let parsed: ParsedMessage
+        public var parsed: ParsedMessage
         public let classification: Classification
+        /// The size on the server, when only a prefix of the message was fetched.
+        public var originalSize: Int?
+
+        /// Records that only the first `limit` bytes of a larger message were fetched: filed anyway,
+        /// flagged for review, never blocking the mailbox.
+        public mutating func markTruncated(originalSize: Int, limit: Int) {
+            self.originalSize = originalSize
+            parsed.problems.append("message of \(originalSize) bytes is larger than [imap] max_message_size (\(limit) bytes); only its first \(raw.count) bytes were kept")
+        }
     }
 
     public static func prepare(_ raw: [UInt8], classifier: InquiryClassifier) -> Prepared {
         let parsed = MessageParser.parse(raw)
-        return Prepared(raw: raw, parsed: parsed, classification: classifier.classify(parsed))
+        return Prepared(raw: raw, parsed: parsed, classification: classifier.classify(parsed), originalSize: nil)
     }
 
     public func file(raw: [UInt8], mailbox: String, uidValidity: UInt32, uid: UInt32, receivedAt: Date?, now: Date = Date()) throws -> Outcome {
@@ -58,7 +67,7 @@ public struct Filer {
         return try repository.transaction { () throws -> Outcome in
             if try repository.isFiled(mailbox: mailbox, uidValidity: uidValidity, uid: uid) { return .alreadyFiled }
             var message = NewMessage(mailbox: mailbox, uidValidity: uidValidity, uid: uid, messageID: parsed.messageID,
-                                     sha256: sha256, raw: raw, size: raw.count,
+                                     sha256: sha256, raw: raw, size: prepared.originalSize ?? raw.count,
                                      disposition: .inquiry, inquiryID: nil, duplicateOf: nil, problems: parsed.problems)
 
             if let original = try repository.originalOf(sha256: sha256, messageID: parsed.messageID,

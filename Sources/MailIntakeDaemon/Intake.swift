@@ -61,7 +61,8 @@ public final class Intake {
         let imap = configuration.imap
         let mailbox = imap.mailbox
         let session = try IMAPSession(endpoint: IMAPEndpoint(url: imap.url, user: imap.user, password: imap.password?.value,
-                                                             caFile: imap.caFile, timeout: imap.timeout))
+                                                             caFile: imap.caFile, timeout: imap.timeout),
+                                      maximumMessageSize: imap.maxMessageSize + (1 << 20))
         defer { session.logout() }
         let status = try session.select(mailbox)
         var report = PollReport()
@@ -83,14 +84,23 @@ public final class Intake {
             return report
         }
         let pending = try session.uids(from: cursor.lastUID + 1)
+        guard !pending.isEmpty else { return report }
+        let limit = imap.maxMessageSize
+        let sizes = try session.sizes(from: pending[0])
         let classifier = filer.classifier
         for batch in stride(from: 0, to: pending.count, by: imap.batchSize).map({ Array(pending[$0..<min($0 + imap.batchSize, pending.count)]) }) {
             let pipeline = FilingPipeline(filer: filer, mailbox: mailbox, uidValidity: status.uidValidity)
             var fetchError: Error?
             do {
-                try session.fetch(batch) { fetched in
-                    try pipeline.submit(Filer.prepare(fetched.raw, classifier: classifier), uid: fetched.uid, receivedAt: fetched.internalDate)
-                    if stop.isRequested { throw StopRequested() }
+                // Oversize messages are fetched truncated, in UID order with the rest, so the cursor
+                // stays exact: one fetch per run of same-sized kind.
+                for run in Self.runs(batch, isOversize: { (sizes[$0] ?? 0) > limit }) {
+                    try session.fetch(run.uids, prefix: run.oversize ? limit : nil) { fetched in
+                        var prepared = Filer.prepare(fetched.raw, classifier: classifier)
+                        if run.oversize { prepared.markTruncated(originalSize: sizes[fetched.uid] ?? fetched.raw.count, limit: limit) }
+                        try pipeline.submit(prepared, uid: fetched.uid, receivedAt: fetched.internalDate)
+                        if stop.isRequested { throw StopRequested() }
+                    }
                 }
             } catch {
                 fetchError = error
@@ -107,6 +117,20 @@ public final class Intake {
             report.markedOnServer += try mark(filed.map(\.uid), uidValidity: status.uidValidity, session: session)
         }
         return report
+    }
+
+    /// Splits UIDs (ascending) into consecutive runs of normal and oversize messages.
+    static func runs(_ uids: [UInt32], isOversize: (UInt32) -> Bool) -> [(uids: [UInt32], oversize: Bool)] {
+        var runs: [(uids: [UInt32], oversize: Bool)] = []
+        for uid in uids {
+            let oversize = isOversize(uid)
+            if let last = runs.last, last.oversize == oversize {
+                runs[runs.count - 1].uids.append(uid)
+            } else {
+                runs.append(([uid], oversize))
+            }
+        }
+        return runs
     }
 
     private func record(_ outcome: Filer.Outcome, uid: UInt32, into report: inout PollReport) {

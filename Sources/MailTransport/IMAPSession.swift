@@ -59,13 +59,28 @@ public final class IMAPSession {
         return result.filter { $0 >= first }.sorted()
     }
 
+    /// The size in bytes (RFC822.SIZE) of every message from `first` on, by UID, in one command.
+    public func sizes(from first: UInt32) throws(TransportError) -> [UInt32: Int] {
+        let (_, untagged) = try command("UID FETCH \(first):* (UID RFC822.SIZE)", what: "reading message sizes")
+        var sizes: [UInt32: Int] = [:]
+        for response in untagged where response.line.uppercased().contains(" FETCH ") {
+            if let uid = response.fetchAttribute("UID"), uid >= first, let size = response.fetchAttribute("RFC822.SIZE") {
+                sizes[uid] = Int(size)
+            }
+        }
+        return sizes
+    }
+
     /// Fetches the raw bytes of `uids` in one command, without setting \Seen, and hands each
     /// message to `body` as soon as it has arrived, so only one message is held at a time.
     /// UIDs the server no longer has are simply not delivered.
-    public func fetch(_ uids: [UInt32], _ body: (FetchedMessage) throws -> Void) throws {
+    /// With `prefix`, only the first `prefix` bytes of each message are fetched (`BODY.PEEK[]<0.n>`):
+    /// that is how an oversize message is filed without ever being held whole.
+    public func fetch(_ uids: [UInt32], prefix: Int? = nil, _ body: (FetchedMessage) throws -> Void) throws {
         guard !uids.isEmpty else { return }
         let tag = nextTag()
-        try connection.send("\(tag) UID FETCH \(UIDSet.format(uids)) (UID INTERNALDATE BODY.PEEK[])\r\n")
+        let section = prefix.map { "BODY.PEEK[]<0.\($0)>" } ?? "BODY.PEEK[]"
+        try connection.send("\(tag) UID FETCH \(UIDSet.format(uids)) (UID INTERNALDATE \(section))\r\n")
         while true {
             let response = try reader.next(from: connection)
             if response.isCompletion(of: tag) {

@@ -135,6 +135,42 @@ struct PipelineTests {
         #expect(try instance.flags().values.allSatisfy { $0.contains("$Filed") })
     }
 
+    @Test("files a message above max_message_size truncated and flagged, without blocking the mail behind it")
+    func oversize() throws {
+        var options = Instance.Options()
+        options.imapExtra = "max_message_size = 64K"
+        let instance = try Instance(options)
+        let attachment = String(repeating: "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\n", count: 6000)  // ~220 kB of base64
+        try instance.appendText("""
+            Return-Path: <big@example.si>
+            From: Big Sender <big@example.si>
+            To: mednarodno@maribor.example
+            Subject: Prijava na razpis s prilogo
+            Message-ID: <big-1@example.si>
+            Content-Type: multipart/mixed; boundary=XYZ
+
+            --XYZ
+            Content-Type: text/plain; charset=utf-8
+
+            Spoštovani, v prilogi pošiljam dokumentacijo.
+            --XYZ
+            Content-Type: application/pdf; name=razpis.pdf
+            Content-Transfer-Encoding: base64
+
+            \(attachment)--XYZ--
+            """)
+        try instance.appendFixtures("02-en-school-exchange.eml")
+        let result = try instance.mailintake("run", "--once")
+        #expect(result.status == 0, "run --once failed: \(result.stderr)")
+        #expect(try instance.exported().count == 2)
+        #expect(try instance.count("SELECT length(raw) FROM messages WHERE message_id = 'big-1@example.si'") == 64 * 1024)
+        #expect(try instance.count("SELECT size FROM messages WHERE message_id = 'big-1@example.si'") > 200_000)
+        #expect(try instance.count("SELECT needs_review FROM inquiries WHERE from_address = 'big@example.si'") == 1)
+        #expect(try instance.count("SELECT count(*) FROM messages WHERE problems LIKE '%max_message_size%'") == 1)
+        #expect(try instance.acknowledgements().count == 2)
+        #expect(try instance.flags().values.allSatisfy { $0.contains("$Filed") })
+    }
+
     @Test("lists and shows inquiries for staff, and exports CSV")
     func staffCommands() throws {
         let instance = try Instance()

@@ -31,6 +31,8 @@ public struct IMAPSettings: Sendable {
     public var keyword: String
     public var moveTo: String?
     public var batchSize: Int
+    /// Larger messages are filed truncated to this many bytes, flagged for review.
+    public var maxMessageSize: Int
     public var timeout: TimeInterval
 }
 
@@ -114,6 +116,7 @@ public struct Configuration: Sendable {
         add("imap.keyword", imap.keyword)
         add("imap.move_to", imap.moveTo)
         add("imap.batch_size", imap.batchSize)
+        add("imap.max_message_size", imap.maxMessageSize)
         add("imap.timeout", "\(Int(imap.timeout))s")
         add("smtp.url", smtp.url.absoluteString)
         add("smtp.user", smtp.user)
@@ -179,6 +182,7 @@ private struct SettingsReader {
             keyword: keyword,
             moveTo: moveTo,
             batchSize: try integer("imap", "batch_size", default: 100, range: 1...1000),
+            maxMessageSize: try byteSize("imap", "max_message_size", default: 50 << 20, range: (64 << 10)...(1 << 30)),
             timeout: try duration("imap", "timeout", default: 60, minimum: 1)
         )
         let smtp = SMTPSettings(
@@ -291,6 +295,22 @@ private struct SettingsReader {
             throw error(section, key, "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")); got `\(value)`")
         }
         return parsed
+    }
+
+    /// Accepts `1048576`, `512K`, `25M`, `1G` (powers of 1024).
+    private mutating func byteSize(_ section: String, _ key: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let value = try optionalString(section, key) else { return fallback }
+        let units: [Character: Int] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
+        var digits = Substring(value)
+        var factor = 1
+        if let last = value.lowercased().last, let unit = units[last] {
+            factor = unit
+            digits = value.dropLast()
+        }
+        guard let number = Int(digits.trimmingCharacters(in: .whitespaces)), range.contains(number * factor) else {
+            throw error(section, key, "must be a size from 64K to 1G, such as 25M; got `\(value)`")
+        }
+        return number * factor
     }
 
     /// Accepts `90`, `90s`, `5m`, `1h`.

@@ -28,6 +28,8 @@ struct Instance {
         var imapPassword: String?
         var imapPort: Int?
         var pollInterval = "1s"
+        /// More `key = value` lines for [imap].
+        var imapExtra = ""
     }
 
     init(_ options: Options = Options()) throws {
@@ -60,6 +62,7 @@ struct Instance {
             after_filing = \(options.afterFiling)
             batch_size = 25
             \(options.afterFiling == "move" ? "move_to = Filed" : "")
+            \(options.imapExtra)
 
             [smtp]
             url = \(options.smtpScheme)://127.0.0.1:\(smtpPort)
