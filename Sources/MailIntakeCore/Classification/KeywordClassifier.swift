@@ -22,9 +22,10 @@ public struct KeywordClassifier: InquiryClassifier {
     }
 
     public func classify(_ message: ParsedMessage) -> Classification {
-        let folded = TextFolding.fold(message.text, limit: Self.maximumTextLength)
         let subject = WordCounts(TextFolding.fold(message.subject, limit: 1024)[...])
-        let body = WordCounts(Self.newText(folded))
+        let body = WordCounts(TextFolding.fold(message.split.newText, limit: Self.maximumTextLength)[...])
+        // Who wrote it shows in the new text ("v imenu društva"), the signature and the display name, not in quoted mail.
+        let folded = TextFolding.fold(message.split.newText + "\n" + message.split.signature, limit: Self.maximumTextLength)
         let none = WordCounts([][...])
         var evidence: [String] = []
 
@@ -165,21 +166,4 @@ public struct KeywordClassifier: InquiryClassifier {
         }
     }
 
-    /// The text above the first quoted line or signature marker (`>`, `--`, `-----Original…`):
-    /// what the sender wrote now.
-    static func newText(_ folded: [UInt8]) -> ArraySlice<UInt8> {
-        var lineStart = 0
-        while lineStart < folded.count {
-            var first = lineStart
-            while first < folded.count, folded[first] == 0x20 || folded[first] == 0x09 { first += 1 }
-            let lineEnd = folded[first...].firstIndex(of: 0x0A) ?? folded.count
-            let line = folded[first..<lineEnd]
-            let trimmed = line.last == 0x0D || line.last == 0x20 ? line.dropLast() : line
-            if trimmed.first == UInt8(ascii: ">") || trimmed.elementsEqual([0x2D, 0x2D]) || trimmed.starts(with: [0x2D, 0x2D, 0x2D, 0x2D, 0x2D]) {
-                return folded[..<lineStart]
-            }
-            lineStart = lineEnd + 1
-        }
-        return folded[...]
-    }
 }

@@ -15,6 +15,8 @@ public struct ParsedMessage: Sendable {
     public var references: [String]
     /// The chosen body text: text/plain preferred, else HTML rendered as text.
     public var text: String
+    /// `text` split into the sender's new text, their signature and the mail they quoted.
+    public var split: QuoteSplitter.Split
     public var root: MIMEPart
     public var problems: [String]
 
@@ -54,6 +56,7 @@ public enum MessageParser {
             inReplyTo: messageIDs(headers.first("In-Reply-To") ?? ""),
             references: messageIDs(headers.first("References") ?? ""),
             text: text,
+            split: QuoteSplitter.split(text),
             root: root,
             problems: problems
         )

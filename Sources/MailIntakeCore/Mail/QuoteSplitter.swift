@@ -1,0 +1,95 @@
+/// Splits a message's text into what the sender wrote now, their signature, and the earlier mail
+/// they quoted, by the markers that mail clients write in the languages the office receives:
+/// `>` lines; "-----Original Message-----" and its translations; "On … wrote:", "Dne … je …
+/// napisal(a):", "Am … schrieb …:", "… je napisao/la:", "Il giorno … ha scritto:", "… írta:";
+/// Outlook's From:/Sent:/To:/Subject: header blocks in each language; and `-- ` signatures or the
+/// "Sent from my phone" lines that stand in for one. Staff still see the whole text; classification
+/// reads the new text.
+public enum QuoteSplitter {
+    /// The three parts; each keeps its lines as written (joined with LF).
+    public struct Split: Sendable, Equatable {
+        public var newText: String
+        public var signature: String
+        public var quotedText: String
+    }
+
+    public static func split(_ text: String) -> Split {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        let quoteStart = lines.indices.first { isQuoteStart(lines, at: $0) } ?? lines.count
+        let signatureStart = lines[..<quoteStart].indices.first { isSignatureStart(lines[$0]) } ?? quoteStart
+        func join(_ range: Range<Int>) -> String {
+            lines[range].joined(separator: "\n").trimmingWhitespace()
+        }
+        return Split(newText: join(0..<signatureStart), signature: join(signatureStart..<quoteStart), quotedText: join(quoteStart..<lines.count))
+    }
+
+    // MARK: markers
+
+    private static let separatorWords = [
+        "original message", "izvirno sporočilo", "izvirno sporocilo", "ursprüngliche nachricht", "originalnachricht",
+        "originalna poruka", "izvorna poruka", "originalna poruka", "оригинална порука", "messaggio originale",
+        "eredeti üzenet", "forwarded message", "posredovano sporočilo", "posredovano sporocilo", "weitergeleitete nachricht",
+        "proslijeđena poruka", "prosleđena poruka", "messaggio inoltrato", "továbbított üzenet", "message d'origine",
+    ]
+    private static let fromLabels = ["from:", "od:", "von:", "da:", "feladó:", "šalje:", "salje:", "pošiljatelj:", "de:"]
+    private static let sentLabels = ["sent:", "date:", "poslano:", "gesendet:", "datum:", "inviato:", "data:", "elküldve:", "dátum:", "poslato:", "envoyé:"]
+    private static let subjectLabels = ["subject:", "zadeva:", "betreff:", "predmet:", "oggetto:", "tárgy:", "objet:", "tema:"]
+
+    static func isQuoteStart(_ lines: [Substring], at index: Int) -> Bool {
+        let line = lines[index].trimmingWhitespace()
+        if line.hasPrefix(">") { return true }
+        let lower = line.lowercased()
+        // -----Original Message----- and friends; Outlook's long underscore rule.
+        if lower.hasPrefix("-----") || lower.hasPrefix("-------- ") || lower.hasPrefix("---------- ") {
+            let words = lower.trimmingCharacters(in: "- ")
+            if separatorWords.contains(where: { words.contains($0) }) { return true }
+        }
+        if line.count >= 20, line.allSatisfy({ $0 == "_" }) { return index + 1 < lines.count && startsHeaderBlock(lines, at: index + 1) }
+        if isAttributionLine(lower) { return true }
+        // Gmail wraps a long attribution: "On Tue, 3 Nov 2026 at 10:00, Ana Novak <ana@…>" / "wrote:".
+        if index + 1 < lines.count, lower.hasPrefix("on ") || lower.hasPrefix("dne ") || lower.hasPrefix("am ") || lower.hasPrefix("il giorno ") {
+            let next = lines[index + 1].trimmingWhitespace().lowercased()
+            if isAttributionLine(lower + " " + next) && !next.isEmpty { return true }
+        }
+        return startsHeaderBlock(lines, at: index)
+    }
+
+    /// "On … wrote:", "Dne … je … napisal(a):", "Am … schrieb …:", "… je napisao:", "Il giorno … ha scritto:", "… írta:", "Le … a écrit :".
+    static func isAttributionLine(_ lower: String) -> Bool {
+        guard lower.hasSuffix(":") else { return false }
+        if lower.hasPrefix("on ") && lower.hasSuffix("wrote:") { return true }
+        if lower.hasPrefix("dne ") && (lower.contains("napisal") || lower.contains("pisal")) { return true }
+        if lower.hasPrefix("am ") && lower.contains("schrieb") { return true }
+        if lower.contains(" je napisao") || lower.contains(" je napisala") || lower.contains(" je napisal") || lower.contains(" је написао") { return true }
+        if lower.hasPrefix("il giorno") && lower.contains("ha scritto") { return true }
+        if lower.hasSuffix(" ha scritto:") { return true }
+        if lower.contains(" írta:") || lower.contains(" írta (") || lower.hasSuffix("irta:") { return true }
+        if lower.hasPrefix("le ") && lower.contains("a écrit") { return true }
+        return false
+    }
+
+    /// Outlook's reply header: a From line followed within a few lines by a date and a subject line.
+    static func startsHeaderBlock(_ lines: [Substring], at index: Int) -> Bool {
+        let first = lines[index].trimmingWhitespace().lowercased()
+        guard fromLabels.contains(where: { first.hasPrefix($0) }) else { return false }
+        let following = lines[(index + 1)..<min(lines.count, index + 6)].map { $0.trimmingWhitespace().lowercased() }
+        let hasDate = following.contains { line in sentLabels.contains { line.hasPrefix($0) } }
+        let hasSubject = following.contains { line in subjectLabels.contains { line.hasPrefix($0) } }
+        return hasDate && hasSubject
+    }
+
+    static func isSignatureStart(_ line: Substring) -> Bool {
+        if line == "-- " || line == "--" { return true }
+        let lower = line.trimmingWhitespace().lowercased()
+        return ["sent from my ", "poslano iz mojega ", "poslano z mojega ", "von meinem ", "inviato da ", "poslano sa mog", "poslano s mog",
+                "küldve az én", "get outlook for "].contains { lower.hasPrefix($0) }
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        let characters = Set(set)
+        guard let first = firstIndex(where: { !characters.contains($0) }), let last = lastIndex(where: { !characters.contains($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}

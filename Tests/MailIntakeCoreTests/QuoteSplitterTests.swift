@@ -1,0 +1,65 @@
+import Testing
+@testable import MailIntakeCore
+
+@Suite("New text, signature and quoted mail")
+struct QuoteSplitterTests {
+    @Test("finds where quoted mail starts in every language the office receives", arguments: [
+        ("> Spoštovani,\n> vabimo vas", "en/sl > lines"),
+        ("-----Original Message-----\nFrom: a@b.si", "Outlook en"),
+        ("-----Izvirno sporočilo-----\nOd: a@b.si", "Outlook sl"),
+        ("-----Ursprüngliche Nachricht-----\nVon: a@b.de", "Outlook de"),
+        ("-----Originalna poruka-----\nOd: a@b.hr", "Outlook hr"),
+        ("-----Messaggio originale-----\nDa: a@b.it", "Outlook it"),
+        ("-----Eredeti üzenet-----\nFeladó: a@b.hu", "Outlook hu"),
+        ("On Tue, 3 Nov 2026 at 10:00, Ana Novak <ana@example.si> wrote:\n> text", "Gmail en"),
+        ("On Tue, 3 Nov 2026 at 10:00, Ana Novak <ana@example.si>\nwrote:\n> text", "Gmail en wrapped"),
+        ("Dne tor., 3. nov. 2026 ob 10:00 je Ana Novak <ana@example.si> napisal(a):\n> text", "Gmail sl"),
+        ("Am Di., 3. Nov. 2026 um 10:00 Uhr schrieb Ana Novak <ana@example.de>:\n> text", "Gmail de"),
+        ("uto, 3. stu 2026. u 10:00 Ana Novak <ana@example.hr> je napisala:\n> text", "Gmail hr"),
+        ("Il giorno mar 3 nov 2026 alle ore 10:00 Ana <ana@example.it> ha scritto:\n> text", "Gmail it"),
+        ("Ana Novak <ana@example.hu> ezt írta (időpont: 2026. nov. 3., K, 10:00):\n> text", "Gmail hu"),
+        ("From: Ana Novak <ana@example.si>\nSent: Tuesday, November 3, 2026 10:00 AM\nTo: Office\nSubject: Vabilo", "Outlook header en"),
+        ("Od: Ana Novak <ana@example.si>\nPoslano: torek, 3. november 2026 10:00\nZa: Urad\nZadeva: Vabilo", "Outlook header sl"),
+        ("Von: Ana Novak <ana@example.de>\nGesendet: Dienstag, 3. November 2026 10:00\nAn: Büro\nBetreff: Einladung", "Outlook header de"),
+        ("________________________________\nFrom: Ana Novak <ana@example.si>\nSent: Tuesday\nSubject: x", "Outlook web rule"),
+    ])
+    func quoteMarkers(quote: String, client: String) {
+        let split = QuoteSplitter.split("Pozdravljeni,\nprosim za sestanek.\n\n" + quote)
+        #expect(split.newText == "Pozdravljeni,\nprosim za sestanek.", "\(client)")
+        #expect(!split.quotedText.isEmpty, "\(client)")
+    }
+
+    @Test("separates a -- signature and a phone's sign-off from the new text")
+    func signatures() {
+        let split = QuoteSplitter.split("Hello,\nplease send the list.\n-- \nJane Walker\nSt Mary's School\n\n> old mail")
+        #expect(split.newText == "Hello,\nplease send the list.")
+        #expect(split.signature == "-- \nJane Walker\nSt Mary's School")
+        #expect(split.quotedText == "> old mail")
+        let phone = QuoteSplitter.split("Kratko vprašanje o razpisu.\n\nPoslano iz mojega iPhona")
+        #expect(phone.newText == "Kratko vprašanje o razpisu.")
+        #expect(phone.signature == "Poslano iz mojega iPhona")
+    }
+
+    @Test("leaves ordinary text alone: a From: line in prose, a dashed rule, an ordinary colon")
+    func noFalsePositives() {
+        let text = "From: our side, we agree.\nThe date: next week.\n---------\nOn Monday we start:\nmore text"
+        let split = QuoteSplitter.split(text)
+        #expect(split.newText == text)
+        #expect(split.quotedText.isEmpty)
+    }
+
+    @Test("classification reads the new text, not the quoted mail")
+    func classifierIgnoresQuotes() {
+        let message = MessageParser.parse(Fixtures.mail("""
+            From: a@gmail.com
+            Subject: Re: vprašanje
+
+            Hvala, zanima me še šport za mlade.
+
+            Dne tor., 3. nov. 2026 ob 10:00 je Urad <urad@maribor.example> napisal(a):
+            > kultura kultura kultura festival koncert razstava muzej
+            """))
+        #expect(message.split.newText == "Hvala, zanima me še šport za mlade.")
+        #expect(KeywordClassifier().classify(message).field == "sport")
+    }
+}
