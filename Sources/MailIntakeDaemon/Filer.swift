@@ -83,7 +83,7 @@ public struct Filer {
             if let (inquiryID, reference) = try thread(of: parsed) {
                 message.disposition = .followUp
                 message.inquiryID = inquiryID
-                _ = try repository.insertMessage(message)
+                try recordAttachments(of: parsed, messageRowID: try repository.insertMessage(message))
                 try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: uid))
                 return .followUp(reference: reference)
             }
@@ -101,7 +101,7 @@ public struct Filer {
                 legalKind: classification.legalKind, intent: classification.intent, confidence: classification.confidence,
                 evidence: classification.evidence, needsReview: parsed.needsReview, ackReason: ackReason))
             message.inquiryID = inquiryID
-            _ = try repository.insertMessage(message)
+            try recordAttachments(of: parsed, messageRowID: try repository.insertMessage(message))
 
             var acknowledged = false
             if case let .acknowledge(recipient) = decision {
@@ -113,6 +113,14 @@ public struct Filer {
             }
             try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: uid))
             return .inquiry(reference: reference, acknowledged: acknowledged)
+        }
+    }
+
+    private func recordAttachments(of parsed: ParsedMessage, messageRowID: Int64) throws {
+        for (offset, part) in parsed.attachments.enumerated() {
+            let summary = part.attachmentSummary(position: offset + 1)
+            try repository.insertAttachment(messageRowID: messageRowID, position: offset + 1, filename: summary.filename,
+                                            contentType: summary.contentType, size: summary.size, sha256: summary.sha256)
         }
     }
 

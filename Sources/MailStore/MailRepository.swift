@@ -111,6 +111,13 @@ public final class MailRepository {
         return database.lastInsertRowID
     }
 
+    /// Records an attachment's summary; its bytes stay in the message's raw content, which is kept anyway.
+    public func insertAttachment(messageRowID: Int64, position: Int, filename: String, contentType: String, size: Int, sha256: String) throws {
+        try database.run("""
+            INSERT INTO attachments (message_id, position, filename, content_type, size, sha256) VALUES (?, ?, ?, ?, ?, ?)
+            """, [messageRowID, position, filename, contentType, size, sha256])
+    }
+
     public func enqueueAcknowledgement(inquiryID: Int64, recipient: String, messageID: String, content: [UInt8]) throws {
         let now = Self.now()
         try database.run("""
@@ -241,8 +248,15 @@ public final class MailRepository {
             (recipient: o["recipient"].string ?? "", status: o["status"].string ?? "", attempts: o["attempts"].int ?? 0,
              lastError: o["last_error"].string, serverReply: o["server_reply"].string, sentAt: o["sent_at"].string)
         }
+        let attachments = try database.rows("""
+            SELECT a.message_id, a.position, a.filename, a.content_type, a.size, a.sha256 FROM attachments a
+            JOIN messages m ON m.id = a.message_id WHERE m.inquiry_id = ? ORDER BY a.message_id, a.position
+            """, [id]).map { a in
+            (messageID: a["message_id"].int64 ?? 0, position: a["position"].int ?? 0, filename: a["filename"].string ?? "",
+             contentType: a["content_type"].string ?? "", size: a["size"].int ?? 0, sha256: a["sha256"].string ?? "")
+        }
         return InquiryDetail(record: Self.record(row), confidence: row["confidence"].double ?? 0, evidence: Self.strings(row["evidence"].string),
-                             needsReview: (row["needs_review"].int ?? 0) != 0, messages: messages, outbox: outbox)
+                             needsReview: (row["needs_review"].int ?? 0) != 0, messages: messages, attachments: attachments, outbox: outbox)
     }
 
     /// Counts for `status` and the demo: messages by disposition.

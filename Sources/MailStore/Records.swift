@@ -148,5 +148,7 @@ public struct InquiryDetail: Sendable {
     public var evidence: [String]
     public var needsReview: Bool
     public var messages: [(id: Int64, disposition: String, uid: UInt32, size: Int, filedAt: String, problems: [String], raw: [UInt8])]
+    /// Attachments of all the inquiry's messages: (message row, position within it, file name, type, size, SHA-256).
+    public var attachments: [(messageID: Int64, position: Int, filename: String, contentType: String, size: Int, sha256: String)]
     public var outbox: [(recipient: String, status: String, attempts: Int, lastError: String?, serverReply: String?, sentAt: String?)]
 }

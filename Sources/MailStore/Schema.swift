@@ -78,5 +78,18 @@ enum Schema {
                 updated_at  TEXT NOT NULL
             );
             """),
+        .init(name: "2026-11-28-attachments", sql: """
+            CREATE TABLE attachments (
+                id           INTEGER PRIMARY KEY,
+                message_id   INTEGER NOT NULL REFERENCES messages(id),
+                position     INTEGER NOT NULL,
+                filename     TEXT NOT NULL,
+                content_type TEXT NOT NULL,
+                size         INTEGER NOT NULL,
+                sha256       TEXT NOT NULL,
+                UNIQUE (message_id, position)
+            );
+            CREATE INDEX attachments_by_sha256 ON attachments (sha256);
+            """),
     ])
 }

@@ -20,8 +20,10 @@ extension CommandLine {
           run [--once]                 poll, file and acknowledge; --once does one cycle and exits
           check-config                 validate the configuration and print it, secrets masked
           classify [--json] FILE...    parse and classify .eml files; touches no database or server
+          parse --json FILE.eml        what the parser understood of one message
           list [--limit N]             the newest inquiries (default 50)
-          show REFERENCE               one inquiry: labels, evidence, messages, acknowledgement
+          show REFERENCE               one inquiry: labels, evidence, messages, attachments, acknowledgement
+          attachment REFERENCE N       write the inquiry's N-th attachment to stdout
           export --format json|csv     every inquiry, with stable keys
 
         The configuration is --config PATH, else $MAILINTAKE_CONFIG, else \(Configuration.defaultPath).
@@ -44,6 +46,8 @@ extension CommandLine {
             case "run": return try Commands.run(options, configPath: configPath, environment: environment)
             case "check-config": return try Commands.checkConfig(options, configPath: configPath, environment: environment)
             case "classify": return try Commands.classify(options)
+            case "parse": return try Commands.parse(options)
+            case "attachment": return try Commands.attachment(options, configPath: configPath, environment: environment)
             case "list": return try Commands.list(options, configPath: configPath, environment: environment)
             case "show": return try Commands.show(options, configPath: configPath, environment: environment)
             case "export": return try Commands.export(options, configPath: configPath, environment: environment)

@@ -154,12 +154,22 @@ enum Commands {
         for mail in detail.outbox {
             print("  to \(mail.recipient): \(mail.status), \(mail.attempts) attempt(s)\(mail.sentAt.map { ", sent \($0)" } ?? "")\(mail.serverReply.map { ", server: \($0)" } ?? "")\(mail.lastError.map { ", last error: \($0)" } ?? "")")
         }
+        if !detail.attachments.isEmpty {
+            print("Attachments:  (mailintake attachment \(record.reference) N > FILE)")
+            for (offset, attachment) in detail.attachments.enumerated() {
+                print("  \(offset + 1). \(attachment.filename)  \(attachment.contentType), \(attachment.size) bytes, sha256 \(attachment.sha256.prefix(16))…")
+            }
+        }
         print("Conversation:")
         for message in detail.messages {
             let parsed = MessageParser.parse(message.raw)
             print("  --- \(message.disposition) (UID \(message.uid), \(message.size) bytes, filed \(message.filedAt)) from \(parsed.from?.address ?? "?"): \(parsed.subject)")
             if !message.problems.isEmpty { print("  problems: \(message.problems.joined(separator: "; "))") }
-            for line in parsed.text.split(separator: "\n", omittingEmptySubsequences: false).prefix(40) { print("  | \(line)") }
+            for line in parsed.text.split(separator: "\n", omittingEmptySubsequences: false).prefix(60) { print("  | \(line)") }
+            for forwarded in parsed.attachedMessages {
+                print("  attached message from \(forwarded.from?.address ?? "?"): \(forwarded.subject)")
+                for line in forwarded.split.newText.split(separator: "\n", omittingEmptySubsequences: false).prefix(30) { print("  || \(line)") }
+            }
         }
         return 0
     }

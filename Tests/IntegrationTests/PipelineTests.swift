@@ -171,6 +171,23 @@ struct PipelineTests {
         #expect(try instance.flags().values.allSatisfy { $0.contains("$Filed") })
     }
 
+    @Test("keeps attachments: show lists them and `attachment` writes out the same bytes")
+    func attachments() throws {
+        let instance = try Instance()
+        try instance.appendFixtures("07-outlook-forward-attachment.eml")
+        #expect(try instance.mailintake("run", "--once").status == 0)
+        let reference = try #require(try instance.exported().first?["reference"] as? String)
+        let show = try instance.mailintake("show", reference)
+        #expect(show.stdout.contains("1. attachment-1.eml  message/rfc822"))
+        #expect(show.stdout.contains("2. Program festivala Špenglerfest 2026.pdf  application/pdf, 78 bytes"))
+        #expect(show.stdout.contains("attached message from kultura@varazdin.example: Poziv na festival Špenglerfest"))
+        let pdf = try instance.mailintake("attachment", reference, "2")
+        #expect(pdf.status == 0)
+        #expect(pdf.stdout.hasPrefix("%PDF-1.4"))
+        #expect(try instance.count("SELECT count(*) FROM attachments") == 2)
+        #expect(try instance.mailintake("attachment", reference, "3").status == 1)
+    }
+
     @Test("lists and shows inquiries for staff, and exports CSV")
     func staffCommands() throws {
         let instance = try Instance()

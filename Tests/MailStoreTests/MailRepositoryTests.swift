@@ -24,7 +24,7 @@ struct MailRepositoryTests {
         let path = Self.temporaryPath()
         _ = try MailRepository(path: path)
         let repository = try MailRepository(path: path)  // a second open applies nothing twice
-        #expect(try repository.database.rows("SELECT name FROM schema_migrations").count == 1)
+        #expect(try repository.database.rows("SELECT name FROM schema_migrations").count == Schema.migrator.migrations.count)
         #expect(try repository.database.row("PRAGMA journal_mode")?["journal_mode"].string == "wal")
         #expect(try repository.database.row("PRAGMA foreign_keys")?["foreign_keys"].int == 1)
         let permissions = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int

@@ -32,34 +32,68 @@ public struct ContentType: Sendable, Equatable {
         var pieces: [String] = []
         var current = ""
         var inQuotes = false, escaped = false
+        // Quotes stay in the pieces, so that white space inside a quoted value survives trimming.
         for ch in value {
             if escaped { current.append(ch); escaped = false; continue }
-            if ch == "\\" && inQuotes { escaped = true; continue }
-            if ch == "\"" { inQuotes.toggle(); continue }
+            if ch == "\\" && inQuotes { current.append(ch); escaped = true; continue }
+            if ch == "\"" { inQuotes.toggle() }
             if ch == ";" && !inQuotes { pieces.append(current); current = ""; continue }
             current.append(ch)
         }
         pieces.append(current)
         var parameters: [String: String] = [:]
+        // RFC 2231 continuations: name*0*=utf-8''%C5%A1, name*1*=ola.pdf (or name*0="a", name*1="b").
+        var sections: [String: [(index: Int, value: String, extended: Bool)]] = [:]
         for piece in pieces.dropFirst() {
             guard let equals = piece.firstIndex(of: "=") else { continue }
             var name = piece[..<equals].trimmingWhitespace().lowercased()
-            var value = piece[piece.index(after: equals)...].trimmingWhitespace()
-            if name.hasSuffix("*") {
-                name.removeLast()
-                value = decodeExtended(value)
+            let value = unquote(piece[piece.index(after: equals)...].trimmingWhitespace())
+            let extended = name.hasSuffix("*")
+            if extended { name.removeLast() }
+            if let star = name.lastIndex(of: "*"), let index = Int(name[name.index(after: star)...]) {
+                sections[String(name[..<star]), default: []].append((index, value, extended))
+                continue
             }
-            parameters[name] = value
+            parameters[name] = extended ? decodeExtended(value) : value
+        }
+        for (name, parts) in sections where parameters[name] == nil {
+            let ordered = parts.sorted { $0.index < $1.index }
+            guard let first = ordered.first else { continue }
+            if first.extended {
+                // The charset stands only in the first section; later extended sections are bare percent-encoding.
+                let prefix = first.value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
+                let charset = prefix.count == 3 ? String(prefix[0]) : "us-ascii"
+                var bytes = percentDecoded(prefix.count == 3 ? String(prefix[2]) : first.value)
+                for part in ordered.dropFirst() { bytes += part.extended ? percentDecoded(part.value) : Array(part.value.utf8) }
+                parameters[name] = Charset.decode(bytes, charset: charset).text
+            } else {
+                parameters[name] = ordered.map(\.value).joined()
+            }
         }
         return (pieces[0].trimmingWhitespace(), parameters)
+    }
+
+    /// `"a \"b\""` -> `a "b"`; an unquoted value is returned as it is.
+    private static func unquote(_ value: String) -> String {
+        guard value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") else { return value.replacingOccurrences(of: "\"", with: "") }
+        var output = ""
+        var escaped = false
+        for ch in value.dropFirst().dropLast() {
+            if escaped { output.append(ch); escaped = false } else if ch == "\\" { escaped = true } else { output.append(ch) }
+        }
+        return output
     }
 
     /// `utf-8'sl'%C5%A1ola` -> `šola`.
     private static func decodeExtended(_ value: String) -> String {
         let parts = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3 else { return value }
+        return Charset.decode(percentDecoded(String(parts[2])), charset: String(parts[0])).text
+    }
+
+    private static func percentDecoded(_ text: String) -> [UInt8] {
         var bytes: [UInt8] = []
-        let raw = Array(parts[2].utf8)
+        let raw = Array(text.utf8)
         var i = 0
         while i < raw.count {
             if raw[i] == UInt8(ascii: "%"), i + 2 < raw.count,
@@ -71,6 +105,6 @@ public struct ContentType: Sendable, Equatable {
                 i += 1
             }
         }
-        return Charset.decode(bytes, charset: String(parts[0])).text
+        return bytes
     }
 }

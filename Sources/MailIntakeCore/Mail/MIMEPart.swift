@@ -5,8 +5,19 @@ public struct MIMEPart: Sendable {
     public var contentType: ContentType
     public var body: ArraySlice<UInt8>
     public var children: [MIMEPart]
+    /// For message/rfc822 (a forwarded message attached whole): that message, parsed.
+    public var embedded: [ParsedMessage] = []
 
     public var transferEncoding: String? { headers.first("Content-Transfer-Encoding") }
+
+    /// The file name a sender gave the part (Content-Disposition filename, else Content-Type name),
+    /// with RFC 2231 and RFC 2047 encodings undone; not yet safe for a file system.
+    public var filename: String? {
+        var name: String?
+        if let disposition = headers.first("Content-Disposition") { name = ContentType.splitParameters(disposition).1["filename"] }
+        if name == nil { name = contentType.parameters["name"] }
+        return name.map(EncodedWord.decode)
+    }
 
     /// True when Content-Disposition says `attachment`, or the part has a file name.
     public var isAttachment: Bool {
@@ -45,6 +56,11 @@ public struct MIMEPart: Sendable {
             }
         }
         var part = MIMEPart(headers: headers, contentType: contentType, body: body, children: [])
+        if contentType.mimeType == "message/rfc822" || contentType.mimeType == "message/global" {
+            guard depth < maximumDepth else { return part }
+            part.embedded = [MessageParser.parse(part.decodedBody, depth: depth + 1)]
+            return part
+        }
         guard contentType.isMultipart else { return part }
         guard depth < maximumDepth else {
             problems.append("multipart nesting deeper than \(maximumDepth); inner parts not parsed")

@@ -20,6 +20,14 @@ public struct ParsedMessage: Sendable {
     public var root: MIMEPart
     public var problems: [String]
 
+    /// The parts a person would call attachments, in order (numbered from 1 by `mailintake attachment`).
+    public var attachments: [MIMEPart] {
+        root.leaves.filter { $0.isAttachment || ($0.contentType.type != "text" && $0.contentType.type != "multipart") }
+    }
+
+    /// Messages attached whole (message/rfc822), such as a forwarded original.
+    public var attachedMessages: [ParsedMessage] { root.leaves.flatMap(\.embedded) }
+
     /// The name to address the sender by, if they gave one.
     public var fromName: String? { from?.displayName }
 
@@ -29,9 +37,11 @@ public struct ParsedMessage: Sendable {
 
 /// Parses raw RFC 5322 bytes into a `ParsedMessage`.
 public enum MessageParser {
-    public static func parse(_ raw: [UInt8]) -> ParsedMessage {
+    public static func parse(_ raw: [UInt8]) -> ParsedMessage { parse(raw, depth: 0) }
+
+    static func parse(_ raw: [UInt8], depth: Int) -> ParsedMessage {
         var problems: [String] = []
-        let root = MIMEPart.parse(raw[...], depth: 0, problems: &problems)
+        let root = MIMEPart.parse(raw[...], depth: depth, problems: &problems)
         let headers = root.headers
         if headers.fields.isEmpty { problems.append("no header fields found") }
 
@@ -98,7 +108,11 @@ public enum MessageParser {
         for (index, byte) in bytes.enumerated() where !(byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A) {
             unix.append(byte)
         }
-        return Charset.decode(unix, charset: part.contentType.parameters["charset"])
+        var decoded = Charset.decode(unix, charset: part.contentType.parameters["charset"])
+        if part.contentType.parameters["format"]?.lowercased() == "flowed" {
+            decoded.text = FlowedText.join(decoded.text, deleteSpace: part.contentType.parameters["delsp"]?.lowercased() == "yes")
+        }
+        return decoded
     }
 
     /// The first inline text/plain leaf, else the first inline text/html leaf rendered as text.
