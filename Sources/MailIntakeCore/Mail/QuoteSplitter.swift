@@ -15,7 +15,13 @@ public enum QuoteSplitter {
 
     public static func split(_ text: String) -> Split {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
-        let quoteStart = lines.indices.first { isQuoteStart(lines, at: $0) } ?? lines.count
+        // Most lines are prose: only one that starts with `>`, `-` or `_`, or has a colon, can start a quote.
+        let quoteStart = lines.indices.first { index in
+            let utf8 = lines[index].utf8
+            guard let first = utf8.first(where: { $0 != 0x20 && $0 != 0x09 }) else { return false }
+            guard first == UInt8(ascii: ">") || first == UInt8(ascii: "-") || first == UInt8(ascii: "_") || utf8.contains(UInt8(ascii: ":")) else { return false }
+            return isQuoteStart(lines, at: index)
+        } ?? lines.count
         let signatureStart = lines[..<quoteStart].indices.first { isSignatureStart(lines[$0]) } ?? quoteStart
         func join(_ range: Range<Int>) -> String {
             lines[range].joined(separator: "\n").trimmingWhitespace()

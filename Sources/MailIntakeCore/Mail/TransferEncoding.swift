@@ -37,32 +37,51 @@ public enum TransferEncoding {
     }
 
     /// Base64, ignoring line breaks and stray characters and tolerating missing padding.
+    /// Table-driven over a raw buffer: attachments make base64 the bulk of what mail carries.
     public static func base64<C: Collection>(_ input: C) -> [UInt8] where C.Element == UInt8 {
-        var out: [UInt8] = []
-        out.reserveCapacity(input.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for byte in input {
-            let value: UInt32
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a") + 26)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0") + 52)
-            case UInt8(ascii: "+"), UInt8(ascii: "-"): value = 62
-            case UInt8(ascii: "/"), UInt8(ascii: "_"): value = 63
-            case UInt8(ascii: "="): bits = 0; accumulator = 0; continue
-            default: continue
-            }
-            accumulator = accumulator << 6 | value
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-                accumulator &= (1 << UInt32(bits)) - 1
+        if let decoded = input.withContiguousStorageIfAvailable({ base64(buffer: $0) }) { return decoded }
+        return Array(input).withUnsafeBufferPointer { base64(buffer: $0) }
+    }
+
+    private static func base64(buffer: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        let table = base64Table
+        var out = [UInt8](repeating: 0, count: buffer.count / 4 * 3 + 3)
+        var count = 0
+        out.withUnsafeMutableBufferPointer { output in
+            var accumulator: UInt32 = 0
+            var bits: UInt32 = 0
+            for byte in buffer {
+                let value = table[Int(byte)]
+                if value < 64 {
+                    accumulator = accumulator << 6 | UInt32(value)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        output[count] = UInt8(truncatingIfNeeded: accumulator >> bits)
+                        count += 1
+                        accumulator &= (1 << bits) - 1
+                    }
+                } else if value == padding {
+                    bits = 0  // "=" ends a quantum; a following chunk starts afresh
+                    accumulator = 0
+                }
             }
         }
+        out.removeLast(out.count - count)
         return out
     }
+
+    private static let padding: UInt8 = 0xFE
+    /// Sextet per byte: 0...63, `padding` for "=", 0xFF for everything that is skipped. Accepts the
+    /// URL-safe alphabet too (`-` and `_`), which some web forms send.
+    private static let base64Table: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { table[Int(byte)] = UInt8(index) }
+        table[Int(UInt8(ascii: "-"))] = 62
+        table[Int(UInt8(ascii: "_"))] = 63
+        table[Int(UInt8(ascii: "="))] = padding
+        return table
+    }()
 
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
