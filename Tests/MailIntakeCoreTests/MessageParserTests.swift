@@ -47,6 +47,14 @@ struct MessageParserTests {
         #expect(message.text == "Spoštovani,\n\nprosim za sestanek čim prej.")
     }
 
+    @Test("keeps a link's address as text unless the link text already shows it")
+    func links() {
+        #expect(HTMLText.render(#"<p>Program: <a href="https://maribor.example/program?a=1&amp;b=2">tukaj</a>.</p>"#)
+                == "Program: tukaj (https://maribor.example/program?a=1&b=2).")
+        #expect(HTMLText.render(#"<a href='https://x.example'>https://x.example</a>"#) == "https://x.example")
+        #expect(HTMLText.render(#"Pišite na <A HREF="mailto:info@x.si">naslov</A>"#) == "Pišite na naslov (info@x.si)")
+    }
+
     @Test("unfolds headers and reads In-Reply-To and References")
     func threading() {
         let message = MessageParser.parse(Fixtures.mail("""

@@ -4,12 +4,23 @@ public enum HTMLText {
     public static func render(_ html: String) -> String {
         var output = ""
         var rest = Substring(html)
+        // A link keeps its address as text: "the programme (https://…)", unless the text already shows it.
+        var openLink: (href: String, start: Int)?
         while let open = rest.firstIndex(of: "<") {
             output += rest[..<open]
             guard let close = rest[open...].firstIndex(of: ">") else { rest = rest[open...]; break }
-            let tag = rest[rest.index(after: open)..<close].lowercased()
+            let rawTag = rest[rest.index(after: open)..<close]
+            let tag = rawTag.lowercased()
             let name = tag.split(whereSeparator: { $0 == " " || $0 == "/" || $0 == "\t" || $0 == "\n" }).first.map(String.init) ?? ""
             rest = rest[rest.index(after: close)...]
+            if name == "a", let href = Self.attribute("href", in: String(rawTag)), href.hasPrefix("http") || href.hasPrefix("mailto:") {
+                openLink = (href, output.count)
+            } else if tag.hasPrefix("/a"), tag.count == 2 || tag.dropFirst(2).first == " ", let link = openLink {
+                let shown = String(output.dropFirst(link.start))
+                let address = link.href.hasPrefix("mailto:") ? String(link.href.dropFirst(7)) : link.href
+                if !shown.contains(address) { output += " (\(address))" }
+                openLink = nil
+            }
             if name == "script" || name == "style" {
                 if let end = rest.range(of: "</\(name)", options: .caseInsensitive) {
                     rest = rest[end.upperBound...]
@@ -29,6 +40,18 @@ public enum HTMLText {
             lines.append(trimmed)
         }
         return lines.joined(separator: "\n").trimmingWhitespace()
+    }
+
+    /// The value of `name="…"` (or '…', or unquoted) in a tag's text, entities decoded.
+    static func attribute(_ name: String, in tag: String) -> String? {
+        guard let range = tag.range(of: name + "=", options: .caseInsensitive) else { return nil }
+        var value = tag[range.upperBound...]
+        if let quote = value.first, quote == "\"" || quote == "'" {
+            value = value.dropFirst()
+            guard let end = value.firstIndex(of: quote) else { return nil }
+            return decodeEntities(String(value[..<end]))
+        }
+        return decodeEntities(String(value.prefix(while: { $0 != " " && $0 != ">" })))
     }
 
     private static let blockTags: Set<String> = ["br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "hr"]
