@@ -133,7 +133,7 @@ public struct Filer {
         }
         let ids = parsed.inReplyTo + parsed.references
         guard !ids.isEmpty, let id = try repository.inquiryID(messageIDs: ids) else { return nil }
-        let reference = try repository.database.row("SELECT reference FROM inquiries WHERE id = ?", [id])?["reference"].string ?? "?"
+        let reference = try repository.reference(ofInquiry: id) ?? "?"
         return (id, reference)
     }
 

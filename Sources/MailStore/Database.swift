@@ -41,12 +41,10 @@ public final class Database {
         sqlite3_close_v2(handle)
     }
 
-    /// A prepared statement for `sql`, from the cache when it was prepared before, reset and unbound.
+    /// A prepared statement for `sql`, from the cache when it was prepared before. Its users reset
+    /// it when they are done (`defer`), so a cached one is always ready.
     private func statement(_ sql: String) throws(DatabaseError) -> Statement {
-        if let cached = statementCache[sql] {
-            cached.reset()
-            return cached
-        }
+        if let cached = statementCache[sql] { return cached }
         let statement = try Statement(database: self, sql: sql)
         statementCache[sql] = statement
         return statement

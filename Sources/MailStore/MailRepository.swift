@@ -60,6 +60,10 @@ public final class MailRepository {
         return nil
     }
 
+    public func reference(ofInquiry id: Int64) throws -> String? {
+        try database.row("SELECT reference FROM inquiries WHERE id = ?", [id])?["reference"].string
+    }
+
     public func inquiryID(reference: String) throws -> Int64? {
         try database.row("SELECT id FROM inquiries WHERE reference = ?", [reference])?["id"].int64
     }
@@ -257,14 +261,5 @@ public final class MailRepository {
         }
         return InquiryDetail(record: Self.record(row), confidence: row["confidence"].double ?? 0, evidence: Self.strings(row["evidence"].string),
                              needsReview: (row["needs_review"].int ?? 0) != 0, messages: messages, attachments: attachments, outbox: outbox)
-    }
-
-    /// Counts for `status` and the demo: messages by disposition.
-    public func messageCounts() throws -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for row in try database.rows("SELECT disposition, count(*) AS n FROM messages GROUP BY disposition") {
-            counts[row["disposition"].string ?? "?"] = row["n"].int ?? 0
-        }
-        return counts
     }
 }

@@ -10,6 +10,14 @@ struct FailureTests {
         result.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("mailintake:") }
     }
 
+    /// A run that failed as an operator should see it: exit 1 and one `mailintake:` line that says what to do.
+    func expectOneError(_ result: CommandResult, saying advice: String) {
+        #expect(result.status == 1)
+        let lines = errorLines(result)
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains(advice) == true, "\(result.stderr)")
+    }
+
     func expectNothingFiled(_ instance: Instance) throws {
         if FileManager.default.fileExists(atPath: instance.databasePath) {
             #expect(try instance.count("SELECT count(*) FROM messages") == 0)
@@ -25,10 +33,7 @@ struct FailureTests {
         let instance = try Instance(options)
         try instance.appendFixtures("01-sl-sport-club.eml")
         let result = try instance.mailintake("run", "--once")
-        #expect(result.status == 1)
-        let lines = errorLines(result)
-        #expect(lines.count == 1, "\(result.stderr)")
-        #expect(lines.first?.contains("check the user and the password file") == true, "\(result.stderr)")
+        expectOneError(result, saying: "check the user and the password file")
         #expect(!result.stderr.contains("not-the-password"))
         try expectNothingFiled(instance)
         #expect(try instance.flags().values.allSatisfy { !$0.contains("$Filed") })
@@ -47,10 +52,7 @@ struct FailureTests {
         options.imapPort = Int(UInt16(bigEndian: address.sin_port))
         let instance = try Instance(options)
         let result = try instance.mailintake("run", "--once")
-        #expect(result.status == 1)
-        let lines = errorLines(result)
-        #expect(lines.count == 1, "\(result.stderr)")
-        #expect(lines.first?.contains("check the host and port") == true, "\(result.stderr)")
+        expectOneError(result, saying: "check the host and port")
         try expectNothingFiled(instance)
     }
 
@@ -61,10 +63,7 @@ struct FailureTests {
         let instance = try Instance(options)
         try instance.appendFixtures("01-sl-sport-club.eml")
         let result = try instance.mailintake("run", "--once")
-        #expect(result.status == 1)
-        let lines = errorLines(result)
-        #expect(lines.count == 1, "\(result.stderr)")
-        #expect(lines.first?.contains("certificate is not trusted") == true, "\(result.stderr)")
+        expectOneError(result, saying: "certificate is not trusted")
         try expectNothingFiled(instance)
     }
 

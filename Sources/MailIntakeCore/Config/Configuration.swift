@@ -354,10 +354,6 @@ private struct SettingsReader {
     /// `password_file = PATH`, or `password_credential = NAME` for `$CREDENTIALS_DIRECTORY/NAME`
     /// (systemd's LoadCredential=). A trailing newline in the file is not part of the password.
     private mutating func secret(_ section: String) throws(ConfigurationError) -> Secret? {
-        _ = raw(section, "password")  // known, so that the inline-password hint below is the one given
-        if file.entry(section, "password") != nil {
-            throw error(section, "password", "passwords are never written inline; put the password in a file readable only by the service and set password_file (or password_credential)")
-        }
         let fileEntry = try optionalString(section, "password_file")
         let credential = try optionalString(section, "password_credential")
         let key: String

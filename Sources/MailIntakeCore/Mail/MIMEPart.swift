@@ -31,9 +31,21 @@ public struct MIMEPart: Sendable {
     /// The body with its transfer encoding undone.
     public var decodedBody: [UInt8] { TransferEncoding.decode(body, encoding: transferEncoding) }
 
-    /// The body as text in its declared charset.
+    /// The body as text in its declared charset, line ends as LF, format=flowed paragraphs joined.
+    /// CRLF goes on the bytes: in Swift "\r\n" is one Character, so splitting lines on "\n" would
+    /// miss it, and replacing it in a String is slow.
     public func decodedText() -> Charset.Decoded {
-        Charset.decode(decodedBody, charset: contentType.parameters["charset"])
+        let bytes = decodedBody
+        var unix: [UInt8] = []
+        unix.reserveCapacity(bytes.count)
+        for (index, byte) in bytes.enumerated() where !(byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A) {
+            unix.append(byte)
+        }
+        var decoded = Charset.decode(unix, charset: contentType.parameters["charset"])
+        if contentType.parameters["format"]?.lowercased() == "flowed" {
+            decoded.text = FlowedText.join(decoded.text, deleteSpace: contentType.parameters["delsp"]?.lowercased() == "yes")
+        }
+        return decoded
     }
 
     /// Every leaf part, depth first, in document order.

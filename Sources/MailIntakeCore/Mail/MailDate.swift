@@ -91,12 +91,5 @@ public enum MailDate {
         return "\(fields.tm_year + 1900)-\(pad(fields.tm_mon + 1))-\(pad(fields.tm_mday))T\(pad(fields.tm_hour)):\(pad(fields.tm_min)):\(pad(fields.tm_sec))Z"
     }
 
-    /// Reads what `iso8601` wrote.
-    public static func fromISO8601(_ text: String) -> Date? {
-        let parts = text.split(whereSeparator: { "-T:Z".contains($0) }).compactMap { Int($0) }
-        guard parts.count == 6, text.hasSuffix("Z") else { return nil }
-        return date(year: parts[0], month: parts[1] - 1, day: parts[2], time: "\(parts[3]):\(parts[4]):\(parts[5])", offsetSeconds: 0)
-    }
-
     private static func pad(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
 }

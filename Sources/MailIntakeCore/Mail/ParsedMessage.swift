@@ -99,31 +99,15 @@ public enum MessageParser {
         return ids
     }
 
-    /// A part's text with CRLF turned into LF on the bytes: in Swift "\r\n" is one Character, so
-    /// splitting lines on "\n" would miss it, and replacing it in a String is slow.
-    private static func text(of part: MIMEPart) -> Charset.Decoded {
-        let bytes = part.decodedBody
-        var unix: [UInt8] = []
-        unix.reserveCapacity(bytes.count)
-        for (index, byte) in bytes.enumerated() where !(byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A) {
-            unix.append(byte)
-        }
-        var decoded = Charset.decode(unix, charset: part.contentType.parameters["charset"])
-        if part.contentType.parameters["format"]?.lowercased() == "flowed" {
-            decoded.text = FlowedText.join(decoded.text, deleteSpace: part.contentType.parameters["delsp"]?.lowercased() == "yes")
-        }
-        return decoded
-    }
-
     /// The first inline text/plain leaf, else the first inline text/html leaf rendered as text.
     private static func chooseText(_ root: MIMEPart) -> (String, String?) {
         let inline = root.leaves.filter { !$0.isAttachment && $0.contentType.type == "text" }
         if let plain = inline.first(where: { $0.contentType.subtype == "plain" }) {
-            let decoded = text(of: plain)
+            let decoded = plain.decodedText()
             return (decoded.text, decoded.problem)
         }
         if let html = inline.first(where: { $0.contentType.subtype == "html" }) {
-            let decoded = text(of: html)
+            let decoded = html.decodedText()
             return (HTMLText.render(decoded.text), decoded.problem)
         }
         return ("", "no readable text part")

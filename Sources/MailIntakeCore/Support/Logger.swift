@@ -52,7 +52,8 @@ public struct Logger: Sendable {
         for (key, value) in extra { all[key] = value }
         let rendered = all.keys.sorted().map { "\($0)=\(Self.quoteIfNeeded(all[$0] ?? ""))" }.joined(separator: " ")
         let line = rendered.isEmpty ? "\(label): \(message())" : "\(label): \(message()) \(rendered)"
-        sink.write(level: level, line: line)
+        // CR/LF would let text from a message forge a second journal entry.
+        sink.write(level: level, line: line.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n"))
     }
 
     public func error(_ message: @autoclosure () -> String, _ extra: [String: String] = [:]) { log(.error, message(), extra) }
@@ -78,9 +79,7 @@ public final class StandardErrorSink: LogSink, @unchecked Sendable {
     private let lock = NSLock()
 
     public func write(level: Logger.Level, line: String) {
-        // CR/LF would let text from a message forge a second journal entry.
-        let safe = line.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
-        let bytes = Array("<\(level.rawValue)>\(safe)\n".utf8)
+        let bytes = Array("<\(level.rawValue)>\(line)\n".utf8)
         lock.lock()
         defer { lock.unlock() }
         // write(2) on fd 2: unbuffered, so a line is in the journal before a crash could lose it.
