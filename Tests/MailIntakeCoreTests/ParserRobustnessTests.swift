@@ -57,3 +57,26 @@ struct ParserRobustnessTests {
         #expect(parsed.problems.contains { $0.contains("deeper than") })
     }
 }
+
+/// Hand-written malformed messages and any input the fuzzer (scripts/fuzz.sh) once crashed on:
+/// each is read through the whole path without a crash and is flagged for review.
+@Suite("Malformed messages and fuzz regressions")
+struct MalformedMessageTests {
+    static let directory = Fixtures.directory.deletingLastPathComponent().appendingPathComponent("fuzz")
+    static let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
+
+    @Test("there are malformed fixtures to read")
+    func present() {
+        #expect(Self.files.count >= 8)
+    }
+
+    @Test("reads each without a crash and flags it for review", arguments: files)
+    func read(file: String) throws {
+        let bytes = Array(try Data(contentsOf: Self.directory.appendingPathComponent(file)))
+        let message = MessageParser.parse(bytes)
+        _ = KeywordClassifier().classify(message)
+        _ = AckPolicy(ownAddresses: []).decide(message)
+        for (offset, part) in message.attachments.enumerated() { _ = part.attachmentSummary(position: offset + 1) }
+        #expect(message.needsReview, "\(file) was read as if nothing were wrong")
+    }
+}
