@@ -22,6 +22,28 @@ struct ParserAgreementTests {
         #expect(result.stdout.contains("files compared"))
     }
 
+    @Test("parse --json prints the documented keys, attachments and MIME tree")
+    func parseJSON() throws {
+        let result = try runCommand(Instance.binary, ["parse", "--json", MailStack.repositoryRoot + "/Tests/Fixtures/mail/07-outlook-forward-attachment.eml"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        for key in ["from_address", "from_name", "reply_to", "to", "subject", "date", "message_id", "text", "new_text",
+                    "quoted_text", "signature", "attachments", "parts", "problems"] {
+            #expect(json.keys.contains(key), "parse --json lacks \(key)")
+        }
+        #expect(json["date"] as? String == "2026-11-23T10:20:00Z")
+        #expect(json["new_text"] as? String == "Posredujem v obravnavo.\n\nMaja")
+        let attachments = try #require(json["attachments"] as? [[String: Any]])
+        #expect(attachments.count == 2)
+        #expect(attachments[1]["filename"] as? String == "Program festivala Špenglerfest 2026.pdf")
+        #expect(attachments[1]["size"] as? Int == 78)
+        #expect((attachments[1]["sha256"] as? String)?.count == 64)
+        let parts = try #require(json["parts"] as? [String: Any])
+        #expect(parts["content_type"] as? String == "multipart/mixed")
+        #expect((parts["parts"] as? [[String: Any]])?.count == 3)
+        #expect(try runCommand(Instance.binary, ["parse", "x.eml"]).status == 2)
+    }
+
     @Test("reads every message of the shared corpus with a sender, a subject and new text free of quoted mail")
     func sharedCorpus() throws {
         guard FileManager.default.fileExists(atPath: Self.sharedCorpus) else {

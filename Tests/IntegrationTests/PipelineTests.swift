@@ -171,6 +171,21 @@ struct PipelineTests {
         #expect(try instance.flags().values.allSatisfy { $0.contains("$Filed") })
     }
 
+    @Test("files a message that makes no sense raw, flagged for review, and goes on with the next")
+    func malformed() throws {
+        let instance = try Instance()
+        try instance.append([MailStack.repositoryRoot + "/Tests/Fixtures/fuzz/no-body-separator.eml",
+                             MailStack.repositoryRoot + "/Tests/Fixtures/fuzz/raw-8bit-unknown-charset.eml"])
+        try instance.appendFixtures("02-en-school-exchange.eml")
+        let result = try instance.mailintake("run", "--once")
+        #expect(result.status == 0, "run --once failed: \(result.stderr)")
+        #expect(try instance.count("SELECT count(*) FROM messages WHERE raw IS NOT NULL") == 3)
+        #expect(try instance.count("SELECT count(*) FROM inquiries WHERE needs_review = 1") == 2)
+        #expect(try instance.count("SELECT count(*) FROM messages WHERE problems != '[]'") == 2)
+        #expect(try instance.acknowledgements().count == 1)  // the malformed ones have no Return-Path to answer
+        #expect(try instance.flags().values.allSatisfy { $0.contains("$Filed") })
+    }
+
     @Test("keeps attachments: show lists them and `attachment` writes out the same bytes")
     func attachments() throws {
         let instance = try Instance()

@@ -47,6 +47,46 @@ struct MessageParserTests {
         #expect(message.text == "Spoštovani,\n\nprosim za sestanek čim prej.")
     }
 
+    @Test("reads an Apple Mail reply: quoted-printable text preferred over HTML, the quoted acknowledgement split off")
+    func appleMailReply() throws {
+        let message = MessageParser.parse(try Fixtures.bytes("09-applemail-reply.eml"))
+        #expect(message.from?.address == "luka.zupan@icloud.com")
+        #expect(message.inReplyTo == ["ack-xyz@maribor.example"])
+        #expect(message.split.newText == "Hvala za hiter odgovor. Delegacija bo štela 12 oseb.\n\nLep pozdrav,\nLuka")
+        #expect(message.split.quotedText.contains("Prejeli smo vaše sporočilo."))
+        #expect(message.problems.isEmpty)
+    }
+
+    @Test("reads a Gmail reply: encoded words inside a subject, the wrapped Slovenian attribution line")
+    func gmailReply() throws {
+        let message = MessageParser.parse(try Fixtures.bytes("12-gmail-reply-sl.eml"))
+        #expect(message.fromName == "Tomaž Vidmar")
+        #expect(message.subject == "Re: Prejeli smo vaše sporočilo [MB-2026-000031]")
+        #expect(message.split.newText == "Pozdravljeni,\n\nprišel bom s sinom, ki igra košarko. Ali je turnir še odprt za prijave?\n\nTomo")
+        #expect(message.split.quotedText.hasPrefix("Dne čet., 26. nov. 2026 ob 10:02 je Urad"))
+        #expect(message.references == ["mb-2026-000031.aa11@maribor.example"])
+    }
+
+    @Test("reads an iPhone's base64 HTML-only message, with its sign-off as the signature")
+    func iosHTML() throws {
+        let message = MessageParser.parse(try Fixtures.bytes("10-ios-html-base64.eml"))
+        #expect(message.subject == "Informazioni sul gemellaggio")
+        #expect(message.split.newText.contains("le città gemellate con Maribor e se esiste un’associazione"))
+        #expect(message.split.signature == "Inviato da iPhone")
+        #expect(message.problems.isEmpty)
+    }
+
+    @Test("reads the office's web form: the sender is the form, Reply-To the citizen, the fields in the text")
+    func webForm() throws {
+        let message = MessageParser.parse(try Fixtures.bytes("11-webform.eml"))
+        #expect(message.from?.address == "noreply@maribor.example")
+        #expect(message.replyTo?.address == "jana.kranjc@t-2.net")
+        #expect(message.replyTo?.displayName == "Jana Kranjc")
+        #expect(message.subject == "Nov vnos iz spletnega obrazca: Prošnja za razgovor")
+        #expect(message.split.newText.contains("Ste fizična ali pravna oseba?: Fizična oseba"))
+        #expect(message.split.newText.hasSuffix("možnostih prostovoljstva v pobratenih mestih."))
+    }
+
     @Test("keeps a link's address as text unless the link text already shows it")
     func links() {
         #expect(HTMLText.render(#"<p>Program: <a href="https://maribor.example/program?a=1&amp;b=2">tukaj</a>.</p>"#)
