@@ -113,6 +113,27 @@ struct MessageParserTests {
         #expect(message.references == ["orig@example.si", "ack.1@maribor.example"])
     }
 
+    @Test("tolerates obsolete syntax, duplicate and missing fields as servers pass them through")
+    func obsoleteAndDuplicates() {
+        let message = MessageParser.parse(Fixtures.mail("""
+            From : Ana <ana@example.si>
+            Subject	: first
+            Subject: second
+            To: a@b.si,
+              c@d.si
+            Date: Tue, 24 Nov 2026 09:15 +0100
+            Date: not a date
+
+            body
+            """))
+        #expect(message.from?.address == "ana@example.si")
+        #expect(message.subject == "first")
+        #expect(message.to.map(\.address) == ["a@b.si", "c@d.si"])
+        #expect(message.date == MailDate.parse("24 Nov 2026 08:15 GMT"))
+        #expect(message.messageID == nil)
+        #expect(message.problems.isEmpty)
+    }
+
     @Test("never fails: garbage still yields a message with its problems listed")
     func garbage() {
         let message = MessageParser.parse([0xFF, 0x00, 0x0A, 0x0A, 0x41])

@@ -47,14 +47,16 @@ public struct HeaderFields: Sendable, Equatable {
                 continue
             }
             flush()
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
-                  line[line.startIndex..<colon].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            // Obsolete syntax (RFC 5322 4.5) allows white space between the name and the colon.
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")),
+                  case let name = line[line.startIndex..<colon].reversed().drop(while: { $0 == 0x20 || $0 == 0x09 }).reversed(),
+                  !name.isEmpty, name.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
                 if !(raw.isEmpty && line.starts(with: Array("From ".utf8))) {  // an mbox "From " line is not a problem
                     problems.append("header line without a field name: \(String(decoding: line.prefix(40), as: UTF8.self))")
                 }
                 continue
             }
-            currentName = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
+            currentName = String(decoding: name, as: UTF8.self)
             currentValue = Array(line[(colon + 1)...])
         }
         flush()
