@@ -21,7 +21,7 @@ public struct Filer {
     public let policy: AckPolicy
 
     public init(repository: MailRepository, configuration: Configuration, templates: AckTemplates,
-                classifier: InquiryClassifier = KeywordClassifier()) {
+                classifier: InquiryClassifier) {
         self.repository = repository
         self.configuration = configuration
         self.templates = templates
@@ -99,7 +99,8 @@ public struct Filer {
                 replyTo: parsed.replyTo?.address, subject: parsed.subject, language: classification.language,
                 field: classification.field, secondaryFields: classification.secondaryFields, senderType: classification.senderType,
                 legalKind: classification.legalKind, intent: classification.intent, confidence: classification.confidence,
-                evidence: classification.evidence, needsReview: parsed.needsReview, ackReason: ackReason))
+                evidence: classification.evidence,
+                needsReview: parsed.needsReview || classification.confidence < configuration.classifier.reviewBelow, ackReason: ackReason))
             message.inquiryID = inquiryID
             try recordAttachments(of: parsed, messageRowID: try repository.insertMessage(message))
 

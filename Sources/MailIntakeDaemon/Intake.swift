@@ -37,7 +37,10 @@ public final class Intake {
         self.stop = stop
         repository = try MailRepository(path: configuration.storePath)
         let templates = try AckTemplates(directory: configuration.ack.templatesDirectory)
-        filer = Filer(repository: repository, configuration: configuration, templates: templates)
+        let vocabulary = try Vocabulary(directory: configuration.classifier.vocabularyDirectory)
+        filer = Filer(repository: repository, configuration: configuration, templates: templates,
+                      classifier: KeywordClassifier(vocabulary: vocabulary, webFormSenders: configuration.classifier.webFormSenders,
+                                                    webForm: configuration.classifier.webForm))
         smtp = SMTPSender(endpoint: Self.smtpEndpoint(configuration))
         // Callers hold the instance lock, so no other process is sending: a row still marked
         // 'sending' was interrupted by a crash.

@@ -19,7 +19,8 @@ extension CommandLine {
         commands:
           run [--once]                 poll, file and acknowledge; --once does one cycle and exits
           check-config                 validate the configuration and print it, secrets masked
-          classify [--json] FILE...    parse and classify .eml files; touches no database or server
+          classify [--json] [--vocabulary DIR] [--web-form-sender ADDRESS] FILE...
+                                       parse and classify .eml files; touches no database or server
           parse --json FILE.eml        what the parser understood of one message
           list [--limit N]             the newest inquiries (default 50)
           show REFERENCE               one inquiry: labels, evidence, messages, attachments, acknowledgement
@@ -33,19 +34,20 @@ extension CommandLine {
     /// Runs one command line and returns the process exit code.
     static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
         var arguments = arguments
-        var configPath = environment["MAILINTAKE_CONFIG"] ?? Configuration.defaultPath
+        var explicitConfig = environment["MAILINTAKE_CONFIG"]
         if let index = arguments.firstIndex(of: "--config") {
             guard index + 1 < arguments.count else { return fail(.usage("--config needs a path")) }
-            configPath = arguments[index + 1]
+            explicitConfig = arguments[index + 1]
             arguments.removeSubrange(index...(index + 1))
         }
+        let configPath = explicitConfig ?? Configuration.defaultPath
         guard let command = arguments.first else { return fail(.usage(usage)) }
         let options = Array(arguments.dropFirst())
         do {
             switch command {
             case "run": return try Commands.run(options, configPath: configPath, environment: environment)
             case "check-config": return try Commands.checkConfig(options, configPath: configPath, environment: environment)
-            case "classify": return try Commands.classify(options)
+            case "classify": return try Commands.classify(options, explicitConfig: explicitConfig, environment: environment)
             case "parse": return try Commands.parse(options)
             case "attachment": return try Commands.attachment(options, configPath: configPath, environment: environment)
             case "list": return try Commands.list(options, configPath: configPath, environment: environment)

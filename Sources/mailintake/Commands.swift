@@ -64,12 +64,44 @@ enum Commands {
 
     // MARK: classify
 
-    static func classify(_ options: [String]) throws -> Int32 {
-        let json = options.contains("--json")
-        let files = options.filter { $0 != "--json" }
+    /// `classify [--json] [--vocabulary DIR] [--web-form-sender ADDRESS]... FILE...`: labels .eml files
+    /// with no database and no server. The vocabulary is --vocabulary, else the one the configuration
+    /// names (when --config or $MAILINTAKE_CONFIG is given), else config/vocabulary or /etc/mailintake/vocabulary.
+    static func classify(_ options: [String], explicitConfig: String?, environment: [String: String]) throws -> Int32 {
+        var json = false
+        var vocabularyPath: String?
+        var webFormSenders = Set<String>()
+        var webForm = WebFormSubmission.Layout()
+        var reviewBelow = 0.5
+        var files: [String] = []
+        var index = 0
+        while index < options.count {
+            let option = options[index]
+            switch option {
+            case "--json": json = true
+            case "--vocabulary", "--web-form-sender":
+                guard index + 1 < options.count else { throw CommandFailure.usage("\(option) needs a value") }
+                index += 1
+                if option == "--vocabulary" { vocabularyPath = options[index] } else { webFormSenders.insert(options[index].lowercased()) }
+            default:
+                if option.hasPrefix("--") { throw CommandFailure.usage("classify: unknown option \(option)") }
+                files.append(option)
+            }
+            index += 1
+        }
         guard !files.isEmpty else { throw CommandFailure.usage("classify needs at least one .eml file") }
-        if let option = files.first(where: { $0.hasPrefix("--") }) { throw CommandFailure.usage("classify: unknown option \(option)") }
-        let classifier = KeywordClassifier()
+        if let explicitConfig {
+            let settings = try loadConfiguration(explicitConfig, environment).classifier
+            vocabularyPath = vocabularyPath ?? settings.vocabularyDirectory
+            webFormSenders.formUnion(settings.webFormSenders)
+            webForm = settings.webForm
+            reviewBelow = settings.reviewBelow
+        }
+        guard let directory = vocabularyPath ?? Vocabulary.searchPath.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw CommandFailure.usage("no vocabulary found in \(Vocabulary.searchPath.joined(separator: " or ")); give --vocabulary DIR or --config FILE")
+        }
+        let classifier = KeywordClassifier(vocabulary: try Vocabulary(directory: directory), webFormSenders: webFormSenders, webForm: webForm)
+        let policy = AckPolicy(ownAddresses: [])
         var results: [[String: Any]] = []
         for file in files {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -77,16 +109,23 @@ enum Commands {
             }
             let parsed = MessageParser.parse(Array(data))
             let labels = classifier.classify(parsed)
+            let needsReview = parsed.needsReview || labels.confidence < reviewBelow
             if json {
+                var ackReason: Any = NSNull()
+                if case .suppress(let reason) = policy.decide(parsed) { ackReason = reason }
+                // The keys of `export`, then what only classification has.
                 results.append([
-                    "file": file, "from_address": parsed.from?.address as Any, "from_name": parsed.fromName as Any,
+                    "reference": NSNull(), "received_at": parsed.date.map(MailDate.iso8601) as Any,
+                    "from_address": parsed.from?.address as Any, "from_name": parsed.fromName as Any,
                     "subject": parsed.subject, "language": labels.language, "field": labels.field,
                     "secondary_fields": labels.secondaryFields, "sender_type": labels.senderType,
                     "legal_kind": labels.legalKind as Any, "intent": labels.intent,
+                    "ack_status": NSNull(), "ack_reason": ackReason, "corrected": false,
                     "confidence": labels.confidence, "evidence": labels.evidence,
+                    "needs_review": needsReview, "file": file,
                 ])
             } else {
-                print("\(file): \(labels.language) \(labels.field) \(labels.senderType)\(labels.legalKind.map { "/\($0)" } ?? "") \(labels.intent) (confidence \(labels.confidence))")
+                print("\(file): \(labels.language) \(labels.field)\(labels.secondaryFields.isEmpty ? "" : "+" + labels.secondaryFields.joined(separator: "+")) \(labels.senderType)\(labels.legalKind.map { "/\($0)" } ?? "") \(labels.intent) (confidence \(labels.confidence)\(needsReview ? ", needs review" : ""))")
                 labels.evidence.forEach { print("  \($0)") }
             }
         }

@@ -8,6 +8,7 @@ struct ConfigurationTests {
     static func makeFolder(_ config: String) throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mi-config-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder + "/templates", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder + "/vocabulary", withIntermediateDirectories: true)
         try "secret\n".write(toFile: folder + "/imap.password", atomically: true, encoding: .utf8)
         try "Subject: [{{reference}}]\n\nBody {{reference}}\n".write(toFile: folder + "/templates/ack.en.txt", atomically: true, encoding: .utf8)
         try config.write(toFile: folder + "/mailintake.conf", atomically: true, encoding: .utf8)
@@ -91,6 +92,34 @@ struct ConfigurationTests {
             #expect(error.line == 2)  // the [imap] header
         }
         #expect(throws: ConfigurationError.self) { try Configuration.load(path: "/nonexistent/mailintake.conf") }
+    }
+
+    @Test("reads the classifier and web-form settings, and names the key when they are wrong")
+    func classifierSettings() throws {
+        let path = try Self.makeFolder(Self.valid + """
+
+            [classifier]
+            review_below = 0.6
+
+            [web_form]
+            senders = Form@Example.org, noreply@example.org
+            message_field = Message
+            """)
+        let config = try Configuration.load(path: path)
+        #expect(config.classifier.reviewBelow == 0.6)
+        #expect(config.classifier.webFormSenders == ["form@example.org", "noreply@example.org"])
+        #expect(config.classifier.webForm.message == "Message")
+        #expect(config.classifier.webForm.name == "Ime in priimek")
+        #expect(config.classifier.vocabularyDirectory.hasSuffix("/vocabulary"))
+        for (bad, key) in [("[classifier]\nreview_below = 2\n", "classifier.review_below"),
+                           ("[classifier]\nvocabulary = nowhere\n", "classifier.vocabulary"),
+                           ("[web_form]\nsenders = not-an-address\n", "web_form.senders")] {
+            #expect {
+                try Configuration.load(path: try Self.makeFolder(Self.valid + "\n" + bad))
+            } throws: { error in
+                (error as? ConfigurationError)?.key == key
+            }
+        }
     }
 
     @Test("reads the password from a systemd credential")

@@ -26,7 +26,7 @@ struct ParserRobustnessTests {
     func mutations(sample: String) throws {
         let original = try Fixtures.bytes(sample)
         var random = SplitMix(state: UInt64(sample.utf8.count) * 7919)
-        let classifier = KeywordClassifier()
+        let classifier = Fixtures.classifier
         let policy = AckPolicy(ownAddresses: [])
         for _ in 0..<1500 {
             var bytes = original
@@ -74,7 +74,7 @@ struct MalformedMessageTests {
     func read(file: String) throws {
         let bytes = Array(try Data(contentsOf: Self.directory.appendingPathComponent(file)))
         let message = MessageParser.parse(bytes)
-        _ = KeywordClassifier().classify(message)
+        _ = Fixtures.classifier.classify(message)
         _ = AckPolicy(ownAddresses: []).decide(message)
         for (offset, part) in message.attachments.enumerated() { _ = part.attachmentSummary(position: offset + 1) }
         #expect(message.needsReview, "\(file) was read as if nothing were wrong")

@@ -60,6 +60,6 @@ struct QuoteSplitterTests {
             > kultura kultura kultura festival koncert razstava muzej
             """))
         #expect(message.split.newText == "Hvala, zanima me še šport za mlade.")
-        #expect(KeywordClassifier().classify(message).field == "sport")
+        #expect(Fixtures.classifier.classify(message).field == "sport")
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes a mailintake configuration for the local mail stack: write_config.sh STACK_DIR OUT_DIR [imaps|imap] [smtps|smtp]
-# (sources STACK_DIR/env; copies the templates next to the config as an installation would).
+# (sources STACK_DIR/env; copies the templates and the vocabulary next to the config as an installation would).
 set -euo pipefail
 stack=$1 out=$2 imap_scheme=${3:-imaps} smtp_scheme=${4:-smtp}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -9,7 +9,9 @@ mkdir -p "$out"
 umask 077
 printf '%s\n' "$MI_PASSWORD" > "$out/imap.password"
 printf '%s\n' "$MI_SMTP_PASSWORD" > "$out/smtp.password"
+rm -rf "$out/templates" "$out/vocabulary"
 cp -r "$here/config/templates" "$out/templates"
+cp -r "$here/config/vocabulary" "$out/vocabulary"
 if [ "$imap_scheme" = imaps ]; then imap_port=$MI_IMAPS_PORT; else imap_port=$MI_IMAP_PORT; fi
 if [ "$smtp_scheme" = smtps ]; then smtp_port=$MI_SMTPS_PORT; else smtp_port=$MI_SMTP_PORT; fi
 cat > "$out/mailintake.conf" <<CONF
@@ -43,6 +45,12 @@ address = Ulica heroja Staneta 1, 2000 Maribor
 [ack]
 reference_prefix = MB
 templates = templates
+
+[classifier]
+vocabulary = vocabulary
+
+[web_form]
+senders = noreply@maribor.example
 
 [log]
 level = info

@@ -1,169 +1,197 @@
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// A first, deliberately simple classifier: stems per label, diacritics folded, the subject
-/// weighted above the body, legal-form markers for the sender. Every label it gives comes with
-/// the terms that decided it; where nothing matched it says so and answers `other`,
-/// `complaint_or_other`, `natural` or `und` with a low confidence rather than guessing.
+/// The office's classifier: weighted vocabulary (see `Vocabulary`) matched on folded text, the
+/// subject weighted above the body, sender evidence weighed by where it stands. Every label comes
+/// with the terms that decided it and a confidence; where nothing matched it says so and answers
+/// `other`, `complaint_or_other` or `und` with a low confidence instead of guessing.
 public struct KeywordClassifier: InquiryClassifier {
     /// How much of a body is read: enough for any letter, and a bound on the cost of a huge one.
     static let maximumTextLength = 32 * 1024
 
-    private let languages: StemIndex
-    private let fields: StemIndex
-    private let intents: StemIndex
+    public let vocabulary: Vocabulary
+    public let webFormSenders: Set<String>
+    public let webForm: WebFormSubmission.Layout
 
-    public init() {
-        languages = StemIndex(Lexicon.languages)
-        fields = StemIndex(Lexicon.fields)
-        intents = StemIndex(Lexicon.intents)
+    public init(vocabulary: Vocabulary, webFormSenders: Set<String> = [], webForm: WebFormSubmission.Layout = .init()) {
+        self.vocabulary = vocabulary
+        self.webFormSenders = Set(webFormSenders.map { $0.lowercased() })
+        self.webForm = webForm
     }
 
     public func classify(_ message: ParsedMessage) -> Classification {
-        let subject = WordCounts(TextFolding.fold(message.subject, limit: 1024)[...])
-        let body = WordCounts(TextFolding.fold(message.split.newText, limit: Self.maximumTextLength)[...])
-        // Who wrote it shows in the new text ("v imenu društva"), the signature and the display name, not in quoted mail.
-        let folded = TextFolding.fold(message.split.newText + "\n" + message.split.signature, limit: Self.maximumTextLength)
-        let none = WordCounts([][...])
-        var evidence: [String] = []
+        classify(InquiryText(message, webFormSenders: webFormSenders, webForm: webForm))
+    }
 
-        let language = languages.best(subject: none, body: body)
+    public func classify(_ inquiry: InquiryText) -> Classification {
+        let subject = FoldedText(InquiryText.strippingReplyPrefixes(inquiry.subject), limit: 1024)
+        let body = FoldedText(inquiry.body, limit: Self.maximumTextLength)
+        var evidence: [String] = []
+        if inquiry.origin != .direct {
+            evidence.append("author: \(inquiry.origin.rawValue) (\(inquiry.authorAddress.map { "<\($0.address)>" } ?? "address unknown"))")
+        }
+
+        // Language: the body decides; a very short body borrows the subject.
+        var languageRegions = [Region(text: body, weight: 1, place: "")]
+        if body.words.count < 8 { languageRegions.append(Region(text: subject, weight: 1, place: "subject ")) }
+        let language = Scorer(vocabulary.languages, repeats: .linear).score(languageRegions)
         evidence.append(language.explain("language", fallback: "und"))
-        let field = fields.best(subject: subject, body: body)
+
+        // Field: subject above body.
+        var extra: [Region] = []
+        if let type = inquiry.requestType { extra.append(Region(text: FoldedText(type), weight: 1.5, place: "form ")) }
+        let field = Scorer(vocabulary.fields, repeats: .diminishing).score([Region(text: subject, weight: 3, place: "subject "), Region(text: body, weight: 1, place: "")])
         evidence.append(field.explain("field", fallback: "other"))
-        let intent = intents.best(subject: subject, body: body)
+        // A reply's subject names the thread, not what this message asks.
+        let subjectWeight = InquiryText.strippingReplyPrefixes(inquiry.subject) == inquiry.subject.trimmingWhitespace() ? 2.0 : 1.0
+        let questions = min(Self.questionLimit, Self.questionCount(inquiry.body))
+        let intent = Scorer(vocabulary.intents, repeats: .diminishing).score(
+            [Region(text: subject, weight: subjectWeight, place: "subject "), Region(text: body, weight: 1, place: "")] + extra,
+            bonus: questions > 0 ? [("information_request", Double(questions) * Self.questionWeight, "questions×\(questions)")] : [])
         evidence.append(intent.explain("intent", fallback: "complaint_or_other"))
-        let sender = Self.sender(message, foldedText: folded)
+
+        let sender = SenderEvidence(vocabulary: vocabulary, inquiry: inquiry, body: body).decide()
         evidence.append(sender.evidence)
 
-        let secondary = field.runnersUp.filter { $0 != (field.label ?? "other") }
+        let primary = field.label ?? "other"
+        let secondary = field.ranked.dropFirst().filter { $0.label != primary && $0.label != "other" && $0.score >= max(2, field.topScore * 0.4) }.prefix(2).map(\.label)
         let confidence = [language.confidence, field.confidence, intent.confidence, sender.confidence].min() ?? 0
         return Classification(
             language: language.label ?? "und",
-            field: field.label ?? "other",
-            secondaryFields: secondary,
-            senderType: sender.kind == nil ? "natural" : "legal",
-            legalKind: sender.kind,
+            field: primary,
+            secondaryFields: Array(secondary),
+            senderType: sender.legalKind == nil ? "natural" : "legal",
+            legalKind: sender.legalKind,
             intent: intent.label ?? "complaint_or_other",
             confidence: (confidence * 100).rounded() / 100,
             evidence: evidence
         )
     }
 
+    /// Each question the sender asks adds this much to information_request, for up to `questionLimit` questions.
+    static let questionWeight = 0.5
+    static let questionLimit = 3
+
+    /// Sentences that end in a question mark.
+    static func questionCount(_ text: String) -> Int {
+        var count = 0
+        var previousWasQuestion = false
+        for scalar in text.unicodeScalars {
+            if previousWasQuestion, scalar == " " || scalar == "\n" { count += 1 }
+            previousWasQuestion = scalar == "?"
+        }
+        return count + (previousWasQuestion ? 1 : 0)
+    }
+
     // MARK: scoring
 
+    /// A text and how much a match in it counts.
+    struct Region {
+        let text: FoldedText
+        let weight: Double
+        let place: String
+    }
+
+    /// Sums term weights per label over regions and ranks the labels.
+    struct Scorer {
+        enum Repeats {
+            /// Every occurrence counts fully (function words for language).
+            case linear
+            /// The second occurrence of a term counts half, later ones a quarter, up to five.
+            case diminishing
+        }
+
+        let terms: TermSet
+        let repeats: Repeats
+
+        init(_ terms: TermSet, repeats: Repeats) {
+            self.terms = terms
+            self.repeats = repeats
+        }
+
+        func score(_ regions: [Region], bonus: [(label: String, amount: Double, evidence: String)] = []) -> Scored {
+            var scores = [Double](repeating: 0, count: terms.labels.count)
+            var found = [[String: (count: Int, place: String)]](repeating: [:], count: terms.labels.count)
+            for item in bonus {
+                guard let label = terms.labels.firstIndex(of: item.label) else { continue }
+                scores[label] += item.amount
+                found[label][item.evidence] = (1, "")
+            }
+            for region in regions {
+                var seen: [Int: Int] = [:]  // term → occurrences in this region
+                for hit in terms.hits(in: region.text) {
+                    let label = terms.labelIndex(of: hit)
+                    let occurrence = seen[hit.term, default: 0]
+                    seen[hit.term] = occurrence + 1
+                    let factor: Double
+                    switch repeats {
+                    case .linear: factor = 1
+                    case .diminishing: factor = occurrence == 0 ? 1 : occurrence == 1 ? 0.5 : occurrence < 5 ? 0.25 : 0
+                    }
+                    scores[label] += terms.weight(of: hit) * region.weight * factor
+                    let key = region.place + "\"" + terms.text(of: hit) + "\""
+                    found[label][key, default: (0, region.place)].count += 1
+                }
+            }
+            return Scored(labels: terms.labels, scores: scores, found: found)
+        }
+    }
+
     struct Scored {
-        var label: String?
-        var terms: [String]
-        var confidence: Double
-        var runnersUp: [String]
+        struct Entry {
+            let label: String
+            let score: Double
+        }
+        let ranked: [Entry]
+        let terms: [String]
+
+        init(labels: [String], scores: [Double], found: [[String: (count: Int, place: String)]]) {
+            let order = scores.indices.filter { scores[$0] > 0 }.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+            ranked = order.map { Entry(label: labels[$0], score: scores[$0]) }
+            terms = order.first.map { top in
+                found[top].sorted { $0.value.count > $1.value.count || ($0.value.count == $1.value.count && $0.key < $1.key) }
+                    .map { $0.value.count > 1 ? "\($0.key)×\($0.value.count)" : $0.key }
+            } ?? []
+        }
+
+        var label: String? { ranked.first?.label }
+        var topScore: Double { ranked.first?.score ?? 0 }
+
+        /// From the margin over the runner-up, damped when the winner rests on little evidence.
+        var confidence: Double {
+            guard let top = ranked.first else { return 0.2 }
+            let second = ranked.dropFirst().first?.score ?? 0
+            return Self.confidence(top: top.score, second: second)
+        }
+
+        static func confidence(top: Double, second: Double) -> Double {
+            guard top > 0 else { return 0.2 }
+            let margin = (top - max(0, second)) / top
+            let support = min(1, top / 4)
+            return min(0.99, (0.45 + 0.55 * margin) * (0.6 + 0.4 * support))
+        }
 
         func explain(_ name: String, fallback: String) -> String {
-            guard let label else { return "\(name)=\(fallback): no matching terms" }
-            return "\(name)=\(label): \(terms.prefix(6).joined(separator: ", "))"
+            guard let top = ranked.first else { return "\(name)=\(fallback): no matching terms" }
+            var line = "\(name)=\(top.label) (score \(Self.format(top.score))"
+            let others = ranked.dropFirst().prefix(4).map { "\($0.label) \(Self.format($0.score))" }
+            if !others.isEmpty { line += "; " + others.joined(separator: ", ") }
+            return line + "): " + terms.prefix(8).joined(separator: ", ")
+        }
+
+        static func format(_ value: Double) -> String {
+            let rounded = (value * 10).rounded() / 10
+            return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
         }
     }
+}
 
-    /// Each distinct word of a folded text with how often it occurs.
-    struct WordCounts {
-        var counts: [ArraySlice<UInt8>: Int] = [:]
+extension InquiryText {
+    static let replyPrefixes = ["re:", "aw:", "odg:", "odg.:", "sv:", "vs:", "r:", "rif:", "válasz:", "antw:"]
 
-        init(_ folded: ArraySlice<UInt8>) {
-            var index = folded.startIndex
-            while index < folded.endIndex {
-                guard TextFolding.isWordByte(folded[index]) else { index += 1; continue }
-                let start = index
-                while index < folded.endIndex, TextFolding.isWordByte(folded[index]) { index += 1 }
-                counts[folded[start..<index], default: 0] += 1
-            }
+    /// The subject without reply and forward prefixes, which say nothing about the content.
+    static func strippingReplyPrefixes(_ subject: String) -> String {
+        var text = subject.trimmingWhitespace()
+        while let prefix = (replyPrefixes + forwardPrefixes).first(where: { text.lowercased().hasPrefix($0) }) {
+            text = String(text.dropFirst(prefix.count)).trimmingWhitespace()
         }
+        return text
     }
-
-    /// Stems by label, looked up by word prefix: each distinct word is checked against the stems
-    /// that could start it, rather than every stem against every word.
-    struct StemIndex {
-        let labels: [String]
-        /// stem (folded UTF-8) → (label index, whole word only)
-        let stems: [ArraySlice<UInt8>: [(label: Int, exact: Bool)]]
-        let lengths: ClosedRange<Int>
-
-        init(_ lexicon: [(String, [String])]) {
-            labels = lexicon.map(\.0)
-            var stems: [ArraySlice<UInt8>: [(Int, Bool)]] = [:]
-            var shortest = Int.max, longest = 0
-            for (index, (_, words)) in lexicon.enumerated() {
-                for stem in words {
-                    let exact = stem.hasSuffix("$")
-                    let key = TextFolding.fold(exact ? String(stem.dropLast()) : stem)[...]
-                    stems[key, default: []].append((index, exact))
-                    shortest = min(shortest, key.count)
-                    longest = max(longest, key.count)
-                }
-            }
-            self.stems = stems
-            lengths = shortest...max(shortest, longest)
-        }
-
-        /// Scores each label: a subject hit counts 3, a body hit 1. The winner's confidence grows
-        /// with its margin over the second.
-        func best(subject: WordCounts, body: WordCounts) -> Scored {
-            var scores = [Double](repeating: 0, count: labels.count)
-            var terms = [[String]](repeating: [], count: labels.count)
-            for (counts, weight, place) in [(subject, 3.0, "subject "), (body, 1.0, "")] {
-                for (word, count) in counts.counts {
-                    let upper = min(lengths.upperBound, word.count)
-                    guard upper >= lengths.lowerBound else { continue }
-                    for length in lengths.lowerBound...upper {
-                        let prefix = word[word.startIndex..<(word.startIndex + length)]
-                        guard let hits = stems[prefix] else { continue }
-                        for hit in hits where !hit.exact || length == word.count {
-                            scores[hit.label] += weight * Double(count)
-                            terms[hit.label].append("\(place)\"\(String(decoding: prefix, as: UTF8.self))\"\(count > 1 ? "×\(count)" : "")")
-                        }
-                    }
-                }
-            }
-            let ranked = scores.indices.filter { scores[$0] > 0 }.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
-            guard let top = ranked.first else { return Scored(label: nil, terms: [], confidence: 0.2, runnersUp: []) }
-            let second = ranked.dropFirst().first.map { scores[$0] } ?? 0
-            let confidence = min(0.95, 0.4 + 0.55 * (scores[top] - second) / scores[top])
-            let runnersUp = ranked.dropFirst().filter { scores[$0] >= scores[top] * 0.5 && scores[$0] >= 2 }.map { labels[$0] }
-            return Scored(label: labels[top], terms: terms[top].sorted(), confidence: confidence, runnersUp: Array(runnersUp.prefix(2)))
-        }
-    }
-
-    static func sender(_ message: ParsedMessage, foldedText: [UInt8]) -> (kind: String?, confidence: Double, evidence: String) {
-        let haystack = [0x20] + TextFolding.fold(message.fromName ?? "") + [0x20, 0x0A, 0x20] + foldedText + [0x20]
-        for (kind, markers) in Lexicon.legalMarkers {
-            for marker in markers where Self.contains(haystack, Array(marker.utf8)) {
-                return (kind, 0.7, "sender_type=legal (\(kind)): marker \"\(marker.trimmingWhitespace())\"")
-            }
-        }
-        if let domain = message.from?.domain, !Lexicon.freeMailDomains.contains(domain) {
-            return (nil, 0.4, "sender_type=natural: no legal-form marker (own domain \(domain) is weak evidence)")
-        }
-        return (nil, 0.6, "sender_type=natural: no legal-form marker, free-mail or no domain")
-    }
-
-    /// Byte search with memchr and memcmp, many times faster than String.contains (which goes through CFString).
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first else { return true }
-        guard needle.count <= haystack.count else { return false }
-        return haystack.withUnsafeBytes { h in
-            needle.withUnsafeBytes { n in
-                let base = h.baseAddress!
-                let last = h.count - n.count
-                var offset = 0
-                while offset <= last {
-                    guard let found = memchr(base + offset, Int32(first), last - offset + 1) else { return false }
-                    if memcmp(found, n.baseAddress!, n.count) == 0 { return true }
-                    offset = base.distance(to: UnsafeRawPointer(found)) + 1
-                }
-                return false
-            }
-        }
-    }
-
 }

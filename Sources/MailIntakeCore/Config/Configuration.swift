@@ -63,6 +63,17 @@ public struct AckSettings: Sendable {
     public var maxAttempts: Int
 }
 
+/// Where the classifier's vocabulary lives, when a label is too unsure to stand without review,
+/// and how to read the office's web form.
+public struct ClassifierSettings: Sendable {
+    public var vocabularyDirectory: String
+    /// An inquiry whose weakest label has a lower confidence is flagged for review.
+    public var reviewBelow: Double
+    /// The addresses the office's web form sends from (lower case).
+    public var webFormSenders: Set<String>
+    public var webForm: WebFormSubmission.Layout
+}
+
 /// The whole, validated configuration of one mailintake instance.
 public struct Configuration: Sendable {
     public var sourcePath: String
@@ -71,6 +82,7 @@ public struct Configuration: Sendable {
     public var storePath: String
     public var office: OfficeSettings
     public var ack: AckSettings
+    public var classifier: ClassifierSettings
     public var logLevel: Logger.Level
 
     /// The default location, unless `--config` or `$MAILINTAKE_CONFIG` says otherwise.
@@ -134,6 +146,9 @@ public struct Configuration: Sendable {
         add("ack.templates", ack.templatesDirectory)
         add("ack.message_id_domain", ack.messageIDDomain)
         add("ack.max_attempts", ack.maxAttempts)
+        add("classifier.vocabulary", classifier.vocabularyDirectory)
+        add("classifier.review_below", classifier.reviewBelow)
+        add("web_form.senders", classifier.webFormSenders.isEmpty ? nil : classifier.webFormSenders.sorted().joined(separator: ", "))
         add("log.level", logLevel.name)
         return lines.joined(separator: "\n")
     }
@@ -207,10 +222,28 @@ private struct SettingsReader {
         let ack = AckSettings(
             enabled: try boolean("ack", "enabled", default: true),
             referencePrefix: prefix,
-            templatesDirectory: try directory("ack", "templates", default: "templates"),
+            templatesDirectory: try directory("ack", "templates", default: "templates", holding: "acknowledgement templates (config/templates in the source tree)"),
             messageIDDomain: try optionalString("ack", "message_id_domain") ?? officeEmail.domain,
             maxAttempts: try integer("ack", "max_attempts", default: 10, range: 1...100)
         )
+        var form = WebFormSubmission.Layout()
+        for (key, path) in [("name_field", \WebFormSubmission.Layout.name), ("email_field", \.email), ("person_field", \.personType),
+                            ("organisation_field", \.organisation), ("request_field", \.requestType), ("message_field", \.message),
+                            ("legal_answer", \.legalAnswer), ("natural_answer", \.naturalAnswer)] {
+            if let value = try optionalString("web_form", key) { form[keyPath: path] = value }
+        }
+        var webFormSenders = Set<String>()
+        for item in (try optionalString("web_form", "senders") ?? "").split(whereSeparator: { $0 == "," || $0 == " " }) {
+            guard let address = MailAddress(validating: String(item)) else {
+                throw error("web_form", "senders", "`\(item)` is not an e-mail address; list the form's sender addresses, separated by commas")
+            }
+            webFormSenders.insert(address.address.lowercased())
+        }
+        let classifier = ClassifierSettings(
+            vocabularyDirectory: try directory("classifier", "vocabulary", default: "vocabulary", holding: "vocabulary files (config/vocabulary in the source tree)"),
+            reviewBelow: try number("classifier", "review_below", default: 0.5, range: 0...1),
+            webFormSenders: webFormSenders,
+            webForm: form)
         return Configuration(
             sourcePath: file.path,
             imap: imap,
@@ -218,6 +251,7 @@ private struct SettingsReader {
             storePath: resolve(try requiredString("store", "path")),
             office: office,
             ack: ack,
+            classifier: classifier,
             logLevel: try logLevel()
         )
     }
@@ -342,13 +376,21 @@ private struct SettingsReader {
         return path
     }
 
-    private mutating func directory(_ section: String, _ key: String, default fallback: String) throws(ConfigurationError) -> String {
+    private mutating func directory(_ section: String, _ key: String, default fallback: String, holding what: String) throws(ConfigurationError) -> String {
         let path = resolve(try optionalString(section, key) ?? fallback)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw error(section, key, "`\(path)` is not a folder; point it at the folder of acknowledgement templates (config/templates in the source tree)")
+            throw error(section, key, "`\(path)` is not a folder; point it at the folder of \(what)")
         }
         return path
+    }
+
+    private mutating func number(_ section: String, _ key: String, default fallback: Double, range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
+        guard let text = try optionalString(section, key) else { return fallback }
+        guard let value = Double(text), range.contains(value) else {
+            throw error(section, key, "must be a number from \(range.lowerBound) to \(range.upperBound) (got `\(text)`)")
+        }
+        return value
     }
 
     /// `password_file = PATH`, or `password_credential = NAME` for `$CREDENTIALS_DIRECTORY/NAME`

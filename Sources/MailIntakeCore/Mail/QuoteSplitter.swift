@@ -37,9 +37,10 @@ public enum QuoteSplitter {
         "eredeti üzenet", "forwarded message", "posredovano sporočilo", "posredovano sporocilo", "weitergeleitete nachricht",
         "proslijeđena poruka", "prosleđena poruka", "messaggio inoltrato", "továbbított üzenet", "message d'origine",
     ]
-    private static let fromLabels = ["from:", "od:", "von:", "da:", "feladó:", "šalje:", "salje:", "pošiljatelj:", "de:"]
-    private static let sentLabels = ["sent:", "date:", "poslano:", "gesendet:", "datum:", "inviato:", "data:", "elküldve:", "dátum:", "poslato:", "envoyé:"]
-    private static let subjectLabels = ["subject:", "zadeva:", "betreff:", "predmet:", "oggetto:", "tárgy:", "objet:", "tema:"]
+    static let fromLabels = ["from:", "od:", "von:", "da:", "feladó:", "šalje:", "salje:", "pošiljatelj:", "de:"]
+    static let sentLabels = ["sent:", "date:", "poslano:", "gesendet:", "datum:", "inviato:", "data:", "elküldve:", "dátum:", "poslato:", "envoyé:"]
+    static let subjectLabels = ["subject:", "zadeva:", "betreff:", "predmet:", "oggetto:", "tárgy:", "objet:", "tema:"]
+    static let toLabels = ["to:", "za:", "an:", "a:", "prima:", "címzett:", "à:", "cc:", "kp:", "kopija:"]
 
     static func isQuoteStart(_ lines: [Substring], at index: Int) -> Bool {
         let line = lines[index].trimmingWhitespace()
@@ -93,7 +94,8 @@ public enum QuoteSplitter {
 }
 
 extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
+    /// Trims the characters of `set` from both ends.
+    func trimmingCharacters(in set: String) -> String {
         let characters = Set(set)
         guard let first = firstIndex(where: { !characters.contains($0) }), let last = lastIndex(where: { !characters.contains($0) }) else { return "" }
         return String(self[first...last])

@@ -12,6 +12,8 @@ struct Instance {
     let user: String
     let password: String
     let officeAddress: String
+    /// The address the office's web form sends from, in this instance's configuration.
+    let webFormAddress: String
 
     static var binary: String {
         MailStack.environment["MAILINTAKE_BINARY"] ?? MailStack.repositoryRoot + "/.build/debug/mailintake"
@@ -37,14 +39,15 @@ struct Instance {
         (user, password) = try stack.makeAccount()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("mi-it-\(user)").path
         officeAddress = "office-\(user)@maribor.example"
+        webFormAddress = "form-\(user)@maribor.example"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try writeConfig(options)
     }
 
     func writeConfig(_ options: Options) throws {
         let fm = FileManager.default
-        if !fm.fileExists(atPath: folder + "/templates") {
-            try fm.copyItem(atPath: MailStack.repositoryRoot + "/config/templates", toPath: folder + "/templates")
+        for part in ["templates", "vocabulary"] where !fm.fileExists(atPath: folder + "/" + part) {
+            try fm.copyItem(atPath: MailStack.repositoryRoot + "/config/" + part, toPath: folder + "/" + part)
         }
         try ((options.imapPassword ?? password) + "\n").write(toFile: folder + "/imap.password", atomically: true, encoding: .utf8)
         try (stack.smtpPassword + "\n").write(toFile: folder + "/smtp.password", atomically: true, encoding: .utf8)
@@ -84,6 +87,12 @@ struct Instance {
             [ack]
             reference_prefix = MB
             templates = templates
+
+            [classifier]
+            vocabulary = vocabulary
+
+            [web_form]
+            senders = \(webFormAddress)
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
