@@ -214,6 +214,7 @@ public final class MailRepository {
     private static let recordSQL = """
         SELECT i.id, i.reference, i.received_at, i.from_address, i.from_name, i.subject, i.language, i.field, i.secondary_fields,
                i.sender_type, i.legal_kind, i.intent, i.ack_reason, i.confidence, i.evidence, i.needs_review,
+               i.original_labels, i.corrected_at,
                (SELECT status FROM outbox o WHERE o.inquiry_id = i.id AND o.kind = 'acknowledgement' ORDER BY o.id LIMIT 1) AS ack_status
         FROM inquiries i
         """
@@ -225,7 +226,8 @@ public final class MailRepository {
             fromAddress: row["from_address"].string, fromName: row["from_name"].string, subject: row["subject"].string ?? "",
             language: row["language"].string ?? "", field: row["field"].string ?? "", secondaryFields: strings(row["secondary_fields"].string),
             senderType: row["sender_type"].string ?? "", legalKind: row["legal_kind"].string, intent: row["intent"].string ?? "",
-            ackStatus: outboxStatus ?? "suppressed", ackReason: row["ack_reason"].string)
+            ackStatus: outboxStatus ?? "suppressed", ackReason: row["ack_reason"].string,
+            corrected: row["corrected_at"].string != nil)
     }
 
     /// Every inquiry, oldest first, handed over one at a time so an export of years of mail stays small in memory.
@@ -259,7 +261,56 @@ public final class MailRepository {
             (messageID: a["message_id"].int64 ?? 0, position: a["position"].int ?? 0, filename: a["filename"].string ?? "",
              contentType: a["content_type"].string ?? "", size: a["size"].int ?? 0, sha256: a["sha256"].string ?? "")
         }
+        let corrections = try database.rows("""
+            SELECT corrected_at, corrected_by, note, before, after FROM corrections WHERE inquiry_id = ? ORDER BY id
+            """, [id]).compactMap { c -> Correction? in
+            guard let before = Self.labels(c["before"].string), let after = Self.labels(c["after"].string) else { return nil }
+            return Correction(correctedAt: c["corrected_at"].string ?? "", correctedBy: c["corrected_by"].string, note: c["note"].string,
+                              before: before, after: after)
+        }
         return InquiryDetail(record: Self.record(row), confidence: row["confidence"].double ?? 0, evidence: Self.strings(row["evidence"].string),
-                             needsReview: (row["needs_review"].int ?? 0) != 0, messages: messages, attachments: attachments, outbox: outbox)
+                             needsReview: (row["needs_review"].int ?? 0) != 0, originalLabels: Self.labels(row["original_labels"].string),
+                             corrections: corrections, messages: messages, attachments: attachments, outbox: outbox)
+    }
+
+    // MARK: corrections
+
+    static func labels(_ json: String?) -> Labels? {
+        guard let json else { return nil }
+        return try? JSONDecoder().decode(Labels.self, from: Data(json.utf8))
+    }
+
+    static func json(_ labels: Labels) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(labels), as: UTF8.self)
+    }
+
+    /// Replaces an inquiry's labels with staff's, in one transaction: the correction is recorded
+    /// with its time, who made it and the labels before; the classifier's own labels are kept
+    /// the first time; the review flag is cleared. Returns the labels before and after, or nil
+    /// when there is no such inquiry.
+    public func correct(reference: String, by person: String?, note: String?, now: Date = Date(),
+                        _ change: (inout Labels) throws -> Void) throws -> (before: Labels, after: Labels)? {
+        try transaction {
+            guard let row = try database.row("""
+                SELECT id, language, field, secondary_fields, sender_type, legal_kind, intent, original_labels FROM inquiries WHERE reference = ?
+                """, [reference]), let id = row["id"].int64 else { return nil }
+            let before = Labels(language: row["language"].string ?? "", field: row["field"].string ?? "",
+                                secondaryFields: Self.strings(row["secondary_fields"].string), senderType: row["sender_type"].string ?? "",
+                                legalKind: row["legal_kind"].string, intent: row["intent"].string ?? "")
+            var after = before
+            try change(&after)
+            let time = MailDate.iso8601(now)
+            try database.run("""
+                UPDATE inquiries SET language = ?, field = ?, secondary_fields = ?, sender_type = ?, legal_kind = ?, intent = ?,
+                    original_labels = coalesce(original_labels, ?), corrected_at = ?, needs_review = 0 WHERE id = ?
+                """, [after.language, after.field, Self.json(after.secondaryFields), after.senderType, after.legalKind, after.intent,
+                      try Self.json(before), time, id])
+            try database.run("""
+                INSERT INTO corrections (inquiry_id, corrected_at, corrected_by, note, before, after) VALUES (?, ?, ?, ?, ?, ?)
+                """, [id, time, person, note, try Self.json(before), try Self.json(after)])
+            return (before, after)
+        }
     }
 }

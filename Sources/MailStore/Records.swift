@@ -114,9 +114,11 @@ public struct InquiryRecord: Sendable, Codable, Equatable {
     public var intent: String
     public var ackStatus: String
     public var ackReason: String?
+    /// Whether staff corrected the classifier's labels (`reclassify`); the labels above are then theirs.
+    public var corrected: Bool
 
     enum CodingKeys: String, CodingKey {
-        case reference, subject, language, field, intent
+        case reference, subject, language, field, intent, corrected
         case receivedAt = "received_at", fromAddress = "from_address", fromName = "from_name"
         case secondaryFields = "secondary_fields", senderType = "sender_type", legalKind = "legal_kind"
         case ackStatus = "ack_status", ackReason = "ack_reason"
@@ -138,7 +140,56 @@ public struct InquiryRecord: Sendable, Codable, Equatable {
         try container.encode(intent, forKey: .intent)
         try container.encode(ackStatus, forKey: .ackStatus)
         try container.encode(ackReason, forKey: .ackReason)
+        try container.encode(corrected, forKey: .corrected)
     }
+}
+
+/// The labels of an inquiry, as the classifier gave them or staff corrected them.
+public struct Labels: Sendable, Codable, Equatable {
+    public var language: String
+    public var field: String
+    public var secondaryFields: [String]
+    public var senderType: String
+    public var legalKind: String?
+    public var intent: String
+
+    enum CodingKeys: String, CodingKey {
+        case language, field, intent
+        case secondaryFields = "secondary_fields", senderType = "sender_type", legalKind = "legal_kind"
+    }
+
+    public init(language: String, field: String, secondaryFields: [String], senderType: String, legalKind: String?, intent: String) {
+        self.language = language
+        self.field = field
+        self.secondaryFields = secondaryFields
+        self.senderType = senderType
+        self.legalKind = legalKind
+        self.intent = intent
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(language, forKey: .language)
+        try container.encode(field, forKey: .field)
+        try container.encode(secondaryFields, forKey: .secondaryFields)
+        try container.encode(senderType, forKey: .senderType)
+        try container.encode(legalKind, forKey: .legalKind)
+        try container.encode(intent, forKey: .intent)
+    }
+
+    /// One line for people: `sl culture+education legal/association event_invitation`.
+    public var summary: String {
+        "\(language) \(field)\(secondaryFields.isEmpty ? "" : "+" + secondaryFields.joined(separator: "+")) \(senderType)\(legalKind.map { "/\($0)" } ?? "") \(intent)"
+    }
+}
+
+/// One correction of an inquiry's labels by staff.
+public struct Correction: Sendable, Equatable {
+    public var correctedAt: String
+    public var correctedBy: String?
+    public var note: String?
+    public var before: Labels
+    public var after: Labels
 }
 
 /// Everything `show` prints about one inquiry.
@@ -147,6 +198,9 @@ public struct InquiryDetail: Sendable {
     public var confidence: Double
     public var evidence: [String]
     public var needsReview: Bool
+    /// What the classifier said, when staff have corrected it.
+    public var originalLabels: Labels?
+    public var corrections: [Correction]
     public var messages: [(id: Int64, disposition: String, uid: UInt32, size: Int, filedAt: String, problems: [String], raw: [UInt8])]
     /// Attachments of all the inquiry's messages: (message row, position within it, file name, type, size, SHA-256).
     public var attachments: [(messageID: Int64, position: Int, filename: String, contentType: String, size: Int, sha256: String)]

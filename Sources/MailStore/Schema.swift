@@ -91,5 +91,21 @@ enum Schema {
             );
             CREATE INDEX attachments_by_sha256 ON attachments (sha256);
             """),
+        // Staff corrections of the classifier's labels: the inquiry carries the labels in force,
+        // `original_labels` what the classifier said, and each correction is kept with its time.
+        .init(name: "2026-11-28-corrections", sql: """
+            ALTER TABLE inquiries ADD COLUMN original_labels TEXT;
+            ALTER TABLE inquiries ADD COLUMN corrected_at TEXT;
+            CREATE TABLE corrections (
+                id           INTEGER PRIMARY KEY,
+                inquiry_id   INTEGER NOT NULL REFERENCES inquiries(id),
+                corrected_at TEXT NOT NULL,
+                corrected_by TEXT,
+                note         TEXT,
+                before       TEXT NOT NULL,
+                after        TEXT NOT NULL
+            );
+            CREATE INDEX corrections_by_inquiry ON corrections (inquiry_id);
+            """),
     ])
 }

@@ -24,6 +24,9 @@ extension CommandLine {
           parse --json FILE.eml        what the parser understood of one message
           list [--limit N]             the newest inquiries (default 50)
           show REFERENCE               one inquiry: labels, evidence, messages, attachments, acknowledgement
+          reclassify REFERENCE [--field F] [--secondary A,B|none] [--sender-type natural|legal]
+                     [--legal-kind K] [--intent I] [--language L] [--by NAME] [--note TEXT]
+                                       correct the labels; the correction and the original labels are kept
           attachment REFERENCE N       write the inquiry's N-th attachment to stdout
           export --format json|csv     every inquiry, with stable keys
 
@@ -52,6 +55,7 @@ extension CommandLine {
             case "attachment": return try Commands.attachment(options, configPath: configPath, environment: environment)
             case "list": return try Commands.list(options, configPath: configPath, environment: environment)
             case "show": return try Commands.show(options, configPath: configPath, environment: environment)
+            case "reclassify": return try Commands.reclassify(options, configPath: configPath, environment: environment)
             case "export": return try Commands.export(options, configPath: configPath, environment: environment)
             case "help", "--help", "-h":
                 print(usage)

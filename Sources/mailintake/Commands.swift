@@ -187,8 +187,14 @@ enum Commands {
         print("Sender:      \(record.senderType)\(record.legalKind.map { " / \($0)" } ?? "")")
         print("Intent:      \(record.intent)")
         print("Confidence:  \(detail.confidence)\(detail.needsReview ? "  — flagged for review" : "")")
-        print("Evidence:")
+        print(detail.originalLabels == nil ? "Evidence:" : "Evidence (for the classifier's labels):")
         detail.evidence.forEach { print("  - \($0)") }
+        if let original = detail.originalLabels {
+            print("Corrected by staff; the classifier said: \(original.summary)")
+            for correction in detail.corrections {
+                print("  \(correction.correctedAt) \(correction.correctedBy ?? "unknown"): \(correction.before.summary) → \(correction.after.summary)\(correction.note.map { " (\($0))" } ?? "")")
+            }
+        }
         print("Acknowledgement: \(record.ackStatus)\(record.ackReason.map { " — \($0)" } ?? "")")
         for mail in detail.outbox {
             print("  to \(mail.recipient): \(mail.status), \(mail.attempts) attempt(s)\(mail.sentAt.map { ", sent \($0)" } ?? "")\(mail.serverReply.map { ", server: \($0)" } ?? "")\(mail.lastError.map { ", last error: \($0)" } ?? "")")
@@ -231,11 +237,12 @@ enum Commands {
             output.write(Data("\n]\n".utf8))
         } else {
             let columns = ["reference", "received_at", "from_address", "from_name", "subject", "language", "field", "secondary_fields",
-                           "sender_type", "legal_kind", "intent", "ack_status", "ack_reason"]
+                           "sender_type", "legal_kind", "intent", "ack_status", "ack_reason", "corrected"]
             output.write(Data((columns.joined(separator: ",") + "\r\n").utf8))
             try repository.forEachInquiry { r in
                 let values: [String] = [r.reference, r.receivedAt, r.fromAddress ?? "", r.fromName ?? "", r.subject, r.language, r.field,
-                                        r.secondaryFields.joined(separator: ";"), r.senderType, r.legalKind ?? "", r.intent, r.ackStatus, r.ackReason ?? ""]
+                                        r.secondaryFields.joined(separator: ";"), r.senderType, r.legalKind ?? "", r.intent, r.ackStatus, r.ackReason ?? "",
+                                        r.corrected ? "yes" : "no"]
                 output.write(Data((values.map(csvField).joined(separator: ",") + "\r\n").utf8))
             }
         }

@@ -26,6 +26,8 @@ struct ClassifierTests {
         ("it", "Buongiorno, vorrei sapere se il Comune organizza visite guidate per le scuole. Cordiali saluti"),
         ("hu", "Tisztelt Hölgyem/Uram! Szeretnénk érdeklődni, hogy a város támogatja-e a diákcserét. Üdvözlettel"),
         ("mk", "Почитувани, Ве молиме за информации за соработка меѓу нашите градови. Со почит"),
+        ("hr", "Bila sam na koncertu i organizacija je bila loša. Nije bilo dovoljno sjedala, a ulaz je kasnio sat vremena."),
+        ("sr", "Moja ćerka bi želela da upiše fakultet. Gde mogu da nađem informacije? Hvala unapred."),
     ])
     func language(expected: String, body: String) {
         #expect(classify(subject: "Vprašanje", body).language == expected)
@@ -43,6 +45,8 @@ struct ClassifierTests {
         ("humanitarian", "Zbiranje pomoči", "Po potresu in poplavah zbiramo humanitarno pomoč: hrano, odeje in higienske pripomočke."),
         ("social", "Starejši in prostovoljci", "Program za vključevanje starejših in oseb z invalidnostjo s pomočjo prostovoljcev."),
         ("other", "Parkirišče in promet", "Opozarjam na promet in parkiranje v okolici, ki ogroža okolje."),
+        ("other", "Več zelenja", "Radi bi zasadili drevored in uredili javne površine; kdo je pristojen za to?"),
+        ("sport", "Einladung zum Jugendfußballturnier", "Der Sportverein lädt eine Mannschaft aus der Partnerstadt zu unserem Jugendfußballturnier ein."),
     ])
     func field(expected: String, subject: String, body: String) {
         let labels = classify(subject: subject, body)
@@ -262,6 +266,14 @@ struct VocabularyTests {
         let text = FoldedText("Sportni tekaci. Tek je lep. Prošnja za sestanek! Termin bi prosili.\nKONCERTI")
         let hits = terms.hits(in: text).map { "\(terms.label(of: $0)):\(terms.text(of: $0)):\(terms.weight(of: $0))" }
         #expect(hits.sorted() == ["culture:koncert*:-1.0", "sport:prosi* & termin*:3.0", "sport:prošnja za sestanek:2.0", "sport:tek:1.0", "sport:šport*:1.0"])
+    }
+
+    @Test("a *stem* matches inside a word, for compounds; a lone leading * is an error")
+    func infix() throws {
+        let terms = try parse("[sport]\n*turnier*\n")
+        #expect(terms.hits(in: FoldedText("Jugendfußballturnier und Turniere")).count == 2)
+        #expect(throws: ConfigurationError.self) { try parse("[sport]\n*turnier\n") }
+        #expect(throws: ConfigurationError.self) { try parse("[sport]\n*ab*\n") }
     }
 
     @Test("a phrase does not run across sentences")

@@ -103,7 +103,39 @@ struct MailRepositoryTests {
         try repository.forEachInquiry { records.append($0) }
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(records[0])) as? [String: Any]
         #expect(Set(json?.keys.map { $0 } ?? []) == ["reference", "received_at", "from_address", "from_name", "subject", "language", "field",
-                                                      "secondary_fields", "sender_type", "legal_kind", "intent", "ack_status", "ack_reason"])
+                                                      "secondary_fields", "sender_type", "legal_kind", "intent", "ack_status", "ack_reason",
+                                                      "corrected"])
         #expect(json?["legal_kind"] is NSNull)
+        #expect(json?["corrected"] as? Bool == false)
+    }
+
+    @Test("a correction replaces the labels, keeps the classifier's, records who and when, and clears the review flag")
+    func corrections() throws {
+        let repository = try MailRepository(path: Self.temporaryPath())
+        var flagged = Self.inquiry("MB-2026-000001")
+        flagged.needsReview = true
+        _ = try repository.insertInquiry(flagged)
+        let time = Date(timeIntervalSince1970: 1_790_000_000)
+        let first = try #require(try repository.correct(reference: "MB-2026-000001", by: "maja", note: "a club", now: time) { labels in
+            labels.senderType = "legal"
+            labels.legalKind = "association"
+        })
+        #expect(first.before.senderType == "natural")
+        #expect(first.after.legalKind == "association")
+        _ = try repository.correct(reference: "MB-2026-000001", by: "ana", note: nil, now: time.addingTimeInterval(60)) { $0.field = "culture" }
+
+        let detail = try #require(try repository.inquiry(reference: "MB-2026-000001"))
+        #expect(detail.record.corrected)
+        #expect(detail.record.field == "culture")
+        #expect(detail.record.legalKind == "association")
+        #expect(!detail.needsReview)
+        // The classifier's labels, from before the first correction.
+        #expect(detail.originalLabels == Labels(language: "sl", field: "sport", secondaryFields: ["culture"], senderType: "natural",
+                                                legalKind: nil, intent: "information_request"))
+        #expect(detail.corrections.map(\.correctedBy) == ["maja", "ana"])
+        #expect(detail.corrections.first?.correctedAt == "2026-09-21T14:13:20Z")
+        #expect(detail.corrections.first?.note == "a club")
+        #expect(detail.corrections.last?.before.senderType == "legal")
+        #expect(try repository.correct(reference: "MB-2026-999999", by: nil, note: nil) { $0.field = "other" } == nil)
     }
 }

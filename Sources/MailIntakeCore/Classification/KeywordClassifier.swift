@@ -21,7 +21,8 @@ public struct KeywordClassifier: InquiryClassifier {
     }
 
     public func classify(_ inquiry: InquiryText) -> Classification {
-        let subject = FoldedText(InquiryText.strippingReplyPrefixes(inquiry.subject), limit: 1024)
+        let bareSubject = InquiryText.strippingReplyPrefixes(inquiry.subject)
+        let subject = FoldedText(bareSubject, limit: 1024)
         let body = FoldedText(inquiry.body, limit: Self.maximumTextLength)
         var evidence: [String] = []
         if inquiry.origin != .direct {
@@ -40,7 +41,7 @@ public struct KeywordClassifier: InquiryClassifier {
         let field = Scorer(vocabulary.fields, repeats: .diminishing).score([Region(text: subject, weight: 3, place: "subject "), Region(text: body, weight: 1, place: "")])
         evidence.append(field.explain("field", fallback: "other"))
         // A reply's subject names the thread, not what this message asks.
-        let subjectWeight = InquiryText.strippingReplyPrefixes(inquiry.subject) == inquiry.subject.trimmingWhitespace() ? 2.0 : 1.0
+        let subjectWeight = bareSubject.utf8.count == inquiry.subject.trimmingWhitespace().utf8.count ? 2.0 : 1.0
         let questions = min(Self.questionLimit, Self.questionCount(inquiry.body))
         let intent = Scorer(vocabulary.intents, repeats: .diminishing).score(
             [Region(text: subject, weight: subjectWeight, place: "subject "), Region(text: body, weight: 1, place: "")] + extra,
@@ -108,29 +109,43 @@ public struct KeywordClassifier: InquiryClassifier {
 
         func score(_ regions: [Region], bonus: [(label: String, amount: Double, evidence: String)] = []) -> Scored {
             var scores = [Double](repeating: 0, count: terms.labels.count)
-            var found = [[String: (count: Int, place: String)]](repeating: [:], count: terms.labels.count)
+            var bonusEvidence = [[String]](repeating: [], count: terms.labels.count)
             for item in bonus {
                 guard let label = terms.labels.firstIndex(of: item.label) else { continue }
                 scores[label] += item.amount
-                found[label][item.evidence] = (1, "")
+                bonusEvidence[label].append(item.evidence)
             }
-            for region in regions {
-                var seen: [Int: Int] = [:]  // term → occurrences in this region
+            // Occurrences per (region, term); the evidence strings are built for the winner only.
+            var counts: [(region: Int, term: Int, label: Int, count: Int)] = []
+            for (regionIndex, region) in regions.enumerated() {
+                var seen: [Int: Int] = [:]  // term → index in `counts`
                 for hit in terms.hits(in: region.text) {
                     let label = terms.labelIndex(of: hit)
-                    let occurrence = seen[hit.term, default: 0]
-                    seen[hit.term] = occurrence + 1
+                    let occurrence: Int
+                    if let index = seen[hit.term] {
+                        occurrence = counts[index].count
+                        counts[index].count += 1
+                    } else {
+                        occurrence = 0
+                        seen[hit.term] = counts.count
+                        counts.append((regionIndex, hit.term, label, 1))
+                    }
                     let factor: Double
                     switch repeats {
                     case .linear: factor = 1
                     case .diminishing: factor = occurrence == 0 ? 1 : occurrence == 1 ? 0.5 : occurrence < 5 ? 0.25 : 0
                     }
                     scores[label] += terms.weight(of: hit) * region.weight * factor
-                    let key = region.place + "\"" + terms.text(of: hit) + "\""
-                    found[label][key, default: (0, region.place)].count += 1
                 }
             }
-            return Scored(labels: terms.labels, scores: scores, found: found)
+            let order = scores.indices.filter { scores[$0] > 0 }.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+            var evidence: [String] = []
+            if let top = order.first {
+                let found = counts.filter { $0.label == top }.map { (text: regions[$0.region].place + "\"" + terms.text(ofTerm: $0.term) + "\"", count: $0.count) }
+                evidence = found.sorted { $0.count > $1.count || ($0.count == $1.count && $0.text < $1.text) }
+                    .map { $0.count > 1 ? "\($0.text)×\($0.count)" : $0.text } + bonusEvidence[top]
+            }
+            return Scored(ranked: order.map { Scored.Entry(label: terms.labels[$0], score: scores[$0]) }, terms: evidence)
         }
     }
 
@@ -141,15 +156,6 @@ public struct KeywordClassifier: InquiryClassifier {
         }
         let ranked: [Entry]
         let terms: [String]
-
-        init(labels: [String], scores: [Double], found: [[String: (count: Int, place: String)]]) {
-            let order = scores.indices.filter { scores[$0] > 0 }.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
-            ranked = order.map { Entry(label: labels[$0], score: scores[$0]) }
-            terms = order.first.map { top in
-                found[top].sorted { $0.value.count > $1.value.count || ($0.value.count == $1.value.count && $0.key < $1.key) }
-                    .map { $0.value.count > 1 ? "\($0.key)×\($0.value.count)" : $0.key }
-            } ?? []
-        }
 
         var label: String? { ranked.first?.label }
         var topScore: Double { ranked.first?.score ?? 0 }
@@ -185,13 +191,15 @@ public struct KeywordClassifier: InquiryClassifier {
 
 extension InquiryText {
     static let replyPrefixes = ["re:", "aw:", "odg:", "odg.:", "sv:", "vs:", "r:", "rif:", "válasz:", "antw:"]
+    static let allPrefixes = replyPrefixes + forwardPrefixes
 
     /// The subject without reply and forward prefixes, which say nothing about the content.
     static func strippingReplyPrefixes(_ subject: String) -> String {
         var text = subject.trimmingWhitespace()
-        while let prefix = (replyPrefixes + forwardPrefixes).first(where: { text.lowercased().hasPrefix($0) }) {
+        while true {
+            let head = text.prefix(16).lowercased()
+            guard let prefix = allPrefixes.first(where: { head.hasPrefix($0) }) else { return text }
             text = String(text.dropFirst(prefix.count)).trimmingWhitespace()
         }
-        return text
     }
 }

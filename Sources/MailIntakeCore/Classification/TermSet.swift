@@ -11,21 +11,22 @@ import Foundation
 ///     prošnja za sestanek three words in a row
 ///     prosi* & sestan*    both in one sentence, in any order
 ///     turnir* = 2         a weight (default 1; negative weights count against the label)
+///     *turnier*           inside a word too: German compounds (Jugendfußballturnier)
 ///
 /// Case and diacritics never matter: terms and text are folded alike (šport = sport = ŠPORT).
 public struct TermSet: Sendable {
     public let labels: [String]
     let terms: [Term]
-    /// A word's exact patterns, by the folded word.
-    private let exactPatterns: [ArraySlice<UInt8>: [Int]]
-    /// A word's prefix patterns, by the folded stem.
-    private let prefixPatterns: [ArraySlice<UInt8>: [Int]]
-    /// The shortest and longest stem; nil when the file has no stems.
-    private let prefixLengths: ClosedRange<Int>?
+    /// Every word and stem of the file, each a pattern id.
+    private let trie: WordTrie
+    /// Stems that may stand inside a word (`*turnier*`), with their pattern ids: few, checked by search.
+    private let infixes: [(bytes: [UInt8], pattern: Int)]
     /// Each phrase as a sequence of pattern ids.
     private let phrases: [[Int]]
-    /// The phrases that begin with each pattern.
-    private let phrasesByFirstPattern: [Int: [Int]]
+    /// The phrases that begin with each pattern, by pattern id.
+    private let phrasesByFirstPattern: [[Int]]
+    /// The terms whose first phrase is each phrase, by phrase id.
+    private let termsByFirstPhrase: [[Int]]
 
     struct Term: Sendable {
         /// As written in the file, for evidence that staff can find again.
@@ -57,12 +58,11 @@ public struct TermSet: Sendable {
         var labels: [String] = allowed ?? []
         var terms: [Term] = []
         var patternIDs: [[UInt8]: Int] = [:]   // (folded word + "*" when prefix) → id
-        var exact: [ArraySlice<UInt8>: [Int]] = [:]
-        var prefix: [ArraySlice<UInt8>: [Int]] = [:]
+        var trie = WordTrie.Builder()
+        var infixes: [(bytes: [UInt8], pattern: Int)] = []
         var phraseIDs: [[Int]: Int] = [:]
         var phrases: [[Int]] = []
         var byFirst: [Int: [Int]] = [:]
-        var shortest = Int.max, longest = 0
         var label: Int?
         var lineNumber = 0
         var seen: [String: Int] = [:]  // label + phrases → line, to catch a term listed twice
@@ -105,20 +105,24 @@ public struct TermSet: Sendable {
                 var sequence: [Int] = []
                 for chunk in part.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
                     let isPrefix = chunk.hasSuffix("*")
+                    let isInfix = isPrefix && chunk.count > 2 && chunk.hasPrefix("*")
                     let tokens = FoldedText(String(isPrefix ? chunk.dropLast() : chunk))
                     guard !tokens.words.isEmpty else { throw fail("\"\(chunk)\" has no letters or digits to match") }
+                    if isInfix {
+                        guard tokens.words.count == 1, tokens.words[0].count >= 4 else {
+                            throw fail("\"\(chunk)\": a stem inside words (*stem*) must be one word of at least four letters")
+                        }
+                        let word = Array(tokens.bytes[tokens.words[0]])
+                        sequence.append(Self.intern([0x2A] + word + [0x2A], in: &patternIDs) { id in infixes.append((word, id)) })
+                        continue
+                    }
+                    if chunk.hasPrefix("*") { throw fail("\"\(chunk)\": a leading * needs a trailing one too (*stem*)") }
                     for (position, range) in tokens.words.enumerated() {
                         let word = Array(tokens.bytes[range])
                         let wordIsPrefix = isPrefix && position == tokens.words.count - 1
                         if wordIsPrefix && word.count < 2 { throw fail("\"\(chunk)\": a stem needs at least two letters before *") }
                         sequence.append(Self.intern(wordIsPrefix ? word + [0x2A] : word, in: &patternIDs) { id in
-                            if wordIsPrefix {
-                                prefix[word[...], default: []].append(id)
-                                shortest = min(shortest, word.count)
-                                longest = max(longest, word.count)
-                            } else {
-                                exact[word[...], default: []].append(id)
-                            }
+                            trie.insert(word, stem: wordIsPrefix, pattern: id)
                         })
                     }
                 }
@@ -139,11 +143,23 @@ public struct TermSet: Sendable {
         }
         self.labels = labels
         self.terms = terms
-        exactPatterns = exact
-        prefixPatterns = prefix
-        prefixLengths = shortest == Int.max ? nil : shortest...longest
+        self.trie = trie.build()
+        self.infixes = infixes
         self.phrases = phrases
-        phrasesByFirstPattern = byFirst
+        phrasesByFirstPattern = (0..<patternIDs.count).map { byFirst[$0] ?? [] }
+        var termsByPhrase = [[Int]](repeating: [], count: phrases.count)
+        for (index, term) in terms.enumerated() { termsByPhrase[term.phrases[0]].append(index) }
+        termsByFirstPhrase = termsByPhrase
+    }
+
+    static func contains(_ word: ArraySlice<UInt8>, _ part: [UInt8]) -> Bool {
+        let last = word.endIndex - part.count
+        var start = word.startIndex
+        while start <= last {
+            if word[start] == part[0], word[start..<(start + part.count)].elementsEqual(part) { return true }
+            start += 1
+        }
+        return false
     }
 
     /// The id of `key`, numbering it (and telling `register`) the first time it is seen.
@@ -157,6 +173,7 @@ public struct TermSet: Sendable {
 
     public func label(of hit: Hit) -> String { labels[terms[hit.term].label] }
     public func text(of hit: Hit) -> String { terms[hit.term].text }
+    func text(ofTerm index: Int) -> String { terms[index].text }
     public func weight(of hit: Hit) -> Double { terms[hit.term].weight }
     public func labelIndex(of hit: Hit) -> Int { terms[hit.term].label }
 
@@ -168,21 +185,14 @@ public struct TermSet: Sendable {
         var patternsOfWord = [[Int]](repeating: [], count: text.words.count)
         for index in text.words.indices {
             let word = text[word: index]
-            var patterns: [Int] = exactPatterns[word] ?? []
-            if let lengths = prefixLengths {
-                let upper = min(lengths.upperBound, word.count)
-                if upper >= lengths.lowerBound {
-                    for length in lengths.lowerBound...upper {
-                        if let found = prefixPatterns[word[word.startIndex..<(word.startIndex + length)]] { patterns += found }
-                    }
-                }
-            }
+            var patterns: [Int] = []
+            trie.forEachMatch(word) { patterns.append($0) }
+            for infix in infixes where word.count >= infix.bytes.count && Self.contains(word, infix.bytes) { patterns.append(infix.pattern) }
             patternsOfWord[index] = patterns
         }
         for index in text.words.indices {
             for pattern in patternsOfWord[index] {
-                guard let candidates = phrasesByFirstPattern[pattern] else { continue }
-                for phrase in candidates {
+                for phrase in phrasesByFirstPattern[pattern] {
                     let sequence = phrases[phrase]
                     let last = index + sequence.count - 1
                     guard last < text.words.count, text.sentenceOfWord[last] == text.sentenceOfWord[index] else { continue }
@@ -197,18 +207,19 @@ public struct TermSet: Sendable {
         }
         guard !phraseHits.isEmpty else { return [] }
         var hits: [Hit] = []
-        for (termIndex, term) in terms.enumerated() {
-            if term.phrases.count == 1 {
-                for hit in phraseHits[term.phrases[0]] ?? [] {
+        for phrase in phraseHits.keys.sorted() {
+            for termIndex in termsByFirstPhrase[phrase] {
+                let term = terms[termIndex]
+                let first = phraseHits[phrase]!
+                if term.phrases.count == 1 {
+                    for hit in first { hits.append(Hit(term: termIndex, firstWord: hit.first, lastWord: hit.last, sentence: hit.sentence)) }
+                    continue
+                }
+                let others = term.phrases.dropFirst().map { Set((phraseHits[$0] ?? []).map(\.sentence)) }
+                var reported = Set<Int>()
+                for hit in first where others.allSatisfy({ $0.contains(hit.sentence) }) && reported.insert(hit.sentence).inserted {
                     hits.append(Hit(term: termIndex, firstWord: hit.first, lastWord: hit.last, sentence: hit.sentence))
                 }
-                continue
-            }
-            guard let first = phraseHits[term.phrases[0]] else { continue }
-            let others = term.phrases.dropFirst().map { Set((phraseHits[$0] ?? []).map(\.sentence)) }
-            var reported = Set<Int>()
-            for hit in first where others.allSatisfy({ $0.contains(hit.sentence) }) && reported.insert(hit.sentence).inserted {
-                hits.append(Hit(term: termIndex, firstWord: hit.first, lastWord: hit.last, sentence: hit.sentence))
             }
         }
         // Two terms of one label on the same words (univerz* and univerzitet* on "univerzitetni")

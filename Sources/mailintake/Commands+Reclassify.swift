@@ -1,0 +1,71 @@
+import Foundation
+import MailIntakeCore
+import MailStore
+
+extension Commands {
+    /// `reclassify REFERENCE [--field F] [--secondary A,B|none] [--sender-type natural|legal] [--legal-kind K]
+    /// [--intent I] [--language L] [--by NAME] [--note TEXT]`: staff correct the labels; the correction is
+    /// recorded with its time and the classifier's labels are kept.
+    static func reclassify(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
+        guard let reference = options.first, !reference.hasPrefix("--") else {
+            throw CommandFailure.usage("reclassify needs a REFERENCE first, such as MB-2026-000042, then what to change: --field, --secondary, --sender-type, --legal-kind, --intent, --language")
+        }
+        var values: [String: String] = [:]
+        let known = ["--field", "--secondary", "--sender-type", "--legal-kind", "--intent", "--language", "--by", "--note"]
+        var index = 1
+        while index < options.count {
+            let option = options[index]
+            guard known.contains(option) else { throw CommandFailure.usage("reclassify: unknown option \(option); use \(known.joined(separator: ", "))") }
+            guard index + 1 < options.count else { throw CommandFailure.usage("\(option) needs a value") }
+            guard values[option] == nil else { throw CommandFailure.usage("\(option) is given twice") }
+            values[option] = options[index + 1]
+            index += 2
+        }
+        let changes = Set(values.keys).subtracting(["--by", "--note"])
+        guard !changes.isEmpty else { throw CommandFailure.usage("reclassify: say what to change, e.g. --field culture or --intent meeting_request") }
+
+        func check(_ option: String, _ allowed: [String]) throws -> String? {
+            guard let value = values[option]?.lowercased() else { return nil }
+            guard allowed.contains(value) else { throw CommandFailure.usage("\(option) must be one of \(allowed.joined(separator: ", ")) (got `\(value)`)") }
+            return value
+        }
+        let field = try check("--field", Classification.fields)
+        let senderType = try check("--sender-type", Classification.senderTypes)
+        let legalKind = try check("--legal-kind", Classification.legalKinds)
+        let intent = try check("--intent", Classification.intents)
+        var secondary: [String]?
+        if let list = values["--secondary"]?.lowercased() {
+            secondary = list == "none" || list.isEmpty ? [] : list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if let bad = secondary?.first(where: { !Classification.fields.contains($0) }) {
+                throw CommandFailure.usage("--secondary takes fields from \(Classification.fields.joined(separator: ", ")) separated by commas, or none (got `\(bad)`)")
+            }
+        }
+        let language = values["--language"]?.lowercased()
+        if let language, !(2...3).contains(language.count) || !language.allSatisfy({ $0.isASCII && $0.isLetter }) {
+            throw CommandFailure.usage("--language takes an ISO 639-1 code such as sl, en, de, hr (got `\(language)`)")
+        }
+        if senderType == "natural", legalKind != nil {
+            throw CommandFailure.usage("--legal-kind is only for a legal person; drop it or use --sender-type legal")
+        }
+
+        let repository = try openRepository(configPath, environment)
+        let person = values["--by"] ?? environment["SUDO_USER"] ?? environment["USER"]
+        let result = try repository.correct(reference: reference, by: person, note: values["--note"]) { labels in
+            if let field { labels.field = field }
+            if let secondary { labels.secondaryFields = secondary }
+            if let intent { labels.intent = intent }
+            if let language { labels.language = language }
+            if let senderType { labels.senderType = senderType }
+            if let legalKind { labels.senderType = "legal"; labels.legalKind = legalKind }
+            if labels.senderType == "natural" { labels.legalKind = nil }
+            if labels.senderType == "legal", labels.legalKind == nil {
+                throw CommandFailure.usage("a legal person needs a kind: add --legal-kind \(Classification.legalKinds.joined(separator: "|"))")
+            }
+            // The field can never also be a secondary field.
+            labels.secondaryFields.removeAll { $0 == labels.field }
+        }
+        guard let result else { throw CommandFailure.runtime("no inquiry \(reference); `mailintake list` shows the references") }
+        print("\(reference): \(result.before.summary) → \(result.after.summary)")
+        return 0
+    }
+}
