@@ -167,16 +167,6 @@ public struct Labels: Sendable, Codable, Equatable {
         self.intent = intent
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(language, forKey: .language)
-        try container.encode(field, forKey: .field)
-        try container.encode(secondaryFields, forKey: .secondaryFields)
-        try container.encode(senderType, forKey: .senderType)
-        try container.encode(legalKind, forKey: .legalKind)
-        try container.encode(intent, forKey: .intent)
-    }
-
     /// One line for people: `sl culture+education legal/association event_invitation`.
     public var summary: String {
         "\(language) \(field)\(secondaryFields.isEmpty ? "" : "+" + secondaryFields.joined(separator: "+")) \(senderType)\(legalKind.map { "/\($0)" } ?? "") \(intent)"

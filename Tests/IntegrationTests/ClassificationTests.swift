@@ -109,3 +109,33 @@ struct ClassificationTests {
         #expect(broken.stderr.contains("unknown label [dance]"))
     }
 }
+
+/// scripts/evaluate.py through the real `mailintake classify`, on the project's own labelled
+/// messages and, when it is there, the office's sample corpus against the targets.
+@Suite("Classifier evaluation",
+       .enabled(if: FileManager.default.isExecutableFile(atPath: Instance.binary) || MailStack.environment["MAILINTAKE_REQUIRE_STACK"] != nil))
+struct EvaluationTests {
+    func evaluate(_ folder: String) throws -> CommandResult {
+        try runCommand("/usr/bin/python3", [MailStack.repositoryRoot + "/scripts/evaluate.py", "--binary", Instance.binary,
+                                            "--vocabulary", MailStack.repositoryRoot + "/config/vocabulary", "--targets", folder])
+    }
+
+    @Test("meets the targets on the project's own labelled messages and prints accuracy, confusion matrix and misses")
+    func ownMessages() throws {
+        let result = try evaluate(MailStack.repositoryRoot + "/Tests/Fixtures/labelled")
+        #expect(result.status == 0, "below target:\n\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("field confusion (rows: expected, columns: classified)"))
+        #expect(result.stdout.contains("messages with a wrong label"))
+    }
+
+    @Test("meets the targets on the office's sample corpus when it is here")
+    func sharedCorpus() throws {
+        let folder = ParserAgreementTests.sharedCorpus
+        guard FileManager.default.fileExists(atPath: folder + "/labels.json") else {
+            print("EvaluationTests: ../shared/corpus/inquiries-dev is not here; the office's samples were not evaluated")
+            return
+        }
+        let result = try evaluate(folder)
+        #expect(result.status == 0, "below target:\n\(result.stdout)\(result.stderr)")
+    }
+}
