@@ -8,7 +8,7 @@ import MailStore
 public struct Filer {
     /// What became of a message.
     public enum Outcome: Equatable, Sendable {
-        case inquiry(reference: String, acknowledged: Bool)
+        case inquiry(reference: String, acknowledgement: Acknowledgement)
         case followUp(reference: String)
         case duplicate(ofMessage: Int64)
         case alreadyFiled
@@ -20,13 +20,30 @@ public struct Filer {
     public let classifier: InquiryClassifier
     public let policy: AckPolicy
 
+    /// What happened to a new inquiry's acknowledgement.
+    public enum Acknowledgement: Equatable, Sendable {
+        case queued
+        /// Over a rate limit: waiting in the outbox as 'held' until staff release it. `limit` is
+        /// `hour` or the recipient's address, so the log can say so once per limit.
+        case held(reason: String, limit: String)
+        case suppressed(reason: String)
+
+        var summary: String {
+            switch self {
+            case .queued: return "queued"
+            case .held(let reason, _): return "held: \(reason)"
+            case .suppressed(let reason): return "not sent: \(reason)"
+            }
+        }
+    }
+
     public init(repository: MailRepository, configuration: Configuration, templates: AckTemplates,
                 classifier: InquiryClassifier) {
         self.repository = repository
         self.configuration = configuration
         self.templates = templates
         self.classifier = classifier
-        self.policy = AckPolicy(ownAddresses: [configuration.office.email, configuration.smtp.from])
+        self.policy = AckPolicy(settings: configuration.ack, ownAddresses: [configuration.office.email, configuration.smtp.from])
     }
 
     /// A message read and labelled, ready to be filed: the pure half of filing, which needs no
@@ -34,6 +51,8 @@ public struct Filer {
     public struct Prepared: Sendable {
         public let raw: [UInt8]
         public var parsed: ParsedMessage
+        /// Whose inquiry it is: the sender, a forward's original author, or a web form's filler.
+        public let author: InquiryText
         public let classification: Classification
         /// The size on the server, when only a prefix of the message was fetched.
         public var originalSize: Int?
@@ -48,7 +67,8 @@ public struct Filer {
 
     public static func prepare(_ raw: [UInt8], classifier: InquiryClassifier) -> Prepared {
         let parsed = MessageParser.parse(raw)
-        return Prepared(raw: raw, parsed: parsed, classification: classifier.classify(parsed), originalSize: nil)
+        let author = classifier.author(of: parsed)
+        return Prepared(raw: raw, parsed: parsed, author: author, classification: classifier.classify(author), originalSize: nil)
     }
 
     public func file(raw: [UInt8], mailbox: String, uidValidity: UInt32, uid: UInt32, receivedAt: Date?, now: Date = Date()) throws -> Outcome {
@@ -84,37 +104,107 @@ public struct Filer {
                 message.disposition = .followUp
                 message.inquiryID = inquiryID
                 try recordAttachments(of: parsed, messageRowID: try repository.insertMessage(message))
+                // The person who has the inquiry hears of the follow-up too.
+                if let staff = try repository.routedTo(inquiryID: inquiryID).flatMap({ MailAddress(validating: $0) }), !isOurOwn(parsed) {
+                    try notify(staff, event: .followUp, reference: reference, inquiryID: inquiryID, prepared: prepared,
+                               received: received, acknowledgement: "none for a follow-up", now: now)
+                }
                 try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: uid))
                 return .followUp(reference: reference)
             }
 
             let year = Calendar(identifier: .gregorian).component(.year, from: now)
             let reference = try repository.nextReference(prefix: configuration.ack.referencePrefix, year: year)
-            var decision = policy.decide(parsed)
-            if !configuration.ack.enabled { decision = .suppress(reason: "acknowledgements are switched off ([ack] enabled = no)") }
+            let acknowledgement = try decideAcknowledgement(prepared, now: now)
+            let staff = isOurOwn(parsed) ? nil : configuration.routing.recipient(field: classification.field, senderType: classification.senderType)
+            let needsReview = parsed.needsReview || classification.confidence < configuration.classifier.reviewBelow
             var ackReason: String?
-            if case let .suppress(reason) = decision { ackReason = reason }
+            switch acknowledgement.outcome {
+            case .queued: ackReason = nil
+            case .held(let reason, _), .suppressed(let reason): ackReason = reason
+            }
             let inquiryID = try repository.insertInquiry(NewInquiry(
-                reference: reference, receivedAt: received, fromAddress: parsed.from?.address, fromName: parsed.fromName,
+                reference: reference, receivedAt: received, fromAddress: prepared.author.authorAddress?.address ?? parsed.from?.address,
+                fromName: prepared.author.authorName ?? parsed.fromName,
                 replyTo: parsed.replyTo?.address, subject: parsed.subject, language: classification.language,
                 field: classification.field, secondaryFields: classification.secondaryFields, senderType: classification.senderType,
                 legalKind: classification.legalKind, intent: classification.intent, confidence: classification.confidence,
-                evidence: classification.evidence,
-                needsReview: parsed.needsReview || classification.confidence < configuration.classifier.reviewBelow, ackReason: ackReason))
+                evidence: classification.evidence, needsReview: needsReview, ackReason: ackReason, routedTo: staff?.address))
             message.inquiryID = inquiryID
             try recordAttachments(of: parsed, messageRowID: try repository.insertMessage(message))
 
-            var acknowledged = false
-            if case let .acknowledge(recipient) = decision {
-                let mail = acknowledgement(for: parsed, to: recipient, reference: reference, language: classification.language,
-                                           received: received, now: now)
-                try repository.enqueueAcknowledgement(inquiryID: inquiryID, recipient: recipient.address,
-                                                      messageID: mail.messageID, content: mail.rendered())
-                acknowledged = true
+            if let recipient = acknowledgement.recipient {
+                let mail = self.acknowledgement(for: prepared, to: recipient, reference: reference, received: received, now: now)
+                var held: String?
+                if case .held(let reason, _) = acknowledgement.outcome { held = reason }
+                try repository.enqueue(.acknowledgement, inquiryID: inquiryID, recipient: recipient.address,
+                                       messageID: mail.messageID, content: mail.rendered(), heldBecause: held, now: now)
+            }
+            if let staff {
+                try notify(staff, event: .newInquiry, reference: reference, inquiryID: inquiryID, prepared: prepared,
+                           received: received, acknowledgement: acknowledgement.outcome.summary, needsReview: needsReview, now: now)
             }
             try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: uid))
-            return .inquiry(reference: reference, acknowledged: acknowledged)
+            return .inquiry(reference: reference, acknowledgement: acknowledgement.outcome)
         }
+    }
+
+    /// Whom to acknowledge, and whether: the policy's rules, then the rate limits.
+    private func decideAcknowledgement(_ prepared: Prepared, now: Date) throws -> (outcome: Acknowledgement, recipient: MailAddress?) {
+        guard configuration.ack.enabled else { return (.suppressed(reason: "acknowledgements are switched off ([ack] enabled = no)"), nil) }
+        let author = prepared.author
+        switch author.origin {
+        case .forwardedInline, .forwardedAttachment:
+            // The original author wrote to someone else; a colleague passed it on. Staff answer them.
+            return (.suppressed(reason: "forwarded by \(prepared.parsed.from?.address ?? "someone"); the original author did not write to the office"), nil)
+        case .webForm:
+            guard author.authorAddress != nil else { return (.suppressed(reason: "the web form gave no valid e-mail address"), nil) }
+        case .direct:
+            break
+        }
+        let decision = policy.decide(prepared.parsed, recipient: author.origin == .webForm ? author.authorAddress : nil)
+        guard case let .acknowledge(recipient) = decision else {
+            if case let .suppress(reason) = decision { return (.suppressed(reason: reason), nil) }
+            return (.suppressed(reason: "no acknowledgement due"), nil)
+        }
+        let ack = configuration.ack
+        let perSender = try repository.acknowledgementCount(to: recipient.address, since: now.addingTimeInterval(-86_400))
+        if perSender >= ack.maxPerSenderPerDay {
+            return (.held(reason: "rate limit: \(perSender) acknowledgements to this address in 24 hours ([ack] max_per_sender_per_day = \(ack.maxPerSenderPerDay))",
+                          limit: recipient.address.lowercased()), recipient)
+        }
+        let overall = try repository.acknowledgementCount(to: nil, since: now.addingTimeInterval(-3600))
+        if overall >= ack.maxPerHour {
+            return (.held(reason: "rate limit: \(overall) acknowledgements in the last hour ([ack] max_per_hour = \(ack.maxPerHour))",
+                          limit: "hour"), recipient)
+        }
+        return (.queued, recipient)
+    }
+
+    /// Mail that carries our own loop marker is ours coming back (an acknowledgement or a
+    /// notification bounced or routed to the office's own mailbox): filed, never answered, never notified.
+    private func isOurOwn(_ parsed: ParsedMessage) -> Bool {
+        parsed.headers.first(AckPolicy.loopMarkerHeader) != nil
+    }
+
+    private func notify(_ staff: MailAddress, event: StaffNotification.Event, reference: String, inquiryID: Int64, prepared: Prepared,
+                        received: Date, acknowledgement: String, needsReview: Bool = false, now: Date) throws {
+        var author = prepared.author
+        // Answering the notification answers the person: their Reply-To where they gave one.
+        if author.origin == .direct, let replyTo = prepared.parsed.replyTo { author.authorAddress = replyTo }
+        let notification = StaffNotification(event: event, reference: reference, classification: event == .newInquiry ? prepared.classification : nil,
+                                             needsReview: needsReview, author: author, received: received, acknowledgement: acknowledgement)
+        let parsed = prepared.parsed
+        let mail = notification.mail(from: sender, to: staff, inReplyTo: parsed.messageID,
+                                     references: parsed.references + (parsed.messageID.map { [$0] } ?? []),
+                                     messageIDDomain: configuration.ack.messageIDDomain, now: now)
+        try repository.enqueue(.notification, inquiryID: inquiryID, recipient: staff.address, messageID: mail.messageID,
+                               content: mail.rendered(), now: now)
+    }
+
+    /// Our From: the SMTP sender with the office's name.
+    private var sender: MailAddress {
+        MailAddress(validating: configuration.smtp.from.address, displayName: configuration.office.name) ?? configuration.smtp.from
     }
 
     private func recordAttachments(of parsed: ParsedMessage, messageRowID: Int64) throws {
@@ -139,24 +229,25 @@ public struct Filer {
     }
 
     /// The acknowledgement mail in the inquiry's language (English where no template exists).
-    public func acknowledgement(for parsed: ParsedMessage, to recipient: MailAddress, reference: String, language: String,
-                                received: Date, now: Date) -> OutgoingMail {
-        let template = templates.template(for: language)
+    public func acknowledgement(for prepared: Prepared, to recipient: MailAddress, reference: String, received: Date, now: Date) -> OutgoingMail {
+        let parsed = prepared.parsed, labels = prepared.classification
+        let template = templates.template(for: labels.language)
         let office = configuration.office
+        let days = configuration.ack.workingDays(for: labels.field)
         let values = [
             "reference": reference, "subject": parsed.subject.isEmpty ? "-" : parsed.subject,
-            "received_date": MailDate.dayMonthYear(received), "sender_name": parsed.fromName ?? "",
+            "received_date": MailDate.dayMonthYear(received), "sender_name": prepared.author.authorName ?? "",
+            "field_name": template?.fieldNames[labels.field] ?? labels.field, "working_days": String(days),
+            "answer_by": MailDate.dayMonthYear(MailDate.addingWorkingDays(days, to: received)),
             "office_name": office.name, "office_email": office.email.address, "office_phone": office.phone,
             "office_address": office.address,
         ]
-        let (subject, body) = template?.render(values) ?? ("[\(reference)]", "")
-        let from = MailAddress(validating: configuration.smtp.from.address, displayName: office.name) ?? configuration.smtp.from
+        let (subject, body) = template?.render(values, intent: labels.intent) ?? ("[\(reference)]", "")
         return OutgoingMail(
-            from: from, to: recipient, subject: subject, body: body, date: now,
+            from: sender, to: recipient, subject: subject, body: body, date: now,
             messageID: OutgoingMail.makeMessageID(reference: reference, domain: configuration.ack.messageIDDomain),
             inReplyTo: parsed.messageID, references: parsed.references + (parsed.messageID.map { [$0] } ?? []),
             extraHeaders: [("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All"),
                            (AckPolicy.loopMarkerHeader, reference), ("X-Mailintake-Reference", reference)])
     }
 }
-

@@ -30,6 +30,9 @@ public final class Intake {
     private let filer: Filer
     private let stop: StopSignal
     private var smtp: SMTPSender
+    /// The rate limits (`hour`, or a recipient) already reported, so each is logged once a day.
+    private var loggedLimits = Set<String>()
+    private var limitsLoggedSince = Date()
 
     public init(configuration: Configuration, logger: Logger, stop: StopSignal = StopSignal()) throws {
         self.configuration = configuration
@@ -138,10 +141,23 @@ public final class Intake {
 
     private func record(_ outcome: Filer.Outcome, uid: UInt32, into report: inout PollReport) {
         switch outcome {
-        case let .inquiry(reference, acknowledged):
+        case let .inquiry(reference, acknowledgement):
             report.inquiries += 1
             report.references.append(reference)
-            logger.info("filed new inquiry", ["reference": reference, "uid": "\(uid)", "ack": acknowledged ? "queued" : "suppressed"])
+            switch acknowledgement {
+            case .queued:
+                logger.info("filed new inquiry", ["reference": reference, "uid": "\(uid)", "ack": "queued"])
+                loggedLimits.remove("hour")
+            case .suppressed(let reason):
+                logger.info("filed new inquiry", ["reference": reference, "uid": "\(uid)", "ack": "suppressed", "reason": reason])
+            case .held(let reason, let limit):
+                logger.info("filed new inquiry", ["reference": reference, "uid": "\(uid)", "ack": "held"])
+                // Once per limit, not once per message: a flood must not flood the journal too.
+                if Date().timeIntervalSince(limitsLoggedSince) > 86_400 { loggedLimits.removeAll(); limitsLoggedSince = Date() }
+                if loggedLimits.insert(limit).inserted {
+                    logger.warning("acknowledgements are being held: \(reason); they wait in the outbox (`mailintake outbox`, `mailintake outbox retry REFERENCE`)")
+                }
+            }
         case let .followUp(reference):
             report.followUps += 1
             logger.info("filed follow-up", ["reference": reference, "uid": "\(uid)"])
@@ -175,6 +191,7 @@ public final class Intake {
     public func deliverOutbox(now: Date = Date()) throws -> DeliveryReport {
         var report = DeliveryReport()
         let from = configuration.smtp.from.address
+        var temporaryFailures = 0
         while !stop.isRequested {
             let due = try repository.dueOutbox(now: now, limit: 50)
             if due.isEmpty { break }
@@ -185,22 +202,25 @@ public final class Intake {
                     let reply = try smtp.send(content: entry.content, sender: from, recipient: entry.recipient)
                     try repository.markSent(id: entry.id, serverReply: reply)
                     report.sent += 1
-                    logger.info("acknowledgement sent", ["reference": entry.reference, "reply": String(reply.prefix(60))])
+                    temporaryFailures = 0
+                    logger.info("\(entry.kind.rawValue) sent", ["reference": entry.reference, "reply": String(reply.prefix(60))])
                 } catch let error as TransportError {
                     report.lastError = error.description
                     let attempts = entry.attempts + 1
                     if error.isTemporary && attempts < configuration.ack.maxAttempts {
-                        let delay = min(pow(2, Double(attempts)) * 30, 6 * 3600)
-                        try repository.markAttemptFailed(id: entry.id, error: error.description, serverReply: nil,
+                        let delay = min(configuration.ack.retryDelay * pow(2, Double(attempts - 1)), 6 * 3600)
+                        try repository.markAttemptFailed(id: entry.id, error: error.description, serverReply: error.serverReply,
                                                          retryAt: now.addingTimeInterval(delay))
                         report.retried += 1
-                        logger.warning("acknowledgement not sent; will retry in \(Int(delay))s: \(error)", ["reference": entry.reference])
-                        if error.kind == .connection || error.kind == .timeout || error.kind == .tls { return report }  // server down: stop this round
+                        logger.warning("\(entry.kind.rawValue) not sent; will retry in \(Int(delay))s: \(error)", ["reference": entry.reference])
+                        // A server that is down, or refusing everything for now, is not hammered: stop this round.
+                        temporaryFailures += 1
+                        if error.kind == .connection || error.kind == .timeout || error.kind == .tls || temporaryFailures >= 3 { return report }
                     } else {
                         try repository.markAttemptFailed(id: entry.id, error: error.description,
-                                                         serverReply: error.replyCode.map(String.init), retryAt: nil)
+                                                         serverReply: error.serverReply ?? error.replyCode.map(String.init), retryAt: nil)
                         report.failed += 1
-                        logger.error("acknowledgement failed for good after \(attempts) attempt(s): \(error)", ["reference": entry.reference])
+                        logger.error("\(entry.kind.rawValue) failed for good after \(attempts) attempt(s): \(error)", ["reference": entry.reference])
                     }
                 }
             }

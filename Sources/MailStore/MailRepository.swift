@@ -95,12 +95,12 @@ public final class MailRepository {
     public func insertInquiry(_ inquiry: NewInquiry) throws -> Int64 {
         try database.run("""
             INSERT INTO inquiries (reference, received_at, from_address, from_name, reply_to, subject, language, field,
-                secondary_fields, sender_type, legal_kind, intent, confidence, evidence, needs_review, ack_reason, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                secondary_fields, sender_type, legal_kind, intent, confidence, evidence, needs_review, ack_reason, routed_to, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [inquiry.reference, MailDate.iso8601(inquiry.receivedAt), inquiry.fromAddress, inquiry.fromName,
                   inquiry.replyTo, inquiry.subject, inquiry.language, inquiry.field, Self.json(inquiry.secondaryFields),
                   inquiry.senderType, inquiry.legalKind, inquiry.intent, inquiry.confidence, Self.json(inquiry.evidence),
-                  inquiry.needsReview, inquiry.ackReason, Self.now()])
+                  inquiry.needsReview, inquiry.ackReason, inquiry.routedTo, Self.now()])
         return database.lastInsertRowID
     }
 
@@ -122,12 +122,31 @@ public final class MailRepository {
             """, [messageRowID, position, filename, contentType, size, sha256])
     }
 
-    public func enqueueAcknowledgement(inquiryID: Int64, recipient: String, messageID: String, content: [UInt8]) throws {
-        let now = Self.now()
+    /// Puts mail in the outbox: `pending` to be sent, or `held` (with the reason) until staff release it.
+    public func enqueue(_ kind: OutboxEntry.Kind, inquiryID: Int64, recipient: String, messageID: String, content: [UInt8],
+                        heldBecause reason: String? = nil, now: Date = Date()) throws {
+        let time = MailDate.iso8601(now)
         try database.run("""
-            INSERT INTO outbox (inquiry_id, kind, recipient, message_id, content, status, next_attempt_at, created_at)
-            VALUES (?, 'acknowledgement', ?, ?, ?, 'pending', ?, ?)
-            """, [inquiryID, recipient, messageID, content, now, now])
+            INSERT INTO outbox (inquiry_id, kind, recipient, message_id, content, status, last_error, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [inquiryID, kind.rawValue, recipient, messageID, content, reason == nil ? "pending" : "held", reason, time, time])
+    }
+
+    /// Acknowledgements queued (not held) since `since`, to `recipient` or, with nil, to anyone: for the rate limits.
+    public func acknowledgementCount(to recipient: String?, since: Date) throws -> Int {
+        if let recipient {
+            return try database.row("""
+                SELECT count(*) AS n FROM outbox WHERE kind = 'acknowledgement' AND recipient = ? COLLATE NOCASE AND created_at >= ? AND status != 'held'
+                """, [recipient, MailDate.iso8601(since)])?["n"].int ?? 0
+        }
+        return try database.row("""
+            SELECT count(*) AS n FROM outbox WHERE kind = 'acknowledgement' AND created_at >= ? AND status != 'held'
+            """, [MailDate.iso8601(since)])?["n"].int ?? 0
+    }
+
+    /// The staff address an inquiry was routed to.
+    public func routedTo(inquiryID: Int64) throws -> String? {
+        try database.row("SELECT routed_to FROM inquiries WHERE id = ?", [inquiryID])?["routed_to"].string
     }
 
     // MARK: server flags
@@ -152,17 +171,47 @@ public final class MailRepository {
     /// Pending mail whose next attempt is due, oldest first.
     public func dueOutbox(now: Date, limit: Int) throws -> [OutboxEntry] {
         try database.rows("""
-            SELECT o.id, o.inquiry_id, i.reference, o.recipient, o.message_id, o.content, o.status, o.attempts, o.last_error
-            FROM outbox o JOIN inquiries i ON i.id = o.inquiry_id
-            WHERE o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?
+            \(Self.outboxSQL) WHERE o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?
             """, [MailDate.iso8601(now), limit]).map(Self.outboxEntry)
     }
 
+    private static let outboxSQL = """
+        SELECT o.id, o.inquiry_id, i.reference, o.kind, o.recipient, o.message_id, o.content, o.status, o.attempts, o.last_error,
+               o.next_attempt_at, o.created_at
+        FROM outbox o JOIN inquiries i ON i.id = o.inquiry_id
+        """
+
     static func outboxEntry(_ row: Row) -> OutboxEntry {
         OutboxEntry(id: row["id"].int64 ?? 0, inquiryID: row["inquiry_id"].int64 ?? 0, reference: row["reference"].string ?? "",
+                    kind: OutboxEntry.Kind(rawValue: row["kind"].string ?? "") ?? .acknowledgement,
                     recipient: row["recipient"].string ?? "", messageID: row["message_id"].string ?? "",
                     content: row["content"].bytes ?? [], status: row["status"].string ?? "", attempts: row["attempts"].int ?? 0,
-                    lastError: row["last_error"].string)
+                    lastError: row["last_error"].string, nextAttemptAt: row["next_attempt_at"].string ?? "",
+                    createdAt: row["created_at"].string ?? "")
+    }
+
+    /// Mail that has not gone out: pending, being sent, held or failed, oldest first (without content).
+    public func unsentOutbox() throws -> [OutboxEntry] {
+        try database.rows(Self.outboxSQL + " WHERE o.status != 'sent' ORDER BY o.id").map { row in
+            var entry = Self.outboxEntry(row)
+            entry.content = []
+            return entry
+        }
+    }
+
+    /// Puts an inquiry's failed and held mail back in the queue, due now, with a fresh count of
+    /// attempts. Mail already sent is never touched. Returns how many were re-queued, or nil when
+    /// there is no such inquiry.
+    public func requeue(reference: String, now: Date = Date()) throws -> Int? {
+        try transaction {
+            guard let id = try inquiryID(reference: reference) else { return nil }
+            try database.run("""
+                UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,
+                    last_error = 'released by staff; before: ' || coalesce(last_error, status)
+                WHERE inquiry_id = ? AND status IN ('failed', 'held')
+                """, [MailDate.iso8601(now), id])
+            return database.changes
+        }
     }
 
     /// Marks mail as being handed to the SMTP server, committed before the first byte is sent.
@@ -214,7 +263,7 @@ public final class MailRepository {
     private static let recordSQL = """
         SELECT i.id, i.reference, i.received_at, i.from_address, i.from_name, i.subject, i.language, i.field, i.secondary_fields,
                i.sender_type, i.legal_kind, i.intent, i.ack_reason, i.confidence, i.evidence, i.needs_review,
-               i.original_labels, i.corrected_at,
+               i.original_labels, i.corrected_at, i.routed_to,
                (SELECT status FROM outbox o WHERE o.inquiry_id = i.id AND o.kind = 'acknowledgement' ORDER BY o.id LIMIT 1) AS ack_status
         FROM inquiries i
         """
@@ -249,9 +298,9 @@ public final class MailRepository {
              filedAt: m["filed_at"].string ?? "", problems: Self.strings(m["problems"].string), raw: m["raw"].bytes ?? [])
         }
         let outbox = try database.rows("""
-            SELECT recipient, status, attempts, last_error, server_reply, sent_at FROM outbox WHERE inquiry_id = ? ORDER BY id
+            SELECT kind, recipient, status, attempts, last_error, server_reply, sent_at FROM outbox WHERE inquiry_id = ? ORDER BY id
             """, [id]).map { o in
-            (recipient: o["recipient"].string ?? "", status: o["status"].string ?? "", attempts: o["attempts"].int ?? 0,
+            (kind: o["kind"].string ?? "", recipient: o["recipient"].string ?? "", status: o["status"].string ?? "", attempts: o["attempts"].int ?? 0,
              lastError: o["last_error"].string, serverReply: o["server_reply"].string, sentAt: o["sent_at"].string)
         }
         let attachments = try database.rows("""
@@ -269,7 +318,8 @@ public final class MailRepository {
                               before: before, after: after)
         }
         return InquiryDetail(record: Self.record(row), confidence: row["confidence"].double ?? 0, evidence: Self.strings(row["evidence"].string),
-                             needsReview: (row["needs_review"].int ?? 0) != 0, originalLabels: Self.labels(row["original_labels"].string),
+                             needsReview: (row["needs_review"].int ?? 0) != 0, routedTo: row["routed_to"].string,
+                             originalLabels: Self.labels(row["original_labels"].string),
                              corrections: corrections, messages: messages, attachments: attachments, outbox: outbox)
     }
 

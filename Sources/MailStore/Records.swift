@@ -63,10 +63,12 @@ public struct NewInquiry: Sendable {
     public var evidence: [String]
     public var needsReview: Bool
     public var ackReason: String?
+    /// The staff address notified of it (and of its follow-ups).
+    public var routedTo: String?
 
     public init(reference: String, receivedAt: Date, fromAddress: String?, fromName: String?, replyTo: String?, subject: String,
                 language: String, field: String, secondaryFields: [String], senderType: String, legalKind: String?, intent: String,
-                confidence: Double, evidence: [String], needsReview: Bool, ackReason: String?) {
+                confidence: Double, evidence: [String], needsReview: Bool, ackReason: String?, routedTo: String? = nil) {
         self.reference = reference
         self.receivedAt = receivedAt
         self.fromAddress = fromAddress
@@ -83,20 +85,26 @@ public struct NewInquiry: Sendable {
         self.evidence = evidence
         self.needsReview = needsReview
         self.ackReason = ackReason
+        self.routedTo = routedTo
     }
 }
 
 /// One mail waiting in (or gone from) the outbox.
 public struct OutboxEntry: Sendable {
+    public enum Kind: String, Sendable { case acknowledgement, notification }
+
     public var id: Int64
     public var inquiryID: Int64
     public var reference: String
+    public var kind: Kind
     public var recipient: String
     public var messageID: String
     public var content: [UInt8]
     public var status: String
     public var attempts: Int
     public var lastError: String?
+    public var nextAttemptAt: String = ""
+    public var createdAt: String = ""
 }
 
 /// An inquiry as staff see it in `list`, `show` and `export`. The JSON keys are a contract.
@@ -188,11 +196,13 @@ public struct InquiryDetail: Sendable {
     public var confidence: Double
     public var evidence: [String]
     public var needsReview: Bool
+    /// The staff address notified of the inquiry.
+    public var routedTo: String?
     /// What the classifier said, when staff have corrected it.
     public var originalLabels: Labels?
     public var corrections: [Correction]
     public var messages: [(id: Int64, disposition: String, uid: UInt32, size: Int, filedAt: String, problems: [String], raw: [UInt8])]
     /// Attachments of all the inquiry's messages: (message row, position within it, file name, type, size, SHA-256).
     public var attachments: [(messageID: Int64, position: Int, filename: String, contentType: String, size: Int, sha256: String)]
-    public var outbox: [(recipient: String, status: String, attempts: Int, lastError: String?, serverReply: String?, sentAt: String?)]
+    public var outbox: [(kind: String, recipient: String, status: String, attempts: Int, lastError: String?, serverReply: String?, sentAt: String?)]
 }

@@ -107,5 +107,32 @@ enum Schema {
             );
             CREATE INDEX corrections_by_inquiry ON corrections (inquiry_id);
             """),
+        // Staff notifications go through the outbox too, and acknowledgements over a rate limit
+        // wait there as 'held'. SQLite cannot change a CHECK, so the table is rebuilt.
+        .init(name: "2026-11-28-outbox-notifications", sql: """
+            CREATE TABLE outbox_new (
+                id              INTEGER PRIMARY KEY,
+                inquiry_id      INTEGER NOT NULL REFERENCES inquiries(id),
+                kind            TEXT NOT NULL CHECK (kind IN ('acknowledgement', 'notification')),
+                recipient       TEXT NOT NULL,
+                message_id      TEXT NOT NULL UNIQUE,
+                content         BLOB NOT NULL,
+                status          TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'held')),
+                attempts        INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT NOT NULL,
+                last_error      TEXT,
+                server_reply    TEXT,
+                created_at      TEXT NOT NULL,
+                sent_at         TEXT
+            );
+            INSERT INTO outbox_new SELECT id, inquiry_id, kind, recipient, message_id, content, status, attempts,
+                next_attempt_at, last_error, server_reply, created_at, sent_at FROM outbox;
+            DROP TABLE outbox;
+            ALTER TABLE outbox_new RENAME TO outbox;
+            CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+            CREATE INDEX outbox_by_recipient ON outbox (kind, recipient, created_at);
+            CREATE INDEX outbox_by_inquiry ON outbox (inquiry_id);
+            ALTER TABLE inquiries ADD COLUMN routed_to TEXT;
+            """),
     ])
 }

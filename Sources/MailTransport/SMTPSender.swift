@@ -68,7 +68,7 @@ public final class SMTPSender {
             let code = reply.flatMap { Int($0.prefix(3)) } ?? error.replyCode
             let kind: TransportError.Kind = (code ?? 0) >= 400 ? .rejected : error.kind
             let message = reply.map { "\(error.message); the server said: \($0)" } ?? error.message
-            throw TransportError(kind, message, curlCode: error.curlCode, replyCode: code)
+            throw TransportError(kind, message, curlCode: error.curlCode, replyCode: code, serverReply: reply)
         }
         return upload.lastReply ?? "\(curl.responseCode())"
     }

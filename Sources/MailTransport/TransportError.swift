@@ -19,12 +19,15 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public let curlCode: Int?
     /// The server's reply code (SMTP), when there was one.
     public let replyCode: Int?
+    /// The server's last reply line, as it wrote it (SMTP), when there was one.
+    public let serverReply: String?
 
-    public init(_ kind: Kind, _ message: String, curlCode: Int? = nil, replyCode: Int? = nil) {
+    public init(_ kind: Kind, _ message: String, curlCode: Int? = nil, replyCode: Int? = nil, serverReply: String? = nil) {
         self.kind = kind
         self.message = message
         self.curlCode = curlCode
         self.replyCode = replyCode
+        self.serverReply = serverReply
     }
 
     /// True when trying again later may succeed (network, timeouts, 4xx); false for what needs a person (5xx, bad password, bad certificate).

@@ -27,6 +27,8 @@ extension CommandLine {
           reclassify REFERENCE [--field F] [--secondary A,B|none] [--sender-type natural|legal]
                      [--legal-kind K] [--intent I] [--language L] [--by NAME] [--note TEXT]
                                        correct the labels; the correction and the original labels are kept
+          outbox                       acknowledgements and notifications not yet sent: pending, held, failed
+          outbox retry REFERENCE       send an inquiry's failed or held mail again
           attachment REFERENCE N       write the inquiry's N-th attachment to stdout
           export --format json|csv     every inquiry, with stable keys
 
@@ -56,6 +58,7 @@ extension CommandLine {
             case "list": return try Commands.list(options, configPath: configPath, environment: environment)
             case "show": return try Commands.show(options, configPath: configPath, environment: environment)
             case "reclassify": return try Commands.reclassify(options, configPath: configPath, environment: environment)
+            case "outbox": return try Commands.outbox(options, configPath: configPath, environment: environment)
             case "export": return try Commands.export(options, configPath: configPath, environment: environment)
             case "help", "--help", "-h":
                 print(usage)

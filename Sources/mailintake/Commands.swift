@@ -196,8 +196,9 @@ enum Commands {
             }
         }
         print("Acknowledgement: \(record.ackStatus)\(record.ackReason.map { " — \($0)" } ?? "")")
+        if let staff = detail.routedTo { print("Routed to:   \(staff)") }
         for mail in detail.outbox {
-            print("  to \(mail.recipient): \(mail.status), \(mail.attempts) attempt(s)\(mail.sentAt.map { ", sent \($0)" } ?? "")\(mail.serverReply.map { ", server: \($0)" } ?? "")\(mail.lastError.map { ", last error: \($0)" } ?? "")")
+            print("  \(mail.kind) to \(mail.recipient): \(mail.status), \(mail.attempts) attempt(s)\(mail.sentAt.map { ", sent \($0)" } ?? "")\(mail.serverReply.map { ", server: \($0)" } ?? "")\(mail.lastError.map { ", last error: \($0)" } ?? "")")
         }
         if !detail.attachments.isEmpty {
             print("Attachments:  (mailintake attachment \(record.reference) N > FILE)")

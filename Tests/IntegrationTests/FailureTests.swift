@@ -91,7 +91,9 @@ struct FailureTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("imap.password_file = ********"))
         #expect(!result.stdout.contains(instance.password))
-        #expect(result.stdout.contains("acknowledgement templates: en, sl"))
+        #expect(result.stdout.contains("acknowledgement templates: de, en, hr, sl"))
+        #expect(result.stdout.contains("ack.max_per_hour = 60"))
+        #expect(result.stdout.contains("ack.require_authentication = no"))
     }
 
     @Test("usage errors exit 2")

@@ -21,6 +21,15 @@ struct AcknowledgementTests {
         "Return-Path: <a@x.si>\nFrom: a@x.si\nList-Id: <news.x.si>",
         "Return-Path: <a@x.si>\nFrom: a@x.si\nX-Auto-Response-Suppress: OOF, AutoReply",
         "Return-Path: <a@x.si>\nFrom: a@x.si\nX-Spam-Flag: YES",
+        "Return-Path: <a@x.si>\nFrom: a@x.si\nX-Spam-Status: Yes, score=9.1 required=5.0",
+        "Return-Path: <a@x.si>\nFrom: a@x.si\nX-Spam: Yes",
+        "Return-Path: <a@x.si>\nFrom: a@x.si\nX-Rspamd-Action: add header",
+        "Return-Path: <a@x.si>\nFrom: a@x.si\nX-Spamd-Result: default: True [16.20 / 15.00]",
+        "Return-Path: <a@x.si>\nFrom: a@x.si\nList-Unsubscribe: <mailto:leave@x.si>",
+        "Return-Path: <a@x.si>\nFrom: a@x.si\nPrecedence: junk",
+        "Return-Path: <a@x.si>\nFrom: a@x.si\nAuto-Submitted: auto-generated",
+        "Return-Path: <a@x.si>\nFrom: noreply+tracking@x.si",
+        "Return-Path: <a@x.si>\nFrom: Postmaster@x.si",
         "Return-Path: <>\nFrom: a@x.si",
         "From: a@x.si",
         "Return-Path: <MAILER-DAEMON@x.si>\nFrom: MAILER-DAEMON@x.si",
@@ -41,15 +50,117 @@ struct AcknowledgementTests {
         #expect(decide("Return-Path: <a@x.si>\nFrom: a@x.si\nAuto-Submitted: no") == .acknowledge(MailAddress(validating: "a@x.si")!))
     }
 
-    @Test("renders a template and refuses unknown placeholders")
+    @Test("the don't-answer list takes local parts, whole addresses and domains, and applies to the web form's person too")
+    func neverAnswer() {
+        let policy = AckPolicy(ownAddresses: [], neverAnswer: ["newsletter", "spam@x.si", "*@bulk.example"])
+        func decide(_ from: String, recipient: String? = nil) -> AckPolicy.Decision {
+            policy.decide(MessageParser.parse(Fixtures.mail("Return-Path: <r@x.si>\nFrom: \(from)\n\nbody\n")),
+                          recipient: recipient.flatMap { MailAddress(validating: $0) })
+        }
+        #expect(decide("newsletter-weekly@x.si") != .acknowledge(MailAddress(validating: "newsletter-weekly@x.si")!))
+        #expect(decide("SPAM@x.si") != .acknowledge(MailAddress(validating: "SPAM@x.si")!))
+        #expect(decide("a@mail.bulk.example") != .acknowledge(MailAddress(validating: "a@mail.bulk.example")!))
+        #expect(decide("ana@x.si") == .acknowledge(MailAddress(validating: "ana@x.si")!))
+        // The form sends from a robot address; the person who filled it in is answered, unless they are listed.
+        #expect(decide("noreply@maribor.example", recipient: "ana@gmail.com") == .acknowledge(MailAddress(validating: "ana@gmail.com")!))
+        #expect(decide("noreply@maribor.example", recipient: "x@bulk.example") != .acknowledge(MailAddress(validating: "x@bulk.example")!))
+    }
+
+    @Test("the backscatter guard trusts only our own server's Authentication-Results", arguments: [
+        (AuthenticationRequirement.no, "", true),
+        (.spfOrDmarc, "", false),
+        (.spfOrDmarc, "Authentication-Results: mx.maribor.example; spf=pass smtp.mailfrom=x.si; dmarc=fail header.from=x.si", true),
+        (.spfOrDmarc, "Authentication-Results: mx.maribor.example; spf=softfail (sender not allowed) smtp.mailfrom=x.si; dmarc=pass", true),
+        (.spfOrDmarc, "Authentication-Results: mx.maribor.example; spf=softfail smtp.mailfrom=x.si; dmarc=none", false),
+        (.spf, "Authentication-Results: mx.maribor.example; spf=fail smtp.mailfrom=x.si; dmarc=pass", false),
+        (.dmarc, "Authentication-Results: MX.Maribor.Example 1; dkim=pass; dmarc=pass (p=reject) header.from=x.si", true),
+        // A header the sender wrote, claiming a pass under another name, is ignored.
+        (.spfOrDmarc, "Authentication-Results: mx.attacker.example; spf=pass; dmarc=pass", false),
+        // Our server's header comes first (it is added on top); an older forged one below does not count.
+        (.spf, "Authentication-Results: mx.maribor.example; spf=fail\nAuthentication-Results: mx.maribor.example; spf=pass", false),
+    ])
+    func backscatterGuard(requirement: AuthenticationRequirement, header: String, acknowledged: Bool) {
+        let policy = AckPolicy(ownAddresses: [], requireAuthentication: requirement, authservID: "mx.maribor.example")
+        let message = MessageParser.parse(Fixtures.mail("Return-Path: <a@x.si>\n\(header.isEmpty ? "" : header + "\n")From: a@x.si\n\nbody\n"))
+        let decision = policy.decide(message)
+        #expect((decision == .acknowledge(MailAddress(validating: "a@x.si")!)) == acknowledged, "\(decision)")
+        if case .suppress(let reason) = decision { #expect(reason.contains("require_authentication")) }
+    }
+
+    static let fieldLines = Classification.fields.map { "Field-\($0): name of \($0)" }.joined(separator: "\n")
+
+    @Test("renders a template: placeholders, field names, working days, intent sections; refuses what it cannot use")
     func templates() throws {
-        let template = try AckTemplate(language: "sl", text: "Subject: Prejeli smo [{{reference}}]: {{subject}}\n\nSpoštovani {{sender_name}},\nštevilka {{reference}}, tel. {{office_phone}}\n", source: "t")
-        let (subject, body) = template.render(["reference": "MB-2026-000001", "subject": "Hi\r\nBcc: evil@x.si", "sender_name": "", "office_phone": "02/2201-219"])
+        let template = try AckTemplate(language: "sl", text: """
+            Subject: Prejeli smo [{{reference}}]: {{subject}}
+            \(Self.fieldLines)
+
+            Spoštovani {{sender_name}},
+            številka {{reference}}, področje {{field_name}}, v {{working_days}} dneh (do {{answer_by}}), tel. {{office_phone}}
+            {{#meeting_request}}
+            Predlagali bomo termin.
+            {{/meeting_request}}
+            Lep pozdrav
+            """, source: "t")
+        let values = ["reference": "MB-2026-000001", "subject": "Hi\r\nBcc: evil@x.si", "sender_name": "", "office_phone": "02/2201-219",
+                      "field_name": template.fieldNames["sport"]!, "working_days": "5", "answer_by": "4.12.2026"]
+        let (subject, body) = template.render(values, intent: "information_request")
         #expect(subject == "Prejeli smo [MB-2026-000001]: Hi  Bcc: evil@x.si")
-        #expect(body.hasPrefix("Spoštovani,\n"))
-        #expect(body.contains("tel. 02/2201-219"))
-        #expect(throws: TemplateError.self) { try AckTemplate(language: "en", text: "Subject: {{nope}}\n\nx", source: "t") }
-        #expect(throws: TemplateError.self) { try AckTemplate(language: "en", text: "no subject line", source: "t") }
+        #expect(body == "Spoštovani,\nštevilka MB-2026-000001, področje name of sport, v 5 dneh (do 4.12.2026), tel. 02/2201-219\nLep pozdrav")
+        let meeting = template.render(values, intent: "meeting_request").body
+        #expect(meeting.contains("\nPredlagali bomo termin.\n"))
+        #expect(!meeting.contains("{{"))
+        for (text, problem) in [("Subject: {{nope}}\n\(Self.fieldLines)\n\nx", "unknown placeholder {{nope}}"),
+                                ("no subject line", "must start with"),
+                                ("Subject: x\nField-economy: e\n\nx", "has no `Field-culture"),
+                                ("Subject: x\n\(Self.fieldLines)\nField-music: m\n\nx", "`Field-music` is not a field"),
+                                ("Subject: x\n\(Self.fieldLines)\n\n{{#meeting_request}}x", "needs a matching {{/meeting_request}}"),
+                                ("Subject: x\n\(Self.fieldLines)\n\n{{#meeting}}x{{/meeting}}", "names no intent")] {
+            #expect {
+                try AckTemplate(language: "en", text: text, source: "t")
+            } throws: { error in
+                "\(error)".contains(problem)
+            }
+        }
+    }
+
+    @Test("the shipped templates load, name every field and cover sl, en, de and hr")
+    func shippedTemplates() throws {
+        let folder = Fixtures.vocabularyDirectory.replacingOccurrences(of: "/vocabulary", with: "/templates")
+        let templates = try AckTemplates(directory: folder)
+        #expect(Set(templates.byLanguage.keys).isSuperset(of: ["sl", "en", "de", "hr"]))
+        #expect(templates.template(for: "it")?.language == "en")
+        #expect(templates.template(for: "hr")?.fieldNames["humanitarian"] == "humanitarna pomoć")
+    }
+
+    @Test("counts working days past weekends")
+    func workingDays() {
+        // Friday 27 November 2026, noon UTC: five working days later is Friday 4 December.
+        let friday = Date(timeIntervalSince1970: 1_795_780_800)
+        #expect(MailDate.dayMonthYear(MailDate.addingWorkingDays(5, to: friday)) == "04.12.2026")
+        #expect(MailDate.dayMonthYear(MailDate.addingWorkingDays(1, to: friday)) == "30.11.2026")
+    }
+
+    @Test("a staff notification names the labels and the text, replies go to the citizen, and it is marked auto-generated")
+    func notification() {
+        let author = InquiryText(authorName: "Ana Novak", authorAddress: MailAddress(validating: "ana@gmail.com"),
+                                 subject: "Prošnja za sestanek\r\nBcc: evil@x.si", body: "Prosim za sestanek.")
+        let labels = Classification(language: "sl", field: "culture", secondaryFields: [], senderType: "natural", legalKind: nil,
+                                    intent: "meeting_request", confidence: 0.42, evidence: ["field=culture (score 3): \"koncert*\""])
+        let mail = StaffNotification(event: .newInquiry, reference: "MB-2026-000009", classification: labels, needsReview: true,
+                                     author: author, received: Date(), acknowledgement: "queued")
+            .mail(from: MailAddress(validating: "mednarodno@maribor.example")!, to: MailAddress(validating: "kultura@maribor.example")!,
+                  inReplyTo: "orig@gmail.com", references: ["orig@gmail.com"], messageIDDomain: "maribor.example", now: Date())
+        let parsed = MessageParser.parse(mail.rendered())
+        #expect(parsed.replyTo?.address == "ana@gmail.com")
+        #expect(parsed.headers.first("Auto-Submitted") == "auto-generated")
+        #expect(parsed.headers.first("Bcc") == nil)
+        #expect(parsed.subject == "[MB-2026-000009] New inquiry: Prošnja za sestanek  Bcc: evil@x.si")
+        #expect(parsed.inReplyTo == ["orig@gmail.com"])
+        #expect(parsed.text.contains("Intent:      meeting_request"))
+        #expect(parsed.text.contains("Confidence:  0.42 (please check the labels"))
+        #expect(parsed.text.contains("Prosim za sestanek."))
+        #expect(parsed.text.contains("field=culture (score 3)"))
     }
 
     @Test("writes RFC 5322 mail that no field value can add a header to, and that parses back")

@@ -81,7 +81,7 @@ struct MailRepositoryTests {
     func outbox() throws {
         let repository = try MailRepository(path: Self.temporaryPath())
         let inquiryID = try repository.insertInquiry(Self.inquiry("MB-2026-000001"))
-        try repository.enqueueAcknowledgement(inquiryID: inquiryID, recipient: "a@b.si", messageID: "m1@x", content: [1, 2, 3])
+        try repository.enqueue(.acknowledgement, inquiryID: inquiryID, recipient: "a@b.si", messageID: "m1@x", content: [1, 2, 3])
         var due = try repository.dueOutbox(now: Date().addingTimeInterval(1), limit: 10)
         #expect(due.count == 1)
         #expect(due[0].reference == "MB-2026-000001")
@@ -93,6 +93,33 @@ struct MailRepositoryTests {
         #expect(try repository.outboxCounts() == ["sent": 1])
         #expect(try repository.inquiry(reference: "MB-2026-000001")?.record.ackStatus == "sent")
         #expect(try repository.inquiryID(messageIDs: ["m1@x"]) == inquiryID)
+    }
+
+    @Test("holds mail until staff release it, counts acknowledgements for the rate limits, and re-queues failed mail")
+    func heldAndRequeued() throws {
+        let repository = try MailRepository(path: Self.temporaryPath())
+        let first = try repository.insertInquiry(Self.inquiry("MB-2026-000001"))
+        let second = try repository.insertInquiry(Self.inquiry("MB-2026-000002"))
+        let now = Date()
+        try repository.enqueue(.acknowledgement, inquiryID: first, recipient: "A@B.si", messageID: "m1@x", content: [1], now: now)
+        try repository.enqueue(.notification, inquiryID: first, recipient: "staff@maribor.example", messageID: "n1@x", content: [2], now: now)
+        try repository.enqueue(.acknowledgement, inquiryID: second, recipient: "a@b.si", messageID: "m2@x", content: [3],
+                               heldBecause: "rate limit", now: now)
+        // Held mail is neither due nor counted; addresses compare without case; notifications do not count.
+        #expect(try repository.dueOutbox(now: now.addingTimeInterval(1), limit: 10).map(\.messageID) == ["m1@x", "n1@x"])
+        #expect(try repository.acknowledgementCount(to: "a@b.si", since: now.addingTimeInterval(-60)) == 1)
+        #expect(try repository.acknowledgementCount(to: nil, since: now.addingTimeInterval(-60)) == 1)
+        #expect(try repository.acknowledgementCount(to: nil, since: now.addingTimeInterval(60)) == 0)
+        #expect(try repository.inquiry(reference: "MB-2026-000002")?.record.ackStatus == "held")
+        let unsent = try repository.unsentOutbox()
+        #expect(unsent.map(\.status) == ["pending", "pending", "held"])
+        #expect(unsent.map(\.kind) == [.acknowledgement, .notification, .acknowledgement])
+        #expect(unsent[2].lastError == "rate limit")
+
+        #expect(try repository.requeue(reference: "MB-2026-000002") == 1)
+        #expect(try repository.dueOutbox(now: Date().addingTimeInterval(1), limit: 10).count == 3)
+        #expect(try repository.requeue(reference: "MB-2026-000002") == 0)
+        #expect(try repository.requeue(reference: "MB-2026-999999") == nil)
     }
 
     @Test("exports records with every key present, nulls included")

@@ -4,8 +4,9 @@
 It offers STARTTLS on one port and implicit TLS (SMTPS) on another, requires AUTH (offered
 only after TLS, as a real submission server does), and keeps every accepted message as
 SPOOL/NNNNNN.eml with its envelope in SPOOL/NNNNNN.json. If the file named by --fail-file
-exists, its first line (e.g. "451 4.3.0 Try again later") is the answer to every DATA, so
-tests can make the server fail temporarily or permanently without stopping it.
+exists, its first line (e.g. "451 4.3.0 Try again later") is the answer to every DATA; a file
+FAIL_FILE.d/SENDER does the same for mail from that envelope sender only. So tests can make the
+server fail temporarily or permanently without stopping it, and without disturbing each other.
 """
 import argparse
 import asyncio
@@ -27,9 +28,11 @@ class Spool:
         os.makedirs(directory, exist_ok=True)
 
     async def handle_DATA(self, server, session, envelope):
-        if self.fail_file and os.path.exists(self.fail_file):
-            with open(self.fail_file) as f:
-                return f.readline().strip() or "451 4.3.0 Try again later"
+        # A test makes the server fail for mail from one sender (FAIL_FILE.d/SENDER), or for all.
+        for path in (self.fail_file + ".d/" + (envelope.mail_from or "").lower(), self.fail_file) if self.fail_file else ():
+            if os.path.exists(path):
+                with open(path) as f:
+                    return f.readline().strip() or "451 4.3.0 Try again later"
         with self.lock:
             number = len([n for n in os.listdir(self.directory) if n.endswith(".eml")]) + 1
             base = os.path.join(self.directory, "%06d" % number)

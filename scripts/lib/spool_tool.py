@@ -3,8 +3,8 @@
 independent check of what mailintake wrote), as JSON on stdout.
 
   spool_tool.py SPOOL [--from ADDRESS]    a list of {file, mail_from, rcpt_tos, from, to, subject,
-                                           message_id, in_reply_to, references, auto_submitted,
-                                           content_type, body}
+                                           message_id, in_reply_to, references, auto_submitted, reply_to,
+                                           header_names, content_type, charset, body, defects}
 """
 import email
 import email.policy
@@ -39,6 +39,8 @@ def main():
             "in_reply_to": str(message["In-Reply-To"]) if message["In-Reply-To"] else None,
             "references": str(message["References"]) if message["References"] else None,
             "auto_submitted": str(message["Auto-Submitted"]) if message["Auto-Submitted"] else None,
+            "reply_to": str(message["Reply-To"]) if message["Reply-To"] else None,
+            "header_names": [name.lower() for name in message.keys()],
             "content_type": message.get_content_type(),
             "charset": message.get_content_charset(),
             "transfer_encoding": str(message["Content-Transfer-Encoding"]),

@@ -1,38 +1,100 @@
 import Foundation
 
-/// One acknowledgement text, read from `ack.LANG.txt` in the templates folder: a `Subject:`
-/// line, an empty line, then the body, with `{{placeholders}}` filled in per inquiry.
+/// One acknowledgement text, read from `ack.LANG.txt` in the templates folder:
+///
+///     Subject: We have received your message [{{reference}}]: {{subject}}
+///     Field-economy: economy
+///     …one Field- line for each field, its name in this language…
+///
+///     Dear {{sender_name}}, … filed under {{field_name}} … within {{working_days}} working days …
+///     {{#meeting_request}}Since you asked for a meeting, we will propose a date.{{/meeting_request}}
+///
+/// `{{#INTENT}}…{{/INTENT}}` keeps its text only for inquiries with that intent.
 public struct AckTemplate: Sendable, Equatable {
     public let language: String
     public let subject: String
     public let body: String
+    /// The name of each field in this language.
+    public let fieldNames: [String: String]
 
     /// The placeholders a template may use.
     public static let placeholders: Set<String> = [
-        "reference", "subject", "received_date", "sender_name",
+        "reference", "subject", "received_date", "sender_name", "field_name", "working_days", "answer_by",
         "office_name", "office_email", "office_phone", "office_address",
     ]
 
     public init(language: String, text: String, source: String) throws(TemplateError) {
         let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
         guard normalized.hasPrefix("Subject:"), let split = normalized.range(of: "\n\n") else {
-            throw TemplateError(file: source, message: "must start with a `Subject: …` line, then an empty line, then the body")
+            throw TemplateError(file: source, message: "must start with a `Subject: …` line and the Field- lines, then an empty line, then the body")
         }
-        subject = String(normalized[normalized.index(normalized.startIndex, offsetBy: 8)..<split.lowerBound]).trimmingWhitespace()
+        var subject = ""
+        var names: [String: String] = [:]
+        for (index, line) in normalized[..<split.lowerBound].split(separator: "\n").enumerated() {
+            if index == 0 {
+                subject = String(line.dropFirst(8)).trimmingWhitespace()
+            } else if line.hasPrefix("Field-"), let colon = line.firstIndex(of: ":") {
+                let field = String(line[line.index(line.startIndex, offsetBy: 6)..<colon])
+                guard Classification.fields.contains(field) else {
+                    throw TemplateError(file: source, message: "`Field-\(field)` is not a field; use \(Classification.fields.map { "Field-\($0)" }.joined(separator: ", "))")
+                }
+                names[field] = line[line.index(after: colon)...].trimmingWhitespace()
+            } else {
+                throw TemplateError(file: source, message: "header line `\(line.prefix(40))` is neither Subject: nor Field-FIELD: NAME")
+            }
+        }
+        if let missing = Classification.fields.first(where: { (names[$0] ?? "").isEmpty }) {
+            throw TemplateError(file: source, message: "has no `Field-\(missing): …` line; every field needs its name in this language")
+        }
+        self.subject = subject
+        self.fieldNames = names
         body = String(normalized[split.upperBound...])
         self.language = language
-        for name in Self.placeholderNames(in: subject + body) where !Self.placeholders.contains(name) {
-            throw TemplateError(file: source, message: "unknown placeholder {{\(name)}}; known: \(Self.placeholders.sorted().joined(separator: ", "))")
+        for name in Self.placeholderNames(in: subject + body) {
+            if name.hasPrefix("#") || name.hasPrefix("/") {
+                let intent = String(name.dropFirst())
+                guard Classification.intents.contains(intent) else {
+                    throw TemplateError(file: source, message: "{{\(name)}} names no intent; sections are {{#INTENT}}…{{/INTENT}} with one of \(Classification.intents.joined(separator: ", "))")
+                }
+                guard body.contains("{{#\(intent)}}") && body.contains("{{/\(intent)}}") else {
+                    throw TemplateError(file: source, message: "{{#\(intent)}} needs a matching {{/\(intent)}}")
+                }
+            } else if !Self.placeholders.contains(name) {
+                throw TemplateError(file: source, message: "unknown placeholder {{\(name)}}; known: \(Self.placeholders.sorted().joined(separator: ", "))")
+            }
         }
     }
 
-    /// Fills the placeholders. Values going into the subject lose any CR/LF, so nothing a
-    /// sender wrote can start a header line of ours.
-    public func render(_ values: [String: String]) -> (subject: String, body: String) {
+    /// Fills the placeholders and keeps the sections of `intent`. Values going into the subject
+    /// lose any CR/LF, so nothing a sender wrote can start a header line of ours.
+    public func render(_ values: [String: String], intent: String = "") -> (subject: String, body: String) {
         let oneLine = values.mapValues { $0.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ") }
         // "Dear {{sender_name}}," with no name given reads "Dear ,": close the gap.
-        let body = Self.fill(body, values).replacingOccurrences(of: " ,\n", with: ",\n")
+        let body = Self.fill(Self.sections(body, keeping: intent), values).replacingOccurrences(of: " ,\n", with: ",\n")
         return (Self.fill(subject, oneLine), body)
+    }
+
+    /// Removes every `{{#X}}…{{/X}}` section but those of `intent`, whose markers alone go. A
+    /// section on lines of its own leaves no empty line behind.
+    static func sections(_ text: String, keeping intent: String) -> String {
+        var output = text
+        for name in Classification.intents {
+            let open = "{{#\(name)}}", close = "{{/\(name)}}"
+            while let start = output.range(of: open), let end = output.range(of: close, range: start.upperBound..<output.endIndex) {
+                if name == intent {
+                    output.replaceSubrange(end, with: "")
+                    output.replaceSubrange(start, with: "")
+                } else {
+                    var upper = end.upperBound
+                    if upper < output.endIndex, output[upper] == "\n", start.lowerBound == output.startIndex || output[output.index(before: start.lowerBound)] == "\n" {
+                        upper = output.index(after: upper)
+                    }
+                    output.removeSubrange(start.lowerBound..<upper)
+                }
+            }
+        }
+        // Markers on lines of their own leave those lines empty: drop them.
+        return output.replacingOccurrences(of: "\n\n\n", with: "\n\n")
     }
 
     private static func fill(_ template: String, _ values: [String: String]) -> String {

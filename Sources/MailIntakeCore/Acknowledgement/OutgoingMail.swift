@@ -5,6 +5,7 @@ import Foundation
 public struct OutgoingMail: Sendable, Equatable {
     public var from: MailAddress
     public var to: MailAddress
+    public var replyTo: MailAddress?
     public var subject: String
     public var body: String
     public var date: Date
@@ -13,10 +14,11 @@ public struct OutgoingMail: Sendable, Equatable {
     public var references: [String]
     public var extraHeaders: [(String, String)]
 
-    public init(from: MailAddress, to: MailAddress, subject: String, body: String, date: Date, messageID: String,
+    public init(from: MailAddress, to: MailAddress, replyTo: MailAddress? = nil, subject: String, body: String, date: Date, messageID: String,
                 inReplyTo: String? = nil, references: [String] = [], extraHeaders: [(String, String)] = []) {
         self.from = from
         self.to = to
+        self.replyTo = replyTo
         self.subject = subject
         self.body = body
         self.date = date
@@ -39,6 +41,7 @@ public struct OutgoingMail: Sendable, Equatable {
         var lines: [String] = []
         lines.append("From: \(Self.mailbox(from))")
         lines.append("To: \(Self.mailbox(to))")
+        if let replyTo { lines.append("Reply-To: \(Self.mailbox(replyTo))") }
         lines.append("Subject: \(EncodedWord.encodeIfNeeded(Self.oneLine(subject)))")
         lines.append("Date: \(MailDate.format(date))")
         lines.append("Message-ID: <\(Self.safeID(messageID))>")

@@ -32,5 +32,11 @@ public struct Classification: Sendable, Equatable, Codable {
 
 /// Anything that can label a parsed message. The pipeline depends only on this.
 public protocol InquiryClassifier: Sendable {
-    func classify(_ message: ParsedMessage) -> Classification
+    /// Whose inquiry the message carries: the sender, a forward's original author, a web form's filler.
+    func author(of message: ParsedMessage) -> InquiryText
+    func classify(_ inquiry: InquiryText) -> Classification
+}
+
+extension InquiryClassifier {
+    public func classify(_ message: ParsedMessage) -> Classification { classify(author(of: message)) }
 }

@@ -16,8 +16,8 @@ public struct KeywordClassifier: InquiryClassifier {
         self.webForm = webForm
     }
 
-    public func classify(_ message: ParsedMessage) -> Classification {
-        classify(InquiryText(message, webFormSenders: webFormSenders, webForm: webForm))
+    public func author(of message: ParsedMessage) -> InquiryText {
+        InquiryText(message, webFormSenders: webFormSenders, webForm: webForm)
     }
 
     public func classify(_ inquiry: InquiryText) -> Classification {

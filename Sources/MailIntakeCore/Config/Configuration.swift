@@ -61,6 +61,45 @@ public struct AckSettings: Sendable {
     public var templatesDirectory: String
     public var messageIDDomain: String
     public var maxAttempts: Int
+    /// The wait before the first retry of mail that failed temporarily; it doubles with each
+    /// further attempt, up to six hours.
+    public var retryDelay: TimeInterval
+    /// Senders never answered: local parts (`noreply`, also `noreply+x`, `noreply-x`), whole
+    /// addresses, or `*@domain`.
+    public var neverAnswer: [String]
+    /// At most this many acknowledgements to one address in 24 hours, and this many in all per hour.
+    public var maxPerSenderPerDay: Int
+    public var maxPerHour: Int
+    /// Acknowledge only mail that the receiving server authenticated (backscatter guard).
+    public var requireAuthentication: AuthenticationRequirement
+    /// The authserv-id of our receiving server's Authentication-Results headers.
+    public var authservID: String?
+    /// Working days until the office answers, by field; `default` for the rest.
+    public var workingDays: [String: Int]
+
+    public func workingDays(for field: String) -> Int { workingDays[field] ?? workingDays["default"] ?? 5 }
+
+    public static let defaultNeverAnswer = ["mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply", "donotreply",
+                                            "bounce", "bounces", "listserv", "majordomo", "notifications", "newsletter"]
+}
+
+/// What the backscatter guard asks of Authentication-Results (RFC 8601) before acknowledging.
+public enum AuthenticationRequirement: String, Sendable, CaseIterable {
+    case no, spf, dmarc
+    case spfOrDmarc = "spf_or_dmarc"
+}
+
+/// Who in the office hears of each inquiry: an address per field, optionally per field and
+/// sender type (`economy.legal`), and a default.
+public struct RoutingSettings: Sendable {
+    public var routes: [String: MailAddress]
+
+    public var isEmpty: Bool { routes.isEmpty }
+
+    /// The most specific route: field.sender_type, then field, then default.
+    public func recipient(field: String, senderType: String) -> MailAddress? {
+        routes["\(field).\(senderType)"] ?? routes[field] ?? routes["default"]
+    }
 }
 
 /// Where the classifier's vocabulary lives, when a label is too unsure to stand without review,
@@ -83,6 +122,7 @@ public struct Configuration: Sendable {
     public var office: OfficeSettings
     public var ack: AckSettings
     public var classifier: ClassifierSettings
+    public var routing: RoutingSettings
     public var logLevel: Logger.Level
 
     /// The default location, unless `--config` or `$MAILINTAKE_CONFIG` says otherwise.
@@ -146,6 +186,14 @@ public struct Configuration: Sendable {
         add("ack.templates", ack.templatesDirectory)
         add("ack.message_id_domain", ack.messageIDDomain)
         add("ack.max_attempts", ack.maxAttempts)
+        add("ack.retry_delay", "\(Int(ack.retryDelay))s")
+        add("ack.never_answer", ack.neverAnswer.joined(separator: ", "))
+        add("ack.max_per_sender_per_day", ack.maxPerSenderPerDay)
+        add("ack.max_per_hour", ack.maxPerHour)
+        add("ack.require_authentication", ack.requireAuthentication.rawValue)
+        add("ack.authserv_id", ack.authservID)
+        for (key, days) in ack.workingDays.sorted(by: { $0.key < $1.key }) { add("working_days.\(key)", days) }
+        for (key, address) in routing.routes.sorted(by: { $0.key < $1.key }) { add("routing.\(key)", address.address) }
         add("classifier.vocabulary", classifier.vocabularyDirectory)
         add("classifier.review_below", classifier.reviewBelow)
         add("web_form.senders", classifier.webFormSenders.isEmpty ? nil : classifier.webFormSenders.sorted().joined(separator: ", "))
@@ -224,8 +272,18 @@ private struct SettingsReader {
             referencePrefix: prefix,
             templatesDirectory: try directory("ack", "templates", default: "templates", holding: "acknowledgement templates (config/templates in the source tree)"),
             messageIDDomain: try optionalString("ack", "message_id_domain") ?? officeEmail.domain,
-            maxAttempts: try integer("ack", "max_attempts", default: 10, range: 1...100)
+            maxAttempts: try integer("ack", "max_attempts", default: 10, range: 1...100),
+            retryDelay: try duration("ack", "retry_delay", default: 60, minimum: 1),
+            neverAnswer: try list("ack", "never_answer") ?? AckSettings.defaultNeverAnswer,
+            maxPerSenderPerDay: try integer("ack", "max_per_sender_per_day", default: 3, range: 1...1000),
+            maxPerHour: try integer("ack", "max_per_hour", default: 60, range: 1...100_000),
+            requireAuthentication: try choice("ack", "require_authentication", default: AuthenticationRequirement.no),
+            authservID: try optionalString("ack", "authserv_id")?.lowercased(),
+            workingDays: try workingDays()
         )
+        if ack.requireAuthentication != .no, ack.authservID == nil {
+            throw error("ack", "require_authentication", "needs [ack] authserv_id, the name your receiving server writes first in its Authentication-Results headers (e.g. mx.maribor.example); headers from anyone else are not trusted")
+        }
         var form = WebFormSubmission.Layout()
         for (key, path) in [("name_field", \WebFormSubmission.Layout.name), ("email_field", \.email), ("person_field", \.personType),
                             ("organisation_field", \.organisation), ("request_field", \.requestType), ("message_field", \.message),
@@ -244,6 +302,7 @@ private struct SettingsReader {
             reviewBelow: try number("classifier", "review_below", default: 0.5, range: 0...1),
             webFormSenders: webFormSenders,
             webForm: form)
+        let routing = try routingSettings()
         return Configuration(
             sourcePath: file.path,
             imap: imap,
@@ -252,8 +311,42 @@ private struct SettingsReader {
             office: office,
             ack: ack,
             classifier: classifier,
+            routing: routing,
             logLevel: try logLevel()
         )
+    }
+
+    /// `[working_days]`: `default = 5` and a number per field.
+    private mutating func workingDays() throws(ConfigurationError) -> [String: Int] {
+        var days = ["default": 5]
+        for entry in file.entries where entry.section == "working_days" {
+            guard entry.key == "default" || Classification.fields.contains(entry.key) else {
+                throw error("working_days", entry.key, "is not a field; use default or one of \(Classification.fields.joined(separator: ", "))")
+            }
+            days[entry.key] = try integer("working_days", entry.key, default: 5, range: 1...60)
+        }
+        return days
+    }
+
+    /// `[routing]`: `default`, a field, or `field.sender_type` = the staff address to notify.
+    private mutating func routingSettings() throws(ConfigurationError) -> RoutingSettings {
+        var routes: [String: MailAddress] = [:]
+        for entry in file.entries where entry.section == "routing" {
+            let parts = entry.key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            let valid = entry.key == "default" || (Classification.fields.contains(parts[0])
+                && (parts.count == 1 || (parts.count == 2 && Classification.senderTypes.contains(parts[1]))))
+            guard valid else {
+                throw error("routing", entry.key, "use default, a field (\(Classification.fields.joined(separator: ", "))) or field.natural / field.legal")
+            }
+            routes[entry.key] = try address("routing", entry.key)
+        }
+        return RoutingSettings(routes: routes)
+    }
+
+    /// A comma-separated list; nil when the key is absent.
+    private mutating func list(_ section: String, _ key: String) throws(ConfigurationError) -> [String]? {
+        guard let text = try optionalString(section, key) else { return nil }
+        return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
     }
 
     func rejectUnknownKeys() throws(ConfigurationError) {

@@ -32,6 +32,10 @@ struct Instance {
         var pollInterval = "1s"
         /// More `key = value` lines for [imap].
         var imapExtra = ""
+        /// More `key = value` lines for [ack].
+        var ackExtra = ""
+        /// More sections, e.g. [routing] or [working_days].
+        var extraSections = ""
     }
 
     init(_ options: Options = Options()) throws {
@@ -87,12 +91,15 @@ struct Instance {
             [ack]
             reference_prefix = MB
             templates = templates
+            \(options.ackExtra)
 
             [classifier]
             vocabulary = vocabulary
 
             [web_form]
             senders = \(webFormAddress)
+
+            \(options.extraSections)
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
@@ -171,6 +178,18 @@ struct Instance {
     }
 
     /// The acknowledgements the SMTP server accepted from this instance, parsed by Python's e-mail package.
+    /// Makes the SMTP server answer DATA of this instance's mail with `reply` (nil: accept again).
+    func failSMTP(with reply: String?) throws {
+        let folder = stack.directory + "/smtp-fail.d"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/" + officeAddress.lowercased()
+        if let reply {
+            try (reply + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        } else {
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
     func acknowledgements() throws -> [[String: Any]] {
         let result = try runCommand("/usr/bin/python3", [MailStack.repositoryRoot + "/scripts/lib/spool_tool.py", stack.spool, "--from", officeAddress])
         try #require(result.status == 0, "reading the spool failed: \(result.stderr)")

@@ -69,3 +69,31 @@ extension Commands {
         return 0
     }
 }
+
+extension Commands {
+    /// `outbox`: mail that has not gone out; `outbox retry REFERENCE`: send an inquiry's failed or held mail again.
+    static func outbox(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
+        let repository = try openRepository(configPath, environment)
+        if options.first == "retry" {
+            guard options.count == 2 else { throw CommandFailure.usage("outbox retry needs one REFERENCE, such as MB-2026-000042") }
+            guard let count = try repository.requeue(reference: options[1]) else {
+                throw CommandFailure.runtime("no inquiry \(options[1]); `mailintake list` shows the references")
+            }
+            guard count > 0 else {
+                throw CommandFailure.runtime("\(options[1]) has no failed or held mail to send again (`mailintake outbox` lists what is waiting)")
+            }
+            print("\(options[1]): \(count) mail(s) queued again; the running service (or `mailintake run --once`) sends them")
+            return 0
+        }
+        guard options.isEmpty else { throw CommandFailure.usage("outbox takes no options, or `retry REFERENCE`") }
+        let entries = try repository.unsentOutbox()
+        if entries.isEmpty { print("the outbox is empty: everything has been sent"); return 0 }
+        print(pad("REFERENCE", 16) + pad("KIND", 16) + pad("STATUS", 9) + pad("TRIES", 6) + pad("NEXT ATTEMPT", 22) + pad("TO", 32) + "LAST ERROR")
+        for entry in entries {
+            let next = entry.status == "pending" ? entry.nextAttemptAt : "-"
+            print(pad(entry.reference, 16) + pad(entry.kind.rawValue, 16) + pad(entry.status, 9) + pad(String(entry.attempts), 6)
+                  + pad(next, 22) + pad(entry.recipient, 32) + (entry.lastError ?? ""))
+        }
+        return 0
+    }
+}
