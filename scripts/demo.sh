@@ -43,12 +43,13 @@ echo "== mailintake show $first"
 "$bin" --config "$config" show "$first"
 
 echo
-echo "== acknowledgements the SMTP server accepted"
+echo "== what the SMTP server accepted: acknowledgements (auto-replied) and staff notifications (auto-generated)"
 /usr/bin/python3 scripts/lib/spool_tool.py "$MI_SMTP_SPOOL" | /usr/bin/python3 -c '
 import json, sys
 for m in json.load(sys.stdin):
     print("-" * 72)
     print("To:             ", m["to"])
+    if m["reply_to"]: print("Reply-To:       ", m["reply_to"])
     print("Subject:        ", m["subject"])
     print("In-Reply-To:    ", m["in_reply_to"])
     print("Auto-Submitted: ", m["auto_submitted"])
@@ -56,6 +57,10 @@ for m in json.load(sys.stdin):
     print(m["body"].rstrip())
 print("-" * 72)
 '
+echo
+echo "== mailintake outbox (what has not gone out)"
+"$bin" --config "$config" outbox
+
 echo
 echo "== the mailbox afterwards (UID and flags: filed, still unread for staff)"
 /usr/bin/python3 scripts/lib/imap_tool.py flags

@@ -52,6 +52,12 @@ vocabulary = vocabulary
 [web_form]
 senders = noreply@maribor.example
 
+[routing]
+# The demo's staff: culture and sport have their own desks, everything else goes to one.
+default = mednarodno@maribor.example
+culture = kultura@maribor.example
+sport = sport@maribor.example
+
 [log]
 level = info
 CONF
