@@ -129,6 +129,12 @@ struct ClassifierTests {
         #expect(labels.legalKind == nil)
     }
 
+    @Test("a short letter's last sentences are not a signature, and a common word is not a legal marker")
+    func shortLetter() {
+        let labels = classify(subject: "Vprašanje", "Pozdravljeni,\n\nzanima me, kje najdem seznam pobratenih mest.\nPotujem v Graz in bi rada obiskala kakšen dogodek.\n\nHvala in lep pozdrav,\nAna")
+        #expect(labels.senderType == "natural")
+    }
+
     @Test("weighs conflicting evidence: a club secretary on gmail is legal")
     func clubOnFreeMail() {
         let labels = classify(subject: "Turnir", "Pišem v imenu Košarkarskega kluba Rudar, kjer sem tajnica. Prosimo za podporo.\n\nLep pozdrav,\nNina\ntajnica KK Rudar")

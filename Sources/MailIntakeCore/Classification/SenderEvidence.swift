@@ -27,6 +27,8 @@ struct SenderEvidence {
     /// that mail clients did not mark as one).
     static let closingLines = 7
     static let shortLine = 70
+    /// A line at least this long that ends a sentence is prose, even if short.
+    static let proseLine = 40
     /// The first sentences, where a sender usually says who they are.
     static let openingSentences = 3
 
@@ -141,19 +143,27 @@ struct SenderEvidence {
     /// role, an organisation, an address) up to `closingLines` of them.
     func closingStartLine() -> Int {
         guard let lastLine = body.lineOfWord.last else { return 0 }
-        // Line lengths, from the folded bytes.
+        // Line lengths and whether a line ends a sentence, from the folded bytes.
         var lengths: [Int] = []
+        var sentenceEnds: [Bool] = []
         var start = 0
+        func endLine(_ end: Int) {
+            lengths.append(end - start)
+            var last = end - 1
+            while last >= start, body.bytes[last] == 0x20 { last -= 1 }
+            sentenceEnds.append(last >= start && [0x2E, 0x3F, 0x21].contains(body.bytes[last]))
+        }
         for (index, byte) in body.bytes.enumerated() where byte == 0x0A {
-            lengths.append(index - start)
+            endLine(index)
             start = index + 1
         }
-        lengths.append(body.bytes.count - start)
+        endLine(body.bytes.count)
         var line = lastLine
         var taken = 0
         while line >= 0, taken < Self.closingLines {
             let length = line < lengths.count ? lengths[line] : 0
-            if length >= Self.shortLine { break }
+            // A long line, or a sentence of prose, is the letter, not the signature.
+            if length >= Self.shortLine || (length >= Self.proseLine && sentenceEnds[line]) { break }
             if length > 0 { taken += 1 }
             line -= 1
         }
