@@ -2,82 +2,229 @@ import Dispatch
 import Foundation
 import MailIntakeCore
 
-/// The long-running service: a poll timer (with a little jitter) on a serial worker queue, and
-/// SIGTERM/SIGINT sources on the main queue that stop it gracefully. Blocking libcurl and SQLite
-/// calls run only on the worker queue, never on the main one.
-public final class Daemon {
-    private let intake: Intake
-    private let logger: Logger
+/// The long-running service, on Dispatch:
+///
+/// - a serial worker queue runs every blocking thing (libcurl, SQLite): one poll-and-deliver
+///   cycle at a time, each scheduled when the previous one ends — after the poll interval with a
+///   little jitter, or, while the IMAP server fails, after a backoff that doubles up to
+///   `maximumBackoff`;
+/// - signal sources on the main queue: SIGTERM/SIGINT stop after the message in hand, within a
+///   deadline; SIGHUP reloads the configuration on the worker queue (between cycles), keeping the
+///   old one if the new one is invalid;
+/// - systemd's notification protocol (`SystemdNotifier`): READY once the configuration is loaded,
+///   the database open and the lock held (a mail server that is down does not hold up the start:
+///   it shows in STATUS), STATUS after each cycle, WATCHDOG pings while the worker makes progress,
+///   RELOADING and STOPPING.
+///
+/// State changes are logged once (the first failure, the recovery), not on every retry.
+///
+/// `@unchecked Sendable`: the mutable state is confined — the intake, the logger and the failure
+/// counters to the worker queue, the signal and watchdog sources to the main queue — and
+/// `Progress`, the one thing both read, has its own lock.
+public final class Daemon: @unchecked Sendable {
+    private var intake: Intake
+    private var logger: Logger
+    /// The logger of the signal handlers on the main queue (`logger` belongs to the worker).
+    private let signalLogger: Logger
     private let stop: StopSignal
+    private let notifier: SystemdNotifier
+    private let reloadConfiguration: () throws -> Configuration
     private let worker = DispatchQueue(label: "mailintake.worker")
-    private var timer: DispatchSourceTimer?
     private var signalSources: [DispatchSourceSignal] = []
+    private var watchdogTimer: DispatchSourceTimer?
+    private let progress = Progress()
+    // Worker-queue state.
     private var lastFailure: String?
+    private var consecutivePollFailures = 0
+    private var failingSince: Date?
+
     /// How long a stop may take before we exit anyway (the message in hand is in a transaction,
     /// so an exit mid-way loses nothing; it only skips the graceful logout).
     public var shutdownDeadline: TimeInterval = 30
+    /// The longest wait between polls while the IMAP server keeps failing.
+    public static let maximumBackoff: TimeInterval = 900
 
-    public init(intake: Intake, logger: Logger, stop: StopSignal) {
+    /// `reloadConfiguration` reads the configuration file again (on SIGHUP).
+    public init(intake: Intake, logger: Logger, stop: StopSignal, notifier: SystemdNotifier = SystemdNotifier(),
+                reloadConfiguration: @escaping () throws -> Configuration) {
         self.intake = intake
         self.logger = logger
+        self.signalLogger = logger
         self.stop = stop
+        self.notifier = notifier
+        self.reloadConfiguration = reloadConfiguration
     }
 
-    /// Starts the timer and the signal sources, then parks the main thread in `dispatchMain()`.
+    /// Starts the signal sources, the watchdog and the first cycle, then parks the main thread in `dispatchMain()`.
     public func run() -> Never {
         // Signal sources first, before anything that could receive a signal.
-        for signalNumber in [SIGTERM, SIGINT] {
+        for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-            source.setEventHandler { [unowned self] in self.beginShutdown(signal: signalNumber) }
+            source.setEventHandler { [unowned self] in
+                if signalNumber == SIGHUP { self.worker.async { self.reload() } } else { self.beginShutdown(signal: signalNumber) }
+            }
             source.resume()
             signalSources.append(source)
         }
-        let interval = intake.configuration.imap.pollInterval
-        let timer = DispatchSource.makeTimerSource(queue: worker)
-        timer.schedule(deadline: .now(), repeating: interval, leeway: .milliseconds(Int(min(interval * 100, 5000))))
-        timer.setEventHandler { [unowned self] in
-            // Jitter: many instances restarted together should not poll in lockstep.
-            let jitter = Double.random(in: 0...min(1.0, interval / 10))
-            if jitter > 0 { Thread.sleep(forTimeInterval: jitter) }
-            self.cycle()
-        }
-        self.timer = timer
-        logger.notice("mailintake started", ["mailbox": intake.configuration.imap.mailbox, "poll_interval": "\(Int(interval))s"])
-        timer.resume()
+        startWatchdog()
+        let configuration = intake.configuration
+        intake.onProgress = { [progress] in progress.beat() }
+        logger.notice("mailintake started", ["mailbox": configuration.imap.mailbox, "poll_interval": "\(Int(configuration.imap.pollInterval))s"])
+        notifier.ready(status: "started; first poll of \(configuration.imap.mailbox) now")
+        worker.async { [self] in cycle() }
         dispatchMain()
     }
 
-    /// One poll-file-acknowledge cycle. Errors are logged once per change of state, not on every retry.
+    // MARK: cycles
+
+    /// One poll-file-acknowledge cycle, then the next one is scheduled.
     private func cycle() {
         guard !stop.isRequested else { return }
-        var failures: [String] = []
+        progress.begin()
+        defer { progress.end() }
+        let started = Date()
+        var pollError: String?
+        var deliveryError: String?
+        var backlog: Int?
+        var filed = 0
         do {
             let report = try intake.poll()
-            if report.inquiries + report.followUps + report.duplicates > 0 {
+            backlog = report.backlog
+            filed = report.inquiries + report.followUps + report.duplicates
+            if filed > 0 {
                 logger.info("poll filed \(report.inquiries) inquiries, \(report.followUps) follow-ups, \(report.duplicates) duplicates")
             }
         } catch {
-            failures.append("IMAP: \(error)")
+            pollError = "IMAP: \(error)"
         }
         do {
             let delivery = try intake.deliverOutbox()
-            if let lastError = delivery.lastError, delivery.sent == 0 { failures.append("SMTP: \(lastError)") }
+            if let lastError = delivery.lastError, delivery.sent == 0 { deliveryError = "SMTP: \(lastError)" }
         } catch {
-            failures.append("outbox: \(error)")
+            deliveryError = "outbox: \(error)"
         }
-        let summary = failures.isEmpty ? nil : failures.joined(separator: "; ")
-        if summary != lastFailure {
-            if let summary { logger.error("cycle failed: \(summary); retrying every poll interval") } else if lastFailure != nil { logger.notice("recovered: polling and delivery work again") }
-            lastFailure = summary
+        let now = Date()
+        ServiceHealth.record(CycleRecord(finishedAt: now, duration: now.timeIntervalSince(started), pollError: pollError,
+                                         deliveryError: deliveryError, backlog: backlog),
+                             repository: intake.repository, configuration: intake.configuration, logger: logger)
+
+        let summary = [pollError, deliveryError].compactMap { $0 }.joined(separator: "; ")
+        let failure = summary.isEmpty ? nil : summary
+        if failure != lastFailure {
+            if let failure {
+                logger.error("cycle failed: \(failure); retrying with backoff, this is logged again only when it changes")
+                failingSince = failingSince ?? now
+            } else if lastFailure != nil {
+                logger.notice("recovered: polling and delivery work again")
+                failingSince = nil
+            }
+            lastFailure = failure
+        }
+        // Only an IMAP failure slows polling; the outbox has its own backoff per mail.
+        consecutivePollFailures = pollError == nil ? 0 : consecutivePollFailures + 1
+        let delay = nextDelay()
+        notifier.status(statusLine(now: now, filed: filed, failure: failure, nextIn: delay))
+        guard !stop.isRequested else { return }
+        worker.asyncAfter(deadline: .now() + delay) { [self] in cycle() }
+    }
+
+    /// The poll interval with up to 10 % jitter (instances restarted together do not poll in
+    /// lockstep), doubled for each consecutive IMAP failure up to `maximumBackoff`.
+    private func nextDelay() -> TimeInterval {
+        let interval = intake.configuration.imap.pollInterval
+        let base = consecutivePollFailures == 0
+            ? interval
+            : min(max(interval, Self.maximumBackoff), interval * pow(2, Double(min(consecutivePollFailures, 16))))
+        return base + Double.random(in: 0...(base / 10))
+    }
+
+    private func statusLine(now: Date, filed: Int, failure: String?, nextIn delay: TimeInterval) -> String {
+        let counts = (try? intake.repository.outboxCounts()) ?? [:]
+        let outbox = "outbox \(counts["pending", default: 0]) pending, \(counts["failed", default: 0]) failed"
+        let next = "next poll in \(Int(delay))s"
+        if let failure {
+            return "failing since \(MailDate.iso8601(failingSince ?? now)): \(failure.prefix(80)); \(next); \(outbox)"
+        }
+        return "last poll \(MailDate.iso8601(now)): \(filed) message(s) filed; \(outbox); \(next)"
+    }
+
+    // MARK: reload
+
+    /// Reads the configuration again and builds a new intake from it. An invalid configuration
+    /// (or one that moves the database, which the instance lock is for) is rejected with its
+    /// error and the old one stays in force.
+    private func reload() {
+        guard !stop.isRequested else { return }
+        notifier.reloading()
+        logger.notice("SIGHUP: reloading the configuration")
+        do {
+            let configuration = try reloadConfiguration()
+            guard configuration.storePath == intake.configuration.storePath else {
+                throw ReloadRejected(reason: "[store] path changed from \(intake.configuration.storePath) to \(configuration.storePath); a new database needs a restart")
+            }
+            let newLogger = Logger(label: "mailintake", level: configuration.logLevel)
+            let fresh = try Intake(configuration: configuration, logger: newLogger, stop: stop)
+            fresh.onProgress = { [progress] in progress.beat() }
+            intake = fresh
+            logger = newLogger
+            logger.notice("configuration reloaded", ["poll_interval": "\(Int(configuration.imap.pollInterval))s"])
+            notifier.ready(status: "configuration reloaded")
+        } catch {
+            logger.error("reload rejected, the previous configuration stays in force: \(error)")
+            notifier.ready(status: "reload rejected (\(String(describing: error).prefix(100))); previous configuration in force")
         }
     }
 
+    struct ReloadRejected: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { reason }
+    }
+
+    // MARK: watchdog
+
+    /// Pings systemd's watchdog at half its interval, but only while the worker is alive: idle
+    /// between cycles, or busy and still making progress. A worker stuck beyond the watchdog
+    /// interval (every libcurl call has a timeout well below it) stops the pings, and systemd
+    /// restarts the service.
+    private func startWatchdog() {
+        guard let interval = notifier.watchdogInterval else { return }
+        let timer = DispatchSource.makeTimerSource(queue: .main)
+        timer.schedule(deadline: .now(), repeating: interval)
+        timer.setEventHandler { [progress, notifier] in
+            if progress.isAlive(within: interval * 2) { notifier.watchdog() }
+        }
+        timer.resume()
+        watchdogTimer = timer
+    }
+
+    /// Whether the worker is in a cycle, and when it last showed progress. Written by the worker,
+    /// read by the watchdog on the main queue.
+    final class Progress: @unchecked Sendable {
+        // @unchecked: all state is guarded by the lock.
+        private let lock = NSLock()
+        private var busy = false
+        private var last = Date()
+
+        func begin() { lock.lock(); busy = true; last = Date(); lock.unlock() }
+        func end() { lock.lock(); busy = false; last = Date(); lock.unlock() }
+        func beat() { lock.lock(); last = Date(); lock.unlock() }
+
+        func isAlive(within limit: TimeInterval) -> Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return !busy || Date().timeIntervalSince(last) < limit
+        }
+    }
+
+    // MARK: stop
+
     private func beginShutdown(signal signalNumber: Int32) {
         guard !stop.isRequested else { return }
+        let logger = signalLogger
         logger.notice("received \(signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"); stopping after the message in hand")
+        notifier.stopping()
         stop.request()
-        timer?.cancel()
         let deadline = shutdownDeadline
         DispatchQueue.main.asyncAfter(deadline: .now() + deadline) { [logger] in
             logger.error("stop took longer than \(Int(deadline))s; exiting now (nothing is lost: unfinished work was not committed)")

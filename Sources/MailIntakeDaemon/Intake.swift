@@ -14,6 +14,8 @@ public final class Intake {
         public var markedOnServer = 0
         public var references: [String] = []
         public var uidValidityChanged = false
+        /// Messages on the server not yet filed when the poll ended (0 after a complete poll).
+        public var backlog = 0
     }
 
     /// What one outbox run did.
@@ -30,6 +32,8 @@ public final class Intake {
     private let filer: Filer
     private let stop: StopSignal
     private var smtp: SMTPSender
+    /// Called after each message filed and each mail sent: proof of progress for the watchdog.
+    public var onProgress: (@Sendable () -> Void)?
     /// The rate limits (`hour`, or a recipient) already reported, so each is logged once a day.
     private var loggedLimits = Set<String>()
     private var limitsLoggedSince = Date()
@@ -91,6 +95,7 @@ public final class Intake {
         }
         let pending = try session.uids(from: cursor.lastUID + 1)
         guard !pending.isEmpty else { return report }
+        report.backlog = pending.count
         let limit = imap.maxMessageSize
         let sizes = try session.sizes(from: pending[0])
         let classifier = filer.classifier
@@ -105,6 +110,7 @@ public final class Intake {
                         var prepared = Filer.prepare(fetched.raw, classifier: classifier)
                         if run.oversize { prepared.markTruncated(originalSize: sizes[fetched.uid] ?? fetched.raw.count, limit: limit) }
                         try pipeline.submit(prepared, uid: fetched.uid, receivedAt: fetched.internalDate)
+                        onProgress?()
                         if stop.isRequested { throw StopRequested() }
                     }
                 }
@@ -114,6 +120,7 @@ public final class Intake {
             // Whatever was read is filed (or its error reported) before anything else happens.
             let (filed, filingError) = pipeline.finish()
             for (uid, outcome) in filed { record(outcome, uid: uid, into: &report) }
+            report.backlog -= filed.count
             if fetchError is StopRequested {
                 logger.notice("stop requested: finished the messages in hand; the rest waits for the next start")
                 return report  // the connection is dropped mid-FETCH; the filed messages are marked on the next start
@@ -201,6 +208,7 @@ public final class Intake {
                     try repository.markSending(id: entry.id)
                     let reply = try smtp.send(content: entry.content, sender: from, recipient: entry.recipient)
                     try repository.markSent(id: entry.id, serverReply: reply)
+                    onProgress?()
                     report.sent += 1
                     temporaryFailures = 0
                     logger.info("\(entry.kind.rawValue) sent", ["reference": entry.reference, "reply": String(reply.prefix(60))])

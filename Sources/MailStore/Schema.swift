@@ -134,5 +134,13 @@ enum Schema {
             CREATE INDEX outbox_by_inquiry ON outbox (inquiry_id);
             ALTER TABLE inquiries ADD COLUMN routed_to TEXT;
             """),
+        // What the service last did, for `mailintake status` and the metrics file.
+        .init(name: "2026-11-28-service-state", sql: """
+            CREATE TABLE service_state (
+                key        TEXT PRIMARY KEY,
+                value      TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            """),
     ])
 }

@@ -19,6 +19,8 @@ extension CommandLine {
         commands:
           run [--once]                 poll, file and acknowledge; --once does one cycle and exits
           check-config                 validate the configuration and print it, secrets masked
+          status                       last poll, last success, backlog, outbox, last error; exit 1 if stale or failing
+          backup FILE                  an online copy of the database (SQLite backup API)
           classify [--json] [--vocabulary DIR] [--web-form-sender ADDRESS] FILE...
                                        parse and classify .eml files; touches no database or server
           parse --json FILE.eml        what the parser understood of one message
@@ -59,6 +61,8 @@ extension CommandLine {
             case "show": return try Commands.show(options, configPath: configPath, environment: environment)
             case "reclassify": return try Commands.reclassify(options, configPath: configPath, environment: environment)
             case "outbox": return try Commands.outbox(options, configPath: configPath, environment: environment)
+            case "status": return try Commands.status(options, configPath: configPath, environment: environment)
+            case "backup": return try Commands.backup(options, configPath: configPath, environment: environment)
             case "export": return try Commands.export(options, configPath: configPath, environment: environment)
             case "help", "--help", "-h":
                 print(usage)

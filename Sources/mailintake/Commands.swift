@@ -24,30 +24,80 @@ enum Commands {
         let stop = StopSignal()
         let intake = try Intake(configuration: configuration, logger: log, stop: stop)
         guard once else {
-            withExtendedLifetime(lock) { Daemon(intake: intake, logger: log, stop: stop).run() }
+            let daemon = Daemon(intake: intake, logger: log, stop: stop, notifier: SystemdNotifier(environment: environment),
+                                reloadConfiguration: { try loadConfiguration(configPath, environment) })
+            withExtendedLifetime(lock) { daemon.run() }
         }
         // One cycle: poll, then deliver. A failed poll still lets pending acknowledgements go out.
-        var failed = false
+        let started = Date()
+        var pollError: String?, deliveryError: String?, backlog: Int?
         do {
             let report = try intake.poll()
+            backlog = report.backlog
             log.notice("poll done: \(report.inquiries) new inquiries, \(report.followUps) follow-ups, \(report.duplicates) duplicates")
         } catch {
             FileHandle.standardError.write(Data("mailintake: IMAP: \(error)\n".utf8))
-            failed = true
+            pollError = "IMAP: \(error)"
         }
         do {
             let delivery = try intake.deliverOutbox()
             log.notice("delivery done: \(delivery.sent) sent, \(delivery.retried) to retry, \(delivery.failed) failed")
             if let lastError = delivery.lastError {
                 FileHandle.standardError.write(Data("mailintake: SMTP: \(lastError)\n".utf8))
-                failed = true
+                deliveryError = "SMTP: \(lastError)"
             }
         } catch {
             FileHandle.standardError.write(Data("mailintake: outbox: \(error)\n".utf8))
-            failed = true
+            deliveryError = "outbox: \(error)"
         }
+        let now = Date()
+        ServiceHealth.record(CycleRecord(finishedAt: now, duration: now.timeIntervalSince(started), pollError: pollError,
+                                         deliveryError: deliveryError, backlog: backlog),
+                             repository: intake.repository, configuration: configuration, logger: log)
         withExtendedLifetime(lock) {}
-        return failed ? 1 : 0
+        return pollError == nil && deliveryError == nil ? 0 : 1
+    }
+
+    // MARK: status, backup
+
+    /// `status`: the last poll and success, what waits, the outbox and the last error; exit 1 when
+    /// polling is stale or acknowledgements are failing, so monitoring can run it.
+    static func status(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
+        guard options.isEmpty else { throw CommandFailure.usage("status takes no options") }
+        let configuration = try loadConfiguration(configPath, environment)
+        let repository = try openRepository(configPath, environment)
+        let report = ServiceHealth.evaluate(
+            state: try repository.state(), outbox: try repository.outboxCounts(),
+            failingAcknowledgements: try repository.failingAcknowledgements(since: Date().addingTimeInterval(-86_400), attempts: 3),
+            pollInterval: configuration.imap.pollInterval, now: Date())
+        report.lines.forEach { print($0) }
+        if report.problems.isEmpty {
+            print("status:           OK")
+            return 0
+        }
+        report.problems.forEach { print("PROBLEM:          \($0)") }
+        return 1
+    }
+
+    /// `backup FILE`: an online copy of the database through SQLite's backup API.
+    static func backup(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
+        guard options.count == 1, let path = options.first, !path.hasPrefix("-") else {
+            throw CommandFailure.usage("backup needs one FILE to write, such as /var/backups/mailintake-$(date +%F).sqlite")
+        }
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure.runtime("\(path) already exists; choose a new file name (a backup never overwrites)")
+        }
+        let storePath = try loadConfiguration(configPath, environment).storePath
+        let repository = try openRepository(configPath, environment)
+        do {
+            try repository.backup(to: path)
+        } catch {
+            unlink(path)
+            throw CommandFailure.runtime("backup to \(path) failed: \(error); check the folder exists, is writable and has room")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        print("backed up \(storePath) to \(path) (\(size) bytes, readable only by its owner)")
+        return 0
     }
 
     // MARK: check-config

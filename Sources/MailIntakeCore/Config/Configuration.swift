@@ -123,6 +123,8 @@ public struct Configuration: Sendable {
     public var ack: AckSettings
     public var classifier: ClassifierSettings
     public var routing: RoutingSettings
+    /// A Prometheus text file (node_exporter's textfile collector) rewritten after each cycle.
+    public var metricsFile: String?
     public var logLevel: Logger.Level
 
     /// The default location, unless `--config` or `$MAILINTAKE_CONFIG` says otherwise.
@@ -197,6 +199,7 @@ public struct Configuration: Sendable {
         add("classifier.vocabulary", classifier.vocabularyDirectory)
         add("classifier.review_below", classifier.reviewBelow)
         add("web_form.senders", classifier.webFormSenders.isEmpty ? nil : classifier.webFormSenders.sorted().joined(separator: ", "))
+        add("metrics.file", metricsFile)
         add("log.level", logLevel.name)
         return lines.joined(separator: "\n")
     }
@@ -312,6 +315,7 @@ private struct SettingsReader {
             ack: ack,
             classifier: classifier,
             routing: routing,
+            metricsFile: try optionalString("metrics", "file").map(resolve),
             logLevel: try logLevel()
         )
     }

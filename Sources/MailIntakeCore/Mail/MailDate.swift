@@ -105,5 +105,14 @@ public enum MailDate {
         return "\(fields.tm_year + 1900)-\(pad(fields.tm_mon + 1))-\(pad(fields.tm_mday))T\(pad(fields.tm_hour)):\(pad(fields.tm_min)):\(pad(fields.tm_sec))Z"
     }
 
+    /// Reads what `iso8601` writes: `2026-11-28T14:02:48Z`.
+    public static func parseISO8601(_ value: String) -> Date? {
+        let parts = value.split(separator: "T")
+        guard parts.count == 2, parts[1].hasSuffix("Z") else { return nil }
+        let day = parts[0].split(separator: "-").compactMap { Int($0) }
+        guard day.count == 3, (1...12).contains(day[1]) else { return nil }
+        return date(year: day[0], month: day[1] - 1, day: day[2], time: String(parts[1].dropLast()), offsetSeconds: 0)
+    }
+
     private static func pad(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
 }

@@ -1,0 +1,137 @@
+import Foundation
+import MailIntakeCore
+import MailStore
+
+/// What one poll-and-deliver cycle did. Recorded in the database for `mailintake status`, and
+/// written as Prometheus metrics for node_exporter's textfile collector.
+public struct CycleRecord: Sendable {
+    public var finishedAt: Date
+    public var duration: TimeInterval
+    /// nil when polling worked.
+    public var pollError: String?
+    public var deliveryError: String?
+    /// Messages on the server still to be filed after this poll, when the poll knew.
+    public var backlog: Int?
+
+    public init(finishedAt: Date, duration: TimeInterval, pollError: String?, deliveryError: String?, backlog: Int?) {
+        self.finishedAt = finishedAt
+        self.duration = duration
+        self.pollError = pollError
+        self.deliveryError = deliveryError
+        self.backlog = backlog
+    }
+}
+
+public enum ServiceHealth {
+    /// Stores the cycle in `service_state` and rewrites the metrics file, if one is configured.
+    /// A failure here is logged, never fatal: health reporting must not stop the intake.
+    public static func record(_ cycle: CycleRecord, repository: MailRepository, configuration: Configuration, logger: Logger) {
+        var values = [
+            "last_poll_at": MailDate.iso8601(cycle.finishedAt),
+            "last_poll_ok": cycle.pollError == nil ? "1" : "0",
+            "last_error": cycle.pollError ?? cycle.deliveryError ?? "",
+            "poll_duration_seconds": String(format: "%.3f", cycle.duration),
+            "poll_interval_seconds": String(Int(configuration.imap.pollInterval)),
+        ]
+        if cycle.pollError == nil { values["last_success_at"] = MailDate.iso8601(cycle.finishedAt) }
+        if let backlog = cycle.backlog { values["backlog"] = String(backlog) }
+        do {
+            try repository.setState(values, now: cycle.finishedAt)
+            if let path = configuration.metricsFile {
+                try writeAtomically(metrics(state: try repository.state(), totals: try repository.totals()), to: path)
+            }
+        } catch {
+            logger.warning("could not record the service's health: \(error); check the database and [metrics] file")
+        }
+    }
+
+    /// The Prometheus text exposition format.
+    static func metrics(state: [String: String], totals: (messages: Int, inquiries: Int, followUps: Int, duplicates: Int, suppressed: Int,
+                                                           outbox: [String: [String: Int]])) -> String {
+        var lines: [String] = []
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            for sample in samples { lines.append("\(name)\(sample.labels) \(sample.value)") }
+        }
+        func seconds(_ key: String) -> String {
+            state[key].flatMap(MailDate.parseISO8601).map { String(Int($0.timeIntervalSince1970)) } ?? "0"
+        }
+        metric("mailintake_messages_filed_total", "counter", "Messages filed in the database.", [("", String(totals.messages))])
+        metric("mailintake_inquiries_total", "counter", "Inquiries filed (new, not follow-ups or duplicates).", [("", String(totals.inquiries))])
+        metric("mailintake_follow_ups_total", "counter", "Messages filed as follow-ups of an inquiry.", [("", String(totals.followUps))])
+        metric("mailintake_duplicates_total", "counter", "Messages recognised as duplicates.", [("", String(totals.duplicates))])
+        let acks = totals.outbox["acknowledgement"] ?? [:]
+        metric("mailintake_acknowledgements_total", "counter", "Acknowledgements by outcome.", [
+            ("{status=\"sent\"}", String(acks["sent"] ?? 0)), ("{status=\"failed\"}", String(acks["failed"] ?? 0)),
+            ("{status=\"held\"}", String(acks["held"] ?? 0)), ("{status=\"pending\"}", String((acks["pending"] ?? 0) + (acks["sending"] ?? 0))),
+            ("{status=\"suppressed\"}", String(totals.suppressed)),
+        ])
+        let notes = totals.outbox["notification"] ?? [:]
+        metric("mailintake_notifications_total", "counter", "Staff notifications by outcome.", [
+            ("{status=\"sent\"}", String(notes["sent"] ?? 0)), ("{status=\"failed\"}", String(notes["failed"] ?? 0)),
+            ("{status=\"pending\"}", String((notes["pending"] ?? 0) + (notes["sending"] ?? 0))),
+        ])
+        metric("mailintake_poll_duration_seconds", "gauge", "Duration of the last poll-and-deliver cycle.", [("", state["poll_duration_seconds"] ?? "0")])
+        metric("mailintake_last_poll_timestamp_seconds", "gauge", "When the last cycle ended (Unix time).", [("", seconds("last_poll_at"))])
+        metric("mailintake_last_success_timestamp_seconds", "gauge", "When polling last succeeded (Unix time).", [("", seconds("last_success_at"))])
+        metric("mailintake_last_poll_ok", "gauge", "1 if the last poll succeeded.", [("", state["last_poll_ok"] ?? "0")])
+        metric("mailintake_backlog_messages", "gauge", "Messages on the server still to be filed after the last poll.", [("", state["backlog"] ?? "0")])
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Write to a temporary file in the same folder, then rename: a reader sees the old file or
+    /// the new one, never half of one.
+    static func writeAtomically(_ text: String, to path: String) throws {
+        let temporary = path + ".tmp.\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: reason])
+        }
+    }
+
+    /// What `mailintake status` reports: a line per fact and the problems that make it exit non-zero.
+    public struct Report: Sendable {
+        public var lines: [String]
+        public var problems: [String]
+    }
+
+    /// Polling is stale when it last succeeded more than three poll intervals ago (at least five
+    /// minutes: the daemon backs off while a server is down). Acknowledgements are failing when
+    /// one failed for good in the last day or one has been retried three times.
+    public static func evaluate(state: [String: String], outbox: [String: Int], failingAcknowledgements: Int,
+                                pollInterval: TimeInterval, now: Date) -> Report {
+        var lines: [String] = []
+        var problems: [String] = []
+        let lastPoll = state["last_poll_at"].flatMap(MailDate.parseISO8601)
+        let lastSuccess = state["last_success_at"].flatMap(MailDate.parseISO8601)
+        func ago(_ date: Date?) -> String {
+            guard let date else { return "never" }
+            let seconds = Int(now.timeIntervalSince(date))
+            let span = seconds < 120 ? "\(seconds)s" : seconds < 7200 ? "\(seconds / 60)m" : "\(seconds / 3600)h"
+            return "\(MailDate.iso8601(date)) (\(span) ago)"
+        }
+        lines.append("last poll:        \(ago(lastPoll))\(state["last_poll_ok"] == "0" ? " — failed" : "")")
+        lines.append("last success:     \(ago(lastSuccess))")
+        lines.append("messages waiting: \(state["backlog"] ?? "unknown") on the server, not yet filed")
+        lines.append("outbox:           \(outbox["pending", default: 0]) pending, \(outbox["held", default: 0]) held, \(outbox["failed", default: 0]) failed")
+        let error = state["last_error"] ?? ""
+        lines.append("last error:       \(error.isEmpty ? "none" : error)")
+        let staleAfter = max(3 * pollInterval, 300)
+        if let lastSuccess {
+            if now.timeIntervalSince(lastSuccess) > staleAfter {
+                problems.append("polling is stale: no successful poll for \(Int(now.timeIntervalSince(lastSuccess)))s (more than \(Int(staleAfter))s)")
+            }
+        } else {
+            problems.append("polling has never succeeded")
+        }
+        if failingAcknowledgements > 0 {
+            problems.append("\(failingAcknowledgements) acknowledgement(s) failing; `mailintake outbox` shows why")
+        }
+        return Report(lines: lines, problems: problems)
+    }
+}
