@@ -7,6 +7,8 @@
 #   scripts/mailstack.sh install        apt-get what is missing (Debian/Ubuntu, as root)
 #   scripts/mailstack.sh start DIR      start in DIR (created); writes DIR/env to source
 #   scripts/mailstack.sh stop DIR       stop exactly the processes started in DIR
+#   scripts/mailstack.sh stop-imap DIR / start-imap DIR / stop-smtp DIR / start-smtp DIR
+#                                       stop one server, or start it again on its old ports (fault tests)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -121,12 +123,14 @@ service imap-login {
   chroot =
 }
 CONF
+    # How to start each server again after a test stopped it (stop-imap, start-imap, ...).
     # Dovecot's master keeps the starter's stdout/stderr: send them to a file.
-    dovecot -c "$dir/dovecot.conf" >"$dir/dovecot.start.log" 2>&1
-
-    /usr/bin/python3 "$here/lib/smtp_sink.py" --spool "$dir/spool" --port "$smtp_port" --tls-port "$smtps_port" \
-        --cert "$dir/tls/server.crt" --key "$dir/tls/server.key" --user submit --password submit-secret \
-        --fail-file "$dir/smtp-fail" --pid-file "$dir/smtp.pid" >"$dir/smtp.log" 2>&1 &
+    printf '#!/bin/sh\nexec dovecot -c "%s/dovecot.conf" >>"%s/dovecot.start.log" 2>&1\n' "$dir" "$dir" > "$dir/imap.start"
+    printf '#!/bin/sh\n/usr/bin/python3 "%s" --spool "%s/spool" --port %s --tls-port %s --cert "%s/tls/server.crt" --key "%s/tls/server.key" --user submit --password submit-secret --fail-file "%s/smtp-fail" --pid-file "%s/smtp.pid" >>"%s/smtp.log" 2>&1 &\n' \
+        "$here/lib/smtp_sink.py" "$dir" "$smtp_port" "$smtps_port" "$dir" "$dir" "$dir" "$dir" "$dir" > "$dir/smtp.start"
+    chmod 755 "$dir/imap.start" "$dir/smtp.start"
+    "$dir/imap.start"
+    "$dir/smtp.start"
 
     cat > "$dir/env" <<ENV
 export MI_STACK_DIR='$dir'
@@ -159,6 +163,29 @@ wait_port() {
     exit 1
 }
 
+# Stops one server and waits until it is gone.
+stop_one() {
+    local pidfile=$1
+    [ -f "$pidfile" ] || return 0
+    local pid
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+# Starts one server again on its old ports (after stop-imap or stop-smtp).
+start_one() {
+    local dir=$1 which=$2
+    . "$dir/env"
+    "$dir/$which.start"
+    if [ "$which" = imap ]; then
+        wait_port "$MI_IMAP_PORT" "$dir"; wait_port "$MI_IMAPS_PORT" "$dir"
+    else
+        wait_port "$MI_SMTP_PORT" "$dir"; wait_port "$MI_SMTPS_PORT" "$dir"
+    fi
+}
+
 stop() {
     local dir=$1
     [ -d "$dir" ] || return 0
@@ -181,5 +208,9 @@ case "${1:-}" in
     install) install ;;
     start) [ $# -eq 2 ] || { echo "usage: $0 start DIR" >&2; exit 2; }; install; start "$2" ;;
     stop) [ $# -eq 2 ] || { echo "usage: $0 stop DIR" >&2; exit 2; }; stop "$2" ;;
-    *) echo "usage: $0 install | start DIR | stop DIR" >&2; exit 2 ;;
+    stop-imap) stop_one "$2/run/master.pid" ;;
+    stop-smtp) stop_one "$2/smtp.pid" ;;
+    start-imap) start_one "$2" imap ;;
+    start-smtp) start_one "$2" smtp ;;
+    *) echo "usage: $0 install | start DIR | stop DIR | stop-imap DIR | start-imap DIR | stop-smtp DIR | start-smtp DIR" >&2; exit 2 ;;
 esac

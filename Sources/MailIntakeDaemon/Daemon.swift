@@ -34,6 +34,7 @@ public final class Daemon: @unchecked Sendable {
     private var watchdogTimer: DispatchSourceTimer?
     private let progress = Progress()
     // Worker-queue state.
+    /// The failing side of the last cycle ("IMAP", "SMTP", "IMAP+SMTP"), nil when all worked.
     private var lastFailure: String?
     private var consecutivePollFailures = 0
     private var failingSince: Date?
@@ -111,15 +112,20 @@ public final class Daemon: @unchecked Sendable {
 
         let summary = [pollError, deliveryError].compactMap { $0 }.joined(separator: "; ")
         let failure = summary.isEmpty ? nil : summary
-        if failure != lastFailure {
+        // The state is which side fails (IMAP, SMTP or both), not the wording of the error, which
+        // changes while a server goes down (reset, then refused): that is still one state.
+        let state = [pollError.map { _ in "IMAP" }, deliveryError.map { _ in "SMTP" }].compactMap { $0 }.joined(separator: "+")
+        if state != lastFailure ?? "" {
             if let failure {
-                logger.error("cycle failed: \(failure); retrying with backoff, this is logged again only when it changes")
+                logger.error("cycle failed: \(failure); retrying with backoff, logged again only when this changes")
                 failingSince = failingSince ?? now
-            } else if lastFailure != nil {
+            } else {
                 logger.notice("recovered: polling and delivery work again")
                 failingSince = nil
             }
-            lastFailure = failure
+            lastFailure = state.isEmpty ? nil : state
+        } else if let failure {
+            logger.debug("still failing: \(failure)")
         }
         // Only an IMAP failure slows polling; the outbox has its own backoff per mail.
         consecutivePollFailures = pollError == nil ? 0 : consecutivePollFailures + 1

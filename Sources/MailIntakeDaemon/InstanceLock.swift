@@ -7,6 +7,16 @@ public final class InstanceLock {
     private let descriptor: Int32
     public let path: String
 
+    /// The lock file cannot be opened: the database's folder is not writable (read-only, full,
+    /// or owned by someone else).
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public var description: String {
+            "cannot open the lock file \(path): \(reason); the database's folder must be writable by the service (check the disk, its mount and the [store] path)"
+        }
+    }
+
     public struct Held: Error, CustomStringConvertible {
         public let path: String
         public let owner: String
@@ -21,7 +31,7 @@ public final class InstanceLock {
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         umask(previousMask)
         guard descriptor >= 0 else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+            throw Unavailable(path: path, reason: String(cString: strerror(errno)))
         }
         if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             var buffer = [UInt8](repeating: 0, count: 32)

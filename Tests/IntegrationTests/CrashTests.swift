@@ -48,7 +48,7 @@ struct CrashTests {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1
             }
-            process.waitUntilExit()
+            waitForExit(process)
         }
         // Then let it finish.
         for _ in 0..<3 {

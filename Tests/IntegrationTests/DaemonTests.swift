@@ -4,15 +4,6 @@ import Testing
 /// `mailintake run` as systemd runs it: in the foreground, polling on a timer, stopping on SIGTERM.
 @Suite("The daemon against real servers", .enabled(if: MailStack.shouldRun))
 struct DaemonTests {
-    func waitUntil(_ timeout: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        return try condition()
-    }
-
     @Test("polls on its timer, files mail that arrives while it runs, refuses a second instance, and stops on SIGTERM with exit 0")
     func runAndStop() throws {
         let instance = try Instance()
@@ -29,9 +20,7 @@ struct DaemonTests {
         #expect(second.stderr.contains("PID \(daemon.processIdentifier)"), "\(second.stderr)")
 
         kill(daemon.processIdentifier, SIGTERM)
-        daemon.waitUntilExit()
-        #expect(daemon.terminationReason == .exit)
-        #expect(daemon.terminationStatus == 0)
+        #expect(waitForExit(daemon) == 0)
         #expect(instance.log().contains("stopped"))
         #expect(try instance.exported().count == 2)
     }

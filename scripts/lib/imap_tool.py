@@ -34,6 +34,8 @@ def main():
     imap = connect()
     mailbox = os.environ.get("MI_MAILBOX", "INBOX")
     if command == "append":
+        if mailbox != "INBOX":
+            imap.create(mailbox)  # may exist already
         for path in args:
             with open(path, "rb") as f:
                 raw = f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
@@ -56,11 +58,10 @@ def main():
         if data[0]:
             check(imap.uid("COPY", "1:*", "Aside"), "COPY")
         imap.close()
-        check(imap.delete(mailbox) if mailbox != "INBOX" else ("OK", None), "DELETE")
         if mailbox == "INBOX":
-            # INBOX cannot be deleted; rename it away and back instead, which gives a new UIDVALIDITY.
-            check(imap.rename("INBOX", "Old"), "RENAME")
-            imap.delete("Old")
+            sys.exit("imap_tool: INBOX cannot be deleted or renamed in Dovecot; recreate another mailbox (MI_MAILBOX)")
+        check(imap.delete(mailbox), "DELETE")
+        check(imap.create(mailbox), "CREATE")
         check(imap.select("Aside"), "SELECT Aside")
         typ, data = imap.uid("SEARCH", None, "ALL")
         if data[0]:

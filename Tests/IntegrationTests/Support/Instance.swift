@@ -14,6 +14,8 @@ struct Instance {
     let officeAddress: String
     /// The address the office's web form sends from, in this instance's configuration.
     let webFormAddress: String
+    /// The IMAP folder this instance polls.
+    let mailbox: String
 
     static var binary: String {
         MailStack.environment["MAILINTAKE_BINARY"] ?? MailStack.repositoryRoot + "/.build/debug/mailintake"
@@ -30,6 +32,8 @@ struct Instance {
         var imapPassword: String?
         var imapPort: Int?
         var pollInterval = "1s"
+        /// The folder polled (created by the first APPEND when it is not INBOX).
+        var mailbox = "INBOX"
         /// More `key = value` lines for [imap].
         var imapExtra = ""
         /// More `key = value` lines for [ack].
@@ -38,12 +42,13 @@ struct Instance {
         var extraSections = ""
     }
 
-    init(_ options: Options = Options()) throws {
-        stack = try MailStack.require()
-        (user, password) = try stack.makeAccount()
+    init(_ options: Options = Options(), stack: MailStack? = nil) throws {
+        self.stack = try stack ?? MailStack.require()
+        (user, password) = try self.stack.makeAccount()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("mi-it-\(user)").path
         officeAddress = "office-\(user)@maribor.example"
         webFormAddress = "form-\(user)@maribor.example"
+        mailbox = options.mailbox
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try writeConfig(options)
     }
@@ -61,6 +66,7 @@ struct Instance {
         let config = """
             [imap]
             url = \(options.imapScheme)://127.0.0.1:\(imapPort)
+            mailbox = \(options.mailbox)
             user = \(user)
             password_file = imap.password
             \(ca)
@@ -112,10 +118,11 @@ struct Instance {
     }
 
     /// Starts mailintake in the background, its stderr going to `log` in the instance folder.
-    func start(_ arguments: [String], log: String = "daemon.log") throws -> Process {
+    func start(_ arguments: [String], log: String = "daemon.log", environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["--config", configPath] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         _ = FileManager.default.createFile(atPath: folder + "/" + log, contents: nil)
         let handle = FileHandle(forWritingAtPath: folder + "/" + log)!
@@ -136,6 +143,12 @@ struct Instance {
     }
 
     /// A single number from the instance's database.
+    /// Inquiries filed so far, 0 before the daemon created its database (without creating it).
+    func inquiryCount() -> Int {
+        guard FileManager.default.fileExists(atPath: databasePath) else { return 0 }
+        return (try? count("SELECT count(*) FROM inquiries")) ?? 0
+    }
+
     func count(_ sql: String) throws -> Int {
         let repository = try MailRepository(path: databasePath)
         return try repository.database.row(sql)?.values.first?.int ?? -1
@@ -144,7 +157,7 @@ struct Instance {
     // MARK: the mailbox and the spool
 
     private var toolEnvironment: [String: String] {
-        ["MI_USER": user, "MI_PASSWORD": password, "MI_CA": stack.caFile, "MI_IMAPS_PORT": "\(stack.imapsPort)"]
+        ["MI_USER": user, "MI_PASSWORD": password, "MI_CA": stack.caFile, "MI_IMAPS_PORT": "\(stack.imapsPort)", "MI_MAILBOX": mailbox]
     }
 
     func append(_ files: [String]) throws {
@@ -165,6 +178,14 @@ struct Instance {
     }
 
     /// UID → flags, as the server shows them.
+    /// Recreates the polled folder with the same mail (and a new UIDVALIDITY), as a server
+    /// migration might. (Dovecot cannot delete or rename INBOX: use another `mailbox`.)
+    func recreateMailbox() throws {
+        let result = try runCommand("/usr/bin/python3", [MailStack.repositoryRoot + "/scripts/lib/imap_tool.py", "recreate"],
+                                    environment: toolEnvironment)
+        try #require(result.status == 0, "recreating INBOX failed: \(result.stderr)")
+    }
+
     func flags(mailbox: String = "INBOX") throws -> [Int: String] {
         let result = try runCommand("/usr/bin/python3", [MailStack.repositoryRoot + "/scripts/lib/imap_tool.py", "flags", mailbox],
                                     environment: toolEnvironment)

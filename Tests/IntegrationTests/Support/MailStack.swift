@@ -31,6 +31,33 @@ struct MailStack: Sendable {
     /// Run the integration tests when a stack runs, or when the test script demands one (then they fail loudly).
     static var shouldRun: Bool { current != nil || environment["MAILINTAKE_REQUIRE_STACK"] != nil }
 
+    /// A stack of the test's own, in a new folder with its own ports, for tests that stop and
+    /// start the servers: stopping the shared one would fail every test running beside them.
+    static func startPrivate() throws -> MailStack {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mi-stack-\(UUID().uuidString.prefix(8))").path
+        let started = try runLeavingDaemons(repositoryRoot + "/scripts/mailstack.sh", ["start", directory], log: directory + ".log")
+        try #require(started.status == 0, "could not start a private mail stack: \(started.output)")
+        let text = try String(contentsOfFile: directory + "/env", encoding: .utf8)
+        var env: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("export ") {
+            let pair = line.dropFirst(7).split(separator: "=", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            env[String(pair[0])] = String(pair[1]).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+        }
+        guard let imap = env["MI_IMAP_PORT"].flatMap(Int.init), let imaps = env["MI_IMAPS_PORT"].flatMap(Int.init),
+              let smtp = env["MI_SMTP_PORT"].flatMap(Int.init), let smtps = env["MI_SMTPS_PORT"].flatMap(Int.init), let ca = env["MI_CA"] else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: directory + "/env"])
+        }
+        return MailStack(directory: directory, imapPort: imap, imapsPort: imaps, smtpPort: smtp, smtpsPort: smtps, caFile: ca,
+                         smtpUser: "submit", smtpPassword: "submit-secret", spool: directory + "/spool")
+    }
+
+    /// `stop`, `stop-imap`, `start-imap`, `stop-smtp` or `start-smtp` on this stack.
+    func control(_ action: String) throws {
+        let result = try runLeavingDaemons(Self.repositoryRoot + "/scripts/mailstack.sh", [action, directory], log: directory + ".log")
+        try #require(result.status == 0, "mailstack.sh \(action) failed: \(result.output)")
+    }
+
     static func require() throws -> MailStack {
         try #require(current, "no mail stack: run the tests with scripts/test.sh, which starts Dovecot and the SMTP server")
     }
@@ -53,6 +80,45 @@ struct MailStack: Sendable {
         try FileManager.default.moveItem(atPath: temporary, toPath: directory + "/users.d/" + user)
         return (user, password)
     }
+}
+
+/// Runs a command that starts daemons, through libc's `system` with its output in a file.
+/// Foundation's Process does not notice the exit of a shell whose children daemonize (it is
+/// left a zombie and `waitUntilExit` never returns), and a daemon that inherits a pipe keeps it
+/// from reaching end-of-file; `system` waits for exactly its own child.
+func runLeavingDaemons(_ executable: String, _ arguments: [String], log: String) throws -> (status: Int32, output: String) {
+    let quoted = ([executable] + arguments + [log]).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    let command = quoted.dropLast().joined(separator: " ") + " </dev/null >>" + quoted.last! + " 2>&1"
+    let status = system(command)
+    let exitCode = status == -1 ? -1 : (status >> 8) & 0xFF
+    return (Int32(exitCode), (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+}
+
+/// Waits for a started process to exit and returns its exit status (nil after `timeout`).
+/// Foundation's `waitUntilExit` can miss a child's exit when many children end at once (the
+/// SIGCHLDs coalesce) and then waits forever; this asks the kernel directly as well.
+@discardableResult
+func waitForExit(_ process: Process, timeout: TimeInterval = 60) -> Int32? {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if !process.isRunning { return process.terminationStatus }
+        var status: Int32 = 0
+        if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
+            return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    return nil
+}
+
+/// Waits up to `timeout` seconds for `condition`, checking five times a second.
+func waitUntil(_ timeout: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        Thread.sleep(forTimeInterval: 0.2)
+    }
+    return try condition()
 }
 
 /// Runs a command and collects its output.
@@ -79,9 +145,9 @@ func runCommand(_ executable: String, _ arguments: [String], environment: [Strin
     DispatchQueue.global().async { collected.set(stdout: out.fileHandleForReading.readDataToEndOfFile()); group.leave() }
     group.enter()
     DispatchQueue.global().async { collected.set(stderr: err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
-    process.waitUntilExit()
+    let status = waitForExit(process, timeout: 600) ?? -1
     group.wait()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: collected.stdout, as: UTF8.self),
+    return CommandResult(status: status, stdout: String(decoding: collected.stdout, as: UTF8.self),
                          stderr: String(decoding: collected.stderr, as: UTF8.self))
 }
 
