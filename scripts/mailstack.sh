@@ -21,6 +21,7 @@ install() {
     pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
     pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
+    command -v systemd-analyze >/dev/null || missing+=(systemd)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "mailstack: missing packages: ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2

@@ -131,6 +131,17 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError.self) { try Configuration.load(path: path, environment: [:]) }
     }
 
+    @Test("with both a credential and a file, uses the credential under systemd and the file by hand")
+    func credentialOrFile() throws {
+        let path = try Self.makeFolder(Self.valid.replacingOccurrences(of: "password_file = imap.password",
+                                                                       with: "password_file = imap.password\npassword_credential = imap"))
+        let folder = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder + "/creds", withIntermediateDirectories: true)
+        try "from-systemd\n".write(toFile: folder + "/creds/imap", atomically: true, encoding: .utf8)
+        #expect(try Configuration.load(path: path, environment: ["CREDENTIALS_DIRECTORY": folder + "/creds"]).imap.password?.value == "from-systemd")
+        #expect(try Configuration.load(path: path, environment: [:]).imap.password?.value == "secret")
+    }
+
     @Test("the shipped example configuration is valid apart from its password files")
     func shippedExample() throws {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

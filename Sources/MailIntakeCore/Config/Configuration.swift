@@ -491,7 +491,10 @@ private struct SettingsReader {
     }
 
     /// `password_file = PATH`, or `password_credential = NAME` for `$CREDENTIALS_DIRECTORY/NAME`
-    /// (systemd's LoadCredential=). A trailing newline in the file is not part of the password.
+    /// (systemd's LoadCredential=). With both, the credential is used under systemd and the file
+    /// otherwise, so an admin running `mailintake status` by hand reads the same password from
+    /// the root-only file that the unit passes as a credential. A trailing newline in the file
+    /// is not part of the password.
     private mutating func secret(_ section: String) throws(ConfigurationError) -> Secret? {
         let fileEntry = try optionalString(section, "password_file")
         let credential = try optionalString(section, "password_credential")
@@ -499,7 +502,14 @@ private struct SettingsReader {
         let path: String
         switch (fileEntry, credential) {
         case (nil, nil): return nil
-        case (.some, .some): throw error(section, "password_credential", "set password_file or password_credential, not both")
+        case let (.some(value), .some(name)):
+            if let directory = environment["CREDENTIALS_DIRECTORY"] {
+                key = "password_credential"
+                path = (directory as NSString).appendingPathComponent(name)
+            } else {
+                key = "password_file"
+                path = resolve(value)
+            }
         case let (.some(value), nil):
             key = "password_file"
             path = resolve(value)
