@@ -34,13 +34,15 @@ struct CrashTests {
     func killLoop() throws {
         // No rate limit may hold back what this test counts.
         let instance = try Instance(.init(ackExtra: "max_per_sender_per_day = 1000\nmax_per_hour = 100000"))
-        let total = 150
+        // scripts/killloop.sh runs this test longer: more messages, more kills.
+        let total = MailStack.environment["MAILINTAKE_KILL_MESSAGES"].flatMap(Int.init) ?? 150
         try instance.append(try writeMessages(total, into: instance))
 
         // Kill runs at random moments: during connect, fetch, filing, flagging or sending.
         var generator = SystemRandomNumberGenerator()
         var kills = 0
-        for round in 0..<12 {
+        let rounds = MailStack.environment["MAILINTAKE_KILL_ROUNDS"].flatMap(Int.init) ?? 12
+        for round in 0..<rounds {
             let process = try instance.start(["run", "--once"], log: "round-\(round).log")
             let delay = Double.random(in: 0.05...0.6, using: &generator)
             Thread.sleep(forTimeInterval: delay)
@@ -50,6 +52,8 @@ struct CrashTests {
             }
             waitForExit(process)
         }
+        let filedUnderFire = try instance.count("SELECT count(*) FROM messages")
+        let sentUnderFire = try instance.count("SELECT count(*) FROM outbox WHERE status = 'sent'")
         // Then let it finish.
         for _ in 0..<3 {
             let result = try instance.mailintake("run", "--once")
@@ -57,6 +61,7 @@ struct CrashTests {
         }
 
         #expect(kills > 0, "no run was killed: the test proved nothing")
+        print("CrashTests.killLoop: \(total) messages, \(rounds) runs, \(kills) killed with SIGKILL; \(filedUnderFire) filed and \(sentUnderFire) acknowledged by the killed runs")
         #expect(try instance.count("SELECT count(*) FROM messages") == total)
         #expect(try instance.count("SELECT count(DISTINCT uid) FROM messages") == total)
         #expect(try instance.count("SELECT count(*) FROM inquiries") == total)
@@ -71,6 +76,7 @@ struct CrashTests {
         let interrupted = try instance.count("SELECT count(*) FROM outbox WHERE status = 'failed' AND last_error LIKE 'interrupted%'")
         #expect(sent + interrupted == total)
         #expect(acks.count >= sent && acks.count <= sent + interrupted)
+        print("CrashTests.killLoop: afterwards \(try instance.count("SELECT count(*) FROM messages")) messages filed, \(sent) acknowledgements sent, \(interrupted) interrupted mid-send (failed, not re-sent), \(acks.count) received by the server, 0 twice")
         // And the server shows every message as filed.
         let flags = try instance.flags()
         #expect(flags.count == total)

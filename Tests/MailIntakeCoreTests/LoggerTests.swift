@@ -26,4 +26,15 @@ struct LoggerTests {
         #expect(!sink.lines[0].contains("\n") && !sink.lines[0].contains("\r"))
         #expect(sink.lines[0].contains("x\\r\\n<3>mailintake: forged"))
     }
+
+    @Test("e-mail addresses appear only at debug level")
+    func addresses() {
+        let sink = InMemorySink()
+        let logger = Logger(label: "mailintake", level: .info, sink: sink)
+        logger.error("SMTP: the server said: 550 5.1.1 <ana.novak+x@gmail.com>: no such user", ["to": "bor@example.org"])
+        #expect(sink.lines == ["<3>mailintake: SMTP: the server said: 550 5.1.1 <…@gmail.com>: no such user to=…@example.org"])
+        let debugSink = InMemorySink()
+        Logger(label: "mailintake", level: .debug, sink: debugSink).error("to ana@gmail.com")
+        #expect(debugSink.lines == ["<3>mailintake: to ana@gmail.com"])
+    }
 }

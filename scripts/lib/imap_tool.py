@@ -17,9 +17,18 @@ import time
 
 def connect():
     context = ssl.create_default_context(cafile=os.environ["MI_CA"])
-    imap = imaplib.IMAP4_SSL("127.0.0.1", int(os.environ["MI_IMAPS_PORT"]), ssl_context=context)
-    imap.login(os.environ.get("MI_USER", "office"), os.environ.get("MI_PASSWORD", "office-secret"))
-    return imap
+    # A Dovecot that has just started (or restarted) may answer "[UNAVAILABLE] Temporary
+    # authentication failure" until its auth process is up: try again for a few seconds.
+    for attempt in range(40):
+        imap = imaplib.IMAP4_SSL("127.0.0.1", int(os.environ["MI_IMAPS_PORT"]), ssl_context=context)
+        try:
+            imap.login(os.environ.get("MI_USER", "office"), os.environ.get("MI_PASSWORD", "office-secret"))
+            return imap
+        except imaplib.IMAP4.error as error:
+            if b"UNAVAILABLE" not in str(error).encode() and "UNAVAILABLE" not in str(error) or attempt == 39:
+                raise
+            imap.shutdown()
+            time.sleep(0.25)
 
 
 def check(result, what):

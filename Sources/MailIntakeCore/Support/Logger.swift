@@ -51,7 +51,10 @@ public struct Logger: Sendable {
         var all = metadata
         for (key, value) in extra { all[key] = value }
         let rendered = all.keys.sorted().map { "\($0)=\(Self.quoteIfNeeded(all[$0] ?? ""))" }.joined(separator: " ")
-        let line = rendered.isEmpty ? "\(label): \(message())" : "\(label): \(message()) \(rendered)"
+        var line = rendered.isEmpty ? "\(label): \(message())" : "\(label): \(message()) \(rendered)"
+        // E-mail addresses are personal data: shown only when the admin asked for debug logging.
+        // (A server's error text, for one, may name the recipient.)
+        if self.level > .debug { line = Self.redactingAddresses(line) }
         // CR/LF would let text from a message forge a second journal entry.
         sink.write(level: level, line: line.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n"))
     }
@@ -61,6 +64,27 @@ public struct Logger: Sendable {
     public func notice(_ message: @autoclosure () -> String, _ extra: [String: String] = [:]) { log(.notice, message(), extra) }
     public func info(_ message: @autoclosure () -> String, _ extra: [String: String] = [:]) { log(.info, message(), extra) }
     public func debug(_ message: @autoclosure () -> String, _ extra: [String: String] = [:]) { log(.debug, message(), extra) }
+
+    /// `ana.novak@gmail.com` becomes `…@gmail.com`: the domain says enough to diagnose.
+    static func redactingAddresses(_ text: String) -> String {
+        guard text.contains("@") else { return text }
+        let isLocal: (Character) -> Bool = { $0.isLetter || $0.isNumber || "._%+-".contains($0) }
+        var output = ""
+        var pending = ""  // a run of characters that may be the local part of an address
+        for character in text {
+            if character == "@", !pending.isEmpty {
+                output += "…@"
+                pending = ""
+            } else if isLocal(character) {
+                pending.append(character)
+            } else {
+                output += pending
+                output.append(character)
+                pending = ""
+            }
+        }
+        return output + pending
+    }
 
     private static func quoteIfNeeded(_ value: String) -> String {
         value.contains(where: { $0 == " " || $0 == "\"" }) ? "\"\(value.replacingOccurrences(of: "\"", with: "'"))\"" : value
