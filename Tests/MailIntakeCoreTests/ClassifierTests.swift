@@ -135,6 +135,18 @@ struct ClassifierTests {
         #expect(labels.senderType == "natural")
     }
 
+    @Test("a VAT or registration number in the signature speaks for a business")
+    func vatNumber() {
+        #expect(SenderEvidence.isVATNumber(Array("si12345678".utf8)[...]))
+        #expect(SenderEvidence.isVATNumber(Array("atu12345678".utf8)[...]))
+        #expect(!SenderEvidence.isVATNumber(Array("si1234".utf8)[...]))
+        #expect(!SenderEvidence.isVATNumber(Array("2026".utf8)[...]))
+        let labels = classify(from: "Janez Kovač <janez.kovac@gmail.com>", subject: "Ponudba",
+                              "Pozdravljeni, zanima nas sodelovanje na sejmu.\n\nJanez Kovač\nKovaštvo Kovač\nID za DDV: SI12345678")
+        #expect(labels.senderType == "legal")
+        #expect(labels.evidence.last?.contains("VAT number SI…") == true)
+    }
+
     @Test("weighs conflicting evidence: a club secretary on gmail is legal")
     func clubOnFreeMail() {
         let labels = classify(subject: "Turnir", "Pišem v imenu Košarkarskega kluba Rudar, kjer sem tajnica. Prosimo za podporo.\n\nLep pozdrav,\nNina\ntajnica KK Rudar")

@@ -38,6 +38,20 @@ struct SenderEvidence {
     static let organisationDomain = 1.0
     static let declaredLegal = 2.0
     static let declaredNatural = 1.5
+    static let vatNumber = 2.0
+
+    /// The EU VAT prefixes of the countries the office hears from most, then 8 to 12 digits
+    /// (Austria writes ATU and 8 digits).
+    static let vatPrefixes: [[UInt8]] = ["si", "hr", "at", "atu", "de", "it", "hu", "rs", "ba", "mk", "cz", "sk", "pl", "lt"].map { Array($0.utf8) }
+
+    static func isVATNumber(_ word: ArraySlice<UInt8>) -> Bool {
+        guard (10...15).contains(word.count) else { return false }
+        for prefix in vatPrefixes where word.starts(with: prefix) {
+            let digits = word.dropFirst(prefix.count)
+            if (8...12).contains(digits.count), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return true }
+        }
+        return false
+    }
 
     struct Decision {
         let legalKind: String?
@@ -101,6 +115,15 @@ struct SenderEvidence {
             let hits = terms.hits(in: folded)
             let own = Set(hits.filter { terms.label(of: $0) == "own" }.flatMap { $0.firstWord...$0.lastWord })
             add(hits, place: { _ in place }, excluded: own)
+        }
+
+        // A VAT number by its shape (SI12345678, ATU12345678, DE123456789 …): a business or body.
+        for text in [body, FoldedText(inquiry.signature, limit: 4096)] {
+            if let number = text.words.lazy.map({ text.bytes[$0] }).first(where: Self.isVATNumber) {
+                legal += Self.vatNumber
+                reasons.append("VAT number \(String(decoding: number.prefix(2), as: UTF8.self).uppercased())…")
+                break
+            }
         }
 
         if let declared = inquiry.declaredSenderType {
