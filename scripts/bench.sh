@@ -79,7 +79,7 @@ mbsync_config "$work/warmup"; measure warmup mbsync -q -c "$work/mbsyncrc" bench
 
 config=$(scripts/lib/write_config.sh "$work/stack" "$work/e2e")
 # Every message is acknowledged: no rate limit may hold any back.
-sed -i 's/^reference_prefix = MB$/reference_prefix = MB\nmax_per_sender_per_day = 1000\nmax_per_hour = 1000000/' "$config"
+sed -i 's/^reference_prefix = MB$/reference_prefix = MB\nmax_per_sender_per_day = 1000\nmax_per_hour = 100000/' "$config"
 measure endtoend "$bin" --config "$config" run --once
 
 # Then three alternating rounds of each, each from scratch (a new Maildir, a new database).
