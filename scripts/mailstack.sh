@@ -10,6 +10,9 @@
 #   scripts/mailstack.sh stop-imap DIR / start-imap DIR / stop-smtp DIR / start-smtp DIR
 #                                       stop one server, or start it again on its old ports (fault tests)
 set -euo pipefail
+# Dovecot's unprivileged processes must read what we write, whatever umask the caller runs with
+# (a test process narrows its own while it creates a database, and we may inherit that).
+umask 022
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 

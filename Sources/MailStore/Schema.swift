@@ -142,5 +142,12 @@ enum Schema {
                 updated_at TEXT NOT NULL
             );
             """),
+        // The rate limits count acknowledgements per recipient (case-insensitively) and per hour
+        // on every new inquiry: indexes that answer those counts without a scan of the outbox.
+        .init(name: "2026-11-28-outbox-rate-indexes", sql: """
+            DROP INDEX outbox_by_recipient;
+            CREATE INDEX outbox_by_recipient ON outbox (kind, recipient COLLATE NOCASE, created_at);
+            CREATE INDEX outbox_by_kind_time ON outbox (kind, created_at);
+            """),
     ])
 }
