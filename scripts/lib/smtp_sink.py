@@ -26,6 +26,8 @@ class Spool:
         self.fail_file = fail_file
         self.lock = threading.Lock()
         os.makedirs(directory, exist_ok=True)
+        # Numbered by a counter, not by listing the spool per message (which grows with each one).
+        self.count = len([n for n in os.listdir(directory) if n.endswith(".eml")])
 
     async def handle_DATA(self, server, session, envelope):
         # A test makes the server fail for mail from one sender (FAIL_FILE.d/SENDER), or for all.
@@ -34,7 +36,8 @@ class Spool:
                 with open(path) as f:
                     return f.readline().strip() or "451 4.3.0 Try again later"
         with self.lock:
-            number = len([n for n in os.listdir(self.directory) if n.endswith(".eml")]) + 1
+            self.count += 1
+            number = self.count
             base = os.path.join(self.directory, "%06d" % number)
             with open(base + ".json.tmp", "w") as f:
                 json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
