@@ -74,11 +74,17 @@ public struct InquiryText: Sendable {
     }
 
     static func strippingForwardPrefix(_ subject: String) -> String {
+        strippingPrefixes(forwardPrefixes, from: subject)
+    }
+
+    /// The subject without any of `prefixes` (`Fwd: Re: FW:` …), however many are stacked.
+    static func strippingPrefixes(_ prefixes: [String], from subject: String) -> String {
         var text = subject.trimmingWhitespace()
-        while let prefix = forwardPrefixes.first(where: { text.lowercased().hasPrefix($0) }) {
+        while true {
+            let head = text.prefix(16).lowercased()
+            guard let prefix = prefixes.first(where: { head.hasPrefix($0) }) else { return text }
             text = String(text.dropFirst(prefix.count)).trimmingWhitespace()
         }
-        return text
     }
 }
 

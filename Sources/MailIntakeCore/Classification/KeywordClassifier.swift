@@ -195,11 +195,6 @@ extension InquiryText {
 
     /// The subject without reply and forward prefixes, which say nothing about the content.
     static func strippingReplyPrefixes(_ subject: String) -> String {
-        var text = subject.trimmingWhitespace()
-        while true {
-            let head = text.prefix(16).lowercased()
-            guard let prefix = allPrefixes.first(where: { head.hasPrefix($0) }) else { return text }
-            text = String(text.dropFirst(prefix.count)).trimmingWhitespace()
-        }
+        strippingPrefixes(allPrefixes, from: subject)
     }
 }

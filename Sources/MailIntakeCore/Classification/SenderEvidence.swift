@@ -109,16 +109,17 @@ struct SenderEvidence {
             return .elsewhere
         }, excluded: excluded)
 
+        let signature = FoldedText(inquiry.signature, limit: 4096)
         for (text, place) in [(inquiry.authorName, Place.displayName), (inquiry.signature, .closing), (inquiry.organisation, .organisationField)] {
             guard let text, !text.isEmpty else { continue }
-            let folded = FoldedText(text, limit: 4096)
+            let folded = place == .closing ? signature : FoldedText(text, limit: 4096)
             let hits = terms.hits(in: folded)
             let own = Set(hits.filter { terms.label(of: $0) == "own" }.flatMap { $0.firstWord...$0.lastWord })
             add(hits, place: { _ in place }, excluded: own)
         }
 
         // A VAT number by its shape (SI12345678, ATU12345678, DE123456789 …): a business or body.
-        for text in [body, FoldedText(inquiry.signature, limit: 4096)] {
+        for text in [body, signature] {
             if let number = text.words.lazy.map({ text.bytes[$0] }).first(where: Self.isVATNumber) {
                 legal += Self.vatNumber
                 reasons.append("VAT number \(String(decoding: number.prefix(2), as: UTF8.self).uppercased())…")
