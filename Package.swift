@@ -29,6 +29,7 @@ let package = Package(
         .executableTarget(name: "mailintake", dependencies: ["MailIntakeDaemon"]),
         .testTarget(name: "MailIntakeCoreTests", dependencies: ["MailIntakeCore"]),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore"]),
+        .testTarget(name: "MailTransportTests", dependencies: ["MailTransport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["MailIntakeCore", "MailStore"]),
     ]
 )

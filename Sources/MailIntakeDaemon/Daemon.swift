@@ -96,6 +96,13 @@ public final class Daemon: @unchecked Sendable {
             if filed > 0 {
                 logger.info("poll filed \(report.inquiries) inquiries, \(report.followUps) follow-ups, \(report.duplicates) duplicates")
             }
+        } catch let refused as Intake.FreshDatabaseRefused {
+            // Not a failure to retry: running on would acknowledge everyone again. The unit's
+            // RestartPreventExitStatus=2 keeps systemd from starting it over.
+            logger.error("refusing to run: \(refused)")
+            notifier.status("refused to run: empty database beside mail already filed; see the journal")
+            intake.repository.close()
+            exit(2)
         } catch {
             pollError = "IMAP: \(error)"
         }
@@ -106,6 +113,7 @@ public final class Daemon: @unchecked Sendable {
             deliveryError = "outbox: \(error)"
         }
         let now = Date()
+        intake.repository.checkpoint()
         ServiceHealth.record(CycleRecord(finishedAt: now, duration: now.timeIntervalSince(started), pollError: pollError,
                                          deliveryError: deliveryError, backlog: backlog),
                              repository: intake.repository, configuration: intake.configuration, logger: logger)
@@ -237,7 +245,9 @@ public final class Daemon: @unchecked Sendable {
             exit(1)
         }
         // The worker queue is serial: this runs once the current cycle has returned.
-        worker.async { [logger] in
+        worker.async { [self, logger] in
+            // Checkpointed and closed: the main database file alone then holds everything.
+            intake.repository.close()
             logger.notice("stopped")
             exit(0)
         }

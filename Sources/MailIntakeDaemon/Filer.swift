@@ -54,8 +54,13 @@ public struct Filer {
         /// Whose inquiry it is: the sender, a forward's original author, or a web form's filler.
         public let author: InquiryText
         public let classification: Classification
+        /// The attachments' summaries (decoded, hashed): worked out here, not in the transaction.
+        public let attachments: [AttachmentSummary]
         /// The size on the server, when only a prefix of the message was fetched.
         public var originalSize: Int?
+        /// Filed again into a new database (`run --adopt-filed`): the server shows an earlier
+        /// mailintake filed it, so nobody is acknowledged or notified a second time.
+        public var adopted = false
 
         /// Records that only the first `limit` bytes of a larger message were fetched: filed anyway,
         /// flagged for review, never blocking the mailbox.
@@ -68,15 +73,15 @@ public struct Filer {
     public static func prepare(_ raw: [UInt8], classifier: InquiryClassifier) -> Prepared {
         let parsed = MessageParser.parse(raw)
         let author = classifier.author(of: parsed)
-        return Prepared(raw: raw, parsed: parsed, author: author, classification: classifier.classify(author), originalSize: nil)
+        let attachments = parsed.attachments.enumerated().map { $1.attachmentSummary(position: $0 + 1) }
+        return Prepared(raw: raw, parsed: parsed, author: author, classification: classifier.classify(author), attachments: attachments,
+                        originalSize: nil)
     }
 
-    public func file(raw: [UInt8], mailbox: String, uidValidity: UInt32, uid: UInt32, receivedAt: Date?, now: Date = Date()) throws -> Outcome {
-        try file(Self.prepare(raw, classifier: classifier), mailbox: mailbox, uidValidity: uidValidity, uid: uid,
-                 receivedAt: receivedAt, now: now)
-    }
-
-    public func file(_ prepared: Prepared, mailbox: String, uidValidity: UInt32, uid: UInt32, receivedAt: Date?, now: Date = Date()) throws -> Outcome {
+    /// Files `prepared` as message `uid`; `cursor` is where the mailbox cursor stands once it is
+    /// filed (see `CursorAdvance`: never past a UID not yet filed).
+    public func file(_ prepared: Prepared, mailbox: String, uidValidity: UInt32, uid: UInt32, cursor: UInt32, receivedAt: Date?,
+                     now: Date = Date()) throws -> Outcome {
         let raw = prepared.raw, parsed = prepared.parsed, classification = prepared.classification
         // Hashed here rather than in `prepare`: in the FilingPipeline this runs on the database's
         // thread, which balances the reading thread's TLS, parsing and classification.
@@ -96,27 +101,30 @@ public struct Filer {
                 message.duplicateOf = original
                 message.raw = nil  // the original holds the same content
                 _ = try repository.insertMessage(message)
-                try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: uid))
+                try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
                 return .duplicate(ofMessage: original)
             }
 
             if let (inquiryID, reference) = try thread(of: parsed) {
                 message.disposition = .followUp
                 message.inquiryID = inquiryID
-                try recordAttachments(of: parsed, messageRowID: try repository.insertMessage(message))
+                try recordAttachments(prepared.attachments, messageRowID: try repository.insertMessage(message))
                 // The person who has the inquiry hears of the follow-up too.
-                if let staff = try repository.routedTo(inquiryID: inquiryID).flatMap({ MailAddress(validating: $0) }), !isOurOwn(parsed) {
+                if let staff = try repository.routedTo(inquiryID: inquiryID).flatMap({ MailAddress(validating: $0) }), !isOurOwn(parsed), !prepared.adopted {
                     try notify(staff, event: .followUp, reference: reference, inquiryID: inquiryID, prepared: prepared,
                                received: received, acknowledgement: "none for a follow-up", now: now)
                 }
-                try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: uid))
+                try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
                 return .followUp(reference: reference)
             }
 
             let year = Calendar(identifier: .gregorian).component(.year, from: now)
             let reference = try repository.nextReference(prefix: configuration.ack.referencePrefix, year: year)
-            let acknowledgement = try decideAcknowledgement(prepared, now: now)
-            let staff = isOurOwn(parsed) ? nil : configuration.routing.recipient(field: classification.field, senderType: classification.senderType)
+            let acknowledgement = prepared.adopted
+                ? (outcome: Acknowledgement.suppressed(reason: "adopted: the server showed it filed by an earlier database (run --adopt-filed), so it was not acknowledged again"), recipient: nil)
+                : try decideAcknowledgement(prepared, now: now)
+            let staff = isOurOwn(parsed) || prepared.adopted
+                ? nil : configuration.routing.recipient(field: classification.field, senderType: classification.senderType)
             let needsReview = parsed.needsReview || classification.confidence < configuration.classifier.reviewBelow
             var ackReason: String?
             switch acknowledgement.outcome {
@@ -131,7 +139,7 @@ public struct Filer {
                 legalKind: classification.legalKind, intent: classification.intent, confidence: classification.confidence,
                 evidence: classification.evidence, needsReview: needsReview, ackReason: ackReason, routedTo: staff?.address))
             message.inquiryID = inquiryID
-            try recordAttachments(of: parsed, messageRowID: try repository.insertMessage(message))
+            try recordAttachments(prepared.attachments, messageRowID: try repository.insertMessage(message))
 
             if let recipient = acknowledgement.recipient {
                 let mail = self.acknowledgement(for: prepared, to: recipient, reference: reference, received: received, now: now)
@@ -144,7 +152,7 @@ public struct Filer {
                 try notify(staff, event: .newInquiry, reference: reference, inquiryID: inquiryID, prepared: prepared,
                            received: received, acknowledgement: acknowledgement.outcome.summary, needsReview: needsReview, now: now)
             }
-            try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: uid))
+            try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
             return .inquiry(reference: reference, acknowledgement: acknowledgement.outcome)
         }
     }
@@ -207,9 +215,8 @@ public struct Filer {
         MailAddress(validating: configuration.smtp.from.address, displayName: configuration.office.name) ?? configuration.smtp.from
     }
 
-    private func recordAttachments(of parsed: ParsedMessage, messageRowID: Int64) throws {
-        for (offset, part) in parsed.attachments.enumerated() {
-            let summary = part.attachmentSummary(position: offset + 1)
+    private func recordAttachments(_ summaries: [AttachmentSummary], messageRowID: Int64) throws {
+        for (offset, summary) in summaries.enumerated() {
             try repository.insertAttachment(messageRowID: messageRowID, position: offset + 1, filename: summary.filename,
                                             contentType: summary.contentType, size: summary.size, sha256: summary.sha256)
         }

@@ -30,14 +30,14 @@ final class FilingPipeline: @unchecked Sendable {
     }
 
     /// Queues one prepared message for filing; throws the first filing error, so the caller stops reading.
-    func submit(_ prepared: Filer.Prepared, uid: UInt32, receivedAt: Date?) throws {
+    func submit(_ prepared: Filer.Prepared, uid: UInt32, cursor: UInt32, receivedAt: Date?) throws {
         if let failure = currentFailure { throw failure }
         window.wait()
         queue.async { [self] in
             defer { window.signal() }
             guard currentFailure == nil else { return }  // after a failure nothing more is filed, so the cursor stays exact
             do {
-                let outcome = try filer.file(prepared, mailbox: mailbox, uidValidity: uidValidity, uid: uid, receivedAt: receivedAt)
+                let outcome = try filer.file(prepared, mailbox: mailbox, uidValidity: uidValidity, uid: uid, cursor: cursor, receivedAt: receivedAt)
                 lock.withLock { filed.append((uid, outcome)) }
             } catch {
                 lock.withLock { if failure == nil { failure = error } }

@@ -23,6 +23,8 @@ public final class Intake {
         public var sent = 0
         public var retried = 0
         public var failed = 0
+        /// Taken whole by the server and never confirmed: waiting for a person.
+        public var unconfirmed = 0
         public var lastError: String?
     }
 
@@ -37,12 +39,32 @@ public final class Intake {
     /// The rate limits (`hour`, or a recipient) already reported, so each is logged once a day.
     private var loggedLimits = Set<String>()
     private var limitsLoggedSince = Date()
+    /// UIDs the server listed and did not deliver, already reported (each is logged once).
+    private var reportedMissing = Set<UInt32>()
 
-    public init(configuration: Configuration, logger: Logger, stop: StopSignal = StopSignal()) throws {
+    /// File messages the server already shows as filed, without acknowledging them (`run --adopt-filed`).
+    public let adoptFiled: Bool
+
+    /// The database is empty, yet the mailbox holds messages an earlier mailintake flagged as
+    /// filed: the database was lost, emptied (a zero-length file, a deleted `-wal`) or replaced.
+    /// Filing on would acknowledge every one of those people a second time, so nothing is done.
+    public struct FreshDatabaseRefused: Error, CustomStringConvertible {
+        public let databasePath: String
+        public let mailbox: String
+        public let flagged: Int
+        public let keyword: String
+        public var description: String {
+            "the database \(databasePath) is empty, but \(flagged) message(s) in \(mailbox) are already flagged \(keyword) by an earlier mailintake: the database was lost, emptied or replaced. Restore it from a backup (docs/RELIABILITY.md); or, to file those messages again without acknowledging anyone, run `mailintake run --once --adopt-filed` once"
+        }
+    }
+
+    public init(configuration: Configuration, logger: Logger, stop: StopSignal = StopSignal(), adoptFiled: Bool = false) throws {
+        self.adoptFiled = adoptFiled
         self.configuration = configuration
         self.logger = logger
         self.stop = stop
         repository = try MailRepository(path: configuration.storePath)
+        HealthFile(databasePath: configuration.storePath).prepare()
         let templates = try AckTemplates(directory: configuration.ack.templatesDirectory)
         let vocabulary = try Vocabulary(directory: configuration.classifier.vocabularyDirectory)
         filer = Filer(repository: repository, configuration: configuration, templates: templates,
@@ -53,7 +75,7 @@ public final class Intake {
         // 'sending' was interrupted by a crash.
         let interrupted = try repository.recoverInterruptedSends()
         if interrupted > 0 {
-            logger.warning("\(interrupted) acknowledgement(s) were interrupted while being sent by an earlier run; marked failed rather than risk sending them twice (see `mailintake show`)")
+            logger.warning("\(interrupted) acknowledgement(s) were interrupted while being sent by an earlier run; marked unconfirmed rather than risk sending them twice (`mailintake outbox` lists them)")
         }
     }
 
@@ -85,17 +107,36 @@ public final class Intake {
             report.uidValidityChanged = true
         }
 
+        // An empty database next to a mailbox an earlier mailintake flagged: refuse, or adopt.
+        var adopt = Set<UInt32>()
+        if try adoptFiled || repository.isEmpty() {
+            let flagged = try session.uids(withKeyword: imap.keyword)
+            if !flagged.isEmpty {
+                guard adoptFiled else {
+                    throw FreshDatabaseRefused(databasePath: configuration.storePath, mailbox: mailbox, flagged: flagged.count, keyword: imap.keyword)
+                }
+                adopt = Set(flagged)
+                if adoptFiled { logger.notice("adopting \(flagged.count) message(s) already flagged \(imap.keyword): filed without acknowledgements or notifications") }
+            }
+        }
+
         // Messages filed in an earlier run whose flags did not reach the server (a crash between COMMIT and STORE).
         let unmarked = try repository.unmarkedUIDs(mailbox: mailbox, uidValidity: status.uidValidity)
         if !unmarked.isEmpty { report.markedOnServer += try mark(unmarked, uidValidity: status.uidValidity, session: session) }
 
+        // UIDs are 32-bit (RFC 3501 2.3.1.1): after the highest one nothing can follow.
+        guard cursor.lastUID < UInt32.max else { return report }
         if let uidNext = status.uidNext, uidNext <= cursor.lastUID + 1 {
             logger.debug("nothing new in \(mailbox)")
             return report
         }
-        let pending = try session.uids(from: cursor.lastUID + 1)
-        guard !pending.isEmpty else { return report }
+        let listed = try session.uids(from: cursor.lastUID + 1)
+        guard !listed.isEmpty else { return report }
+        var advance = CursorAdvance(start: cursor.lastUID, listed: listed,
+                                    alreadyFiled: try repository.filedUIDs(mailbox: mailbox, uidValidity: status.uidValidity, from: listed[0]))
+        let pending = advance.toFetch
         report.backlog = pending.count
+        guard !pending.isEmpty else { return report }
         let limit = imap.maxMessageSize
         let sizes = try session.sizes(from: pending[0])
         let classifier = filer.classifier
@@ -109,7 +150,9 @@ public final class Intake {
                     try session.fetch(run.uids, prefix: run.oversize ? limit : nil) { fetched in
                         var prepared = Filer.prepare(fetched.raw, classifier: classifier)
                         if run.oversize { prepared.markTruncated(originalSize: sizes[fetched.uid] ?? fetched.raw.count, limit: limit) }
-                        try pipeline.submit(prepared, uid: fetched.uid, receivedAt: fetched.internalDate)
+                        prepared.adopted = adopt.contains(fetched.uid)
+                        // Submitted in order to a serial queue, so each commit's cursor is the one computed here.
+                        try pipeline.submit(prepared, uid: fetched.uid, cursor: advance.filed(fetched.uid), receivedAt: fetched.internalDate)
                         onProgress?()
                         if stop.isRequested { throw StopRequested() }
                     }
@@ -128,6 +171,17 @@ public final class Intake {
             if let filingError { throw filingError }
             if let fetchError { throw fetchError }
             report.markedOnServer += try mark(filed.map(\.uid), uidValidity: status.uidValidity, session: session)
+        }
+        if session.ignoredResponses > 0 {
+            logger.warning("the IMAP server sent \(session.ignoredResponses) FETCH answer(s) for messages not asked for; they were ignored (a misbehaving server, or mail smuggling a response line)")
+        }
+        let missing = Set(advance.missing).intersection(pending)
+        if !missing.isEmpty {
+            let unseen = missing.subtracting(reportedMissing)
+            reportedMissing.formUnion(missing)
+            if !unseen.isEmpty {
+                logger.warning("the IMAP server listed UID(s) \(UIDSet.format(Array(unseen))) but did not deliver them; the cursor stays before them and they are asked for again at every poll")
+            }
         }
         return report
     }
@@ -193,8 +247,12 @@ public final class Intake {
 
     // MARK: delivering
 
-    /// Sends every due acknowledgement. A temporary failure schedules a retry with exponential
-    /// backoff; a permanent one (5xx) or too many attempts marks it failed with the server's reply.
+    /// Sends every due acknowledgement. A temporary failure of one mail schedules its retry with
+    /// exponential backoff; a permanent one (5xx) or too many attempts marks it failed with the
+    /// server's reply. A failure of the server itself (down, timing out, refusing our login or
+    /// certificate) ends the round with the mail still pending and uncounted: the cause is the
+    /// server's, and it is reported once. A message the server took whole but never confirmed is
+    /// `unconfirmed`, never sent again by itself.
     public func deliverOutbox(now: Date = Date()) throws -> DeliveryReport {
         var report = DeliveryReport()
         let from = configuration.smtp.from.address
@@ -204,33 +262,46 @@ public final class Intake {
             if due.isEmpty { break }
             for entry in due {
                 if stop.isRequested { break }
+                try repository.markSending(id: entry.id)
+                let reply: String
                 do {
-                    try repository.markSending(id: entry.id)
-                    let reply = try smtp.send(content: entry.content, sender: from, recipient: entry.recipient)
-                    try repository.markSent(id: entry.id, serverReply: reply)
-                    onProgress?()
-                    report.sent += 1
-                    temporaryFailures = 0
-                    logger.info("\(entry.kind.rawValue) sent", ["reference": entry.reference, "reply": String(reply.prefix(60))])
-                } catch let error as TransportError {
+                    reply = try smtp.send(content: entry.content, sender: from, recipient: entry.recipient)
+                } catch {
                     report.lastError = error.description
                     let attempts = entry.attempts + 1
+                    if error.kind == .unconfirmed {
+                        try repository.markUnconfirmed(id: entry.id, error: error.description, serverReply: error.serverReply)
+                        report.unconfirmed += 1
+                        logger.error("\(entry.kind.rawValue) unconfirmed: \(error)", ["reference": entry.reference])
+                        return report  // a server that goes silent after the data is not handed more
+                    }
+                    if error.concernsTheServer {
+                        try repository.releaseSending(id: entry.id, error: error.description)
+                        report.retried += 1
+                        return report
+                    }
                     if error.isTemporary && attempts < configuration.ack.maxAttempts {
                         let delay = min(configuration.ack.retryDelay * pow(2, Double(attempts - 1)), 6 * 3600)
                         try repository.markAttemptFailed(id: entry.id, error: error.description, serverReply: error.serverReply,
                                                          retryAt: now.addingTimeInterval(delay))
                         report.retried += 1
                         logger.warning("\(entry.kind.rawValue) not sent; will retry in \(Int(delay))s: \(error)", ["reference": entry.reference])
-                        // A server that is down, or refusing everything for now, is not hammered: stop this round.
+                        // A server refusing everything for now is not hammered: stop this round.
                         temporaryFailures += 1
-                        if error.kind == .connection || error.kind == .timeout || error.kind == .tls || temporaryFailures >= 3 { return report }
+                        if temporaryFailures >= 3 { return report }
                     } else {
                         try repository.markAttemptFailed(id: entry.id, error: error.description,
                                                          serverReply: error.serverReply ?? error.replyCode.map(String.init), retryAt: nil)
                         report.failed += 1
                         logger.error("\(entry.kind.rawValue) failed for good after \(attempts) attempt(s): \(error)", ["reference": entry.reference])
                     }
+                    continue
                 }
+                try repository.markSent(id: entry.id, serverReply: reply)
+                onProgress?()
+                report.sent += 1
+                temporaryFailures = 0
+                logger.info("\(entry.kind.rawValue) sent", ["reference": entry.reference, "reply": String(reply.prefix(60))])
             }
         }
         return report

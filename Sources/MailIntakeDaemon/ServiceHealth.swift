@@ -35,12 +35,22 @@ public enum ServiceHealth {
         ]
         if cycle.pollError == nil { values["last_success_at"] = MailDate.iso8601(cycle.finishedAt) }
         if let backlog = cycle.backlog { values["backlog"] = String(backlog) }
+        var health = values
         do {
+            // The last success stays what the database last knew, when this cycle did not succeed.
+            if health["last_success_at"] == nil, let known = try? repository.state()["last_success_at"] { health["last_success_at"] = known }
             try repository.setState(values, now: cycle.finishedAt)
+            health["recorded_in_database"] = "1"
+            HealthFile(databasePath: configuration.storePath).write(health)
             if let path = configuration.metricsFile {
                 try writeAtomically(metrics(state: try repository.state(), totals: try repository.totals()), to: path)
             }
         } catch {
+            // The database refused (full, read-only): the health file, overwritten in place, still says why.
+            if health["recorded_in_database"] == nil {
+                health["last_error"] = (health["last_error"].map { $0.isEmpty ? "" : $0 + "; " } ?? "") + "recording the cycle: \(error)"
+                HealthFile(databasePath: configuration.storePath).write(health)
+            }
             logger.warning("could not record the service's health: \(error); check the database and [metrics] file")
         }
     }
@@ -65,6 +75,7 @@ public enum ServiceHealth {
         metric("mailintake_acknowledgements_total", "counter", "Acknowledgements by outcome.", [
             ("{status=\"sent\"}", String(acks["sent"] ?? 0)), ("{status=\"failed\"}", String(acks["failed"] ?? 0)),
             ("{status=\"held\"}", String(acks["held"] ?? 0)), ("{status=\"pending\"}", String((acks["pending"] ?? 0) + (acks["sending"] ?? 0))),
+            ("{status=\"unconfirmed\"}", String(acks["unconfirmed"] ?? 0)),
             ("{status=\"suppressed\"}", String(totals.suppressed)),
         ])
         let notes = totals.outbox["notification"] ?? [:]
@@ -118,7 +129,7 @@ public enum ServiceHealth {
         lines.append("last poll:        \(ago(lastPoll))\(state["last_poll_ok"] == "0" ? " — failed" : "")")
         lines.append("last success:     \(ago(lastSuccess))")
         lines.append("messages waiting: \(state["backlog"] ?? "unknown") on the server, not yet filed")
-        lines.append("outbox:           \(outbox["pending", default: 0]) pending, \(outbox["held", default: 0]) held, \(outbox["failed", default: 0]) failed")
+        lines.append("outbox:           \(outbox["pending", default: 0]) pending, \(outbox["held", default: 0]) held, \(outbox["failed", default: 0]) failed, \(outbox["unconfirmed", default: 0]) unconfirmed")
         let error = state["last_error"] ?? ""
         lines.append("last error:       \(error.isEmpty ? "none" : error)")
         let staleAfter = max(3 * pollInterval, 300)
@@ -128,6 +139,9 @@ public enum ServiceHealth {
             }
         } else {
             problems.append("polling has never succeeded")
+        }
+        if let unconfirmed = outbox["unconfirmed"], unconfirmed > 0 {
+            problems.append("\(unconfirmed) mail(s) unconfirmed: handed to the SMTP server whole (or interrupted while being sent) with no answer, so they may or may not have arrived; check the server's log, then `mailintake outbox retry REFERENCE` for any that never did")
         }
         if failingAcknowledgements > 0 {
             problems.append("\(failingAcknowledgements) acknowledgement(s) failing; `mailintake outbox` shows why")

@@ -1,5 +1,8 @@
 import CSQLite
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One SQLite connection. It owns the C handle and closes it in `deinit`; it is deliberately
 /// not Sendable: one queue (or one thread) uses a connection at a time.
@@ -14,9 +17,11 @@ public final class Database {
     /// A new file is created readable by its owner only: it holds citizens' mail.
     public init(path: String, busyTimeout: Int32 = 5000) throws(DatabaseError) {
         self.path = path
-        let isNew = !FileManager.default.fileExists(atPath: path)
-        let previousMask = umask(0o077)
-        defer { umask(previousMask) }
+        // A new file is made here with its mode, rather than by narrowing the umask (which is
+        // process-wide, and this process has other threads); SQLite gives its -wal and -shm the
+        // database file's mode.
+        let created = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if created >= 0 { Glibc.close(created) }
         var db: OpaquePointer?
         let status = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
         guard status == SQLITE_OK, let db else {
@@ -27,7 +32,6 @@ public final class Database {
         handle = db
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, busyTimeout)
-        if isNew { _ = chmod(path, 0o600) }
         try execute("PRAGMA journal_mode = WAL")
         // NORMAL in WAL mode: a process crash loses nothing; a power cut may lose the last
         // commits, and then the mailbox cursor rolls back with them, so those messages are
@@ -37,9 +41,28 @@ public final class Database {
     }
 
     deinit {
-        statementCache.removeAll()  // finalize the statements before closing the connection
-        sqlite3_close_v2(handle)
+        close()
     }
+
+    /// Checkpoints the WAL into the database file and closes the connection: after this the
+    /// main file alone holds everything, so a plain copy of it is a whole backup. Idempotent;
+    /// the connection is unusable afterwards.
+    public func close() {
+        guard let handle else { return }
+        statementCache.removeAll()  // finalize the statements before closing the connection
+        if !isReadOnly { sqlite3_exec(handle, "PRAGMA wal_checkpoint(TRUNCATE)", nil, nil, nil) }
+        sqlite3_close_v2(handle)
+        self.handle = nil
+    }
+
+    /// Copies what the WAL holds into the main file, without waiting for readers (a PASSIVE
+    /// checkpoint): run after each cycle, so the main file is never far behind.
+    public func checkpoint() {
+        guard let handle, !isReadOnly else { return }
+        sqlite3_exec(handle, "PRAGMA wal_checkpoint(PASSIVE)", nil, nil, nil)
+    }
+
+    private var isReadOnly: Bool { handle.map { sqlite3_db_readonly($0, "main") == 1 } ?? true }
 
     /// A prepared statement for `sql`, from the cache when it was prepared before. Its users reset
     /// it when they are done (`defer`), so a cached one is always ready.
@@ -110,15 +133,25 @@ public final class Database {
         }
     }
 
-    /// Copies the whole database into a new file at `destination` while it stays in use (SQLite's online backup API).
+    /// Copies the whole database into a new file at `destination` while it stays in use (SQLite's
+    /// online backup API). The file is created exclusively, readable by its owner only, and never
+    /// through a symlink: a backup must not overwrite anything, nor be steered into another file.
     public func backup(to destination: String) throws(DatabaseError) {
-        let previousMask = umask(0o077)
-        defer { umask(previousMask) }
+        let created = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard created >= 0 else {
+            let reason = errno == EEXIST ? "it already exists (a backup never overwrites; choose a new name)" : String(cString: strerror(errno))
+            throw DatabaseError(code: SQLITE_CANTOPEN, message: "cannot create the backup file \(destination): \(reason)")
+        }
+        Glibc.close(created)
         var target: OpaquePointer?
-        let status = sqlite3_open_v2(destination, &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil)
-        defer { sqlite3_close_v2(target) }
+        var completed = false
+        let status = sqlite3_open_v2(destination, &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, nil)
+        defer {
+            sqlite3_close_v2(target)
+            if !completed { unlink(destination) }  // ours, made above: a half backup is no backup
+        }
         guard status == SQLITE_OK, let target else {
-            throw DatabaseError(code: status, message: "cannot create the backup file \(destination)")
+            throw DatabaseError(code: status, message: "cannot open the backup file \(destination)")
         }
         guard let backup = sqlite3_backup_init(target, "main", handle, "main") else {
             throw DatabaseError(code: sqlite3_extended_errcode(target), message: String(cString: sqlite3_errmsg(target)))
@@ -132,6 +165,7 @@ public final class Database {
         guard step == SQLITE_DONE, finish == SQLITE_OK else {
             throw DatabaseError(code: finish, message: String(cString: sqlite3_errmsg(target)))
         }
+        completed = true
     }
 
     var rawHandle: OpaquePointer? { handle }

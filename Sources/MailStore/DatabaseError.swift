@@ -18,11 +18,15 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     public var isBusy: Bool { primaryCode == 5 || primaryCode == 6 }
     public var isReadOnly: Bool { primaryCode == 8 }
     public var isDiskFull: Bool { primaryCode == 13 }
+    /// SQLITE_IOERR: the file system failed a read, a write or the growth of the WAL's shared
+    /// memory file (which a full disk refuses, before any write of the database itself).
+    public var isIOError: Bool { primaryCode == 10 }
 
     public var description: String {
         var text = "SQLite error \(code): \(message)"
         if isReadOnly { text += " — the database is read-only: check the file's owner and permissions, and the file system" }
         if isDiskFull { text += " — the disk is full: free space; nothing is lost, the message is filed once space returns" }
+        if isIOError { text += " — the file system refused it: the disk may be full, read-only or failing; check `df -h` and the kernel log. Nothing is lost: what was not written is read from the mailbox again" }
         if isBusy { text += " — another process holds the database; is a second mailintake or a backup running?" }
         if let sql { text += " (SQL: \(sql.prefix(120)))" }
         return text

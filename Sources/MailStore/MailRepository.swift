@@ -27,17 +27,39 @@ public final class MailRepository {
 
     public func cursor(mailbox: String) throws -> MailboxCursor? {
         guard let row = try database.row("SELECT uidvalidity, last_uid FROM mailbox_cursors WHERE mailbox = ?", [mailbox]) else { return nil }
-        return MailboxCursor(mailbox: mailbox, uidValidity: UInt32(row["uidvalidity"].int ?? 0), lastUID: UInt32(row["last_uid"].int ?? 0))
+        return MailboxCursor(mailbox: mailbox, uidValidity: UInt32(exactly: row["uidvalidity"].int ?? 0) ?? 0,
+                             lastUID: UInt32(exactly: row["last_uid"].int ?? 0) ?? 0)
     }
 
+    /// Saves the cursor. Within one UIDVALIDITY it only ever moves forward; a new UIDVALIDITY starts it again.
     public func saveCursor(_ cursor: MailboxCursor) throws {
         try database.run("""
             INSERT INTO mailbox_cursors (mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, updated_at = excluded.updated_at
+            ON CONFLICT (mailbox) DO UPDATE SET
+                last_uid = CASE WHEN uidvalidity = excluded.uidvalidity THEN max(last_uid, excluded.last_uid) ELSE excluded.last_uid END,
+                uidvalidity = excluded.uidvalidity, updated_at = excluded.updated_at
             """, [cursor.mailbox, Int(cursor.uidValidity), Int(cursor.lastUID), Self.now()])
     }
 
+    /// The UIDs at or above `first` already filed from this mailbox (so a poll does not fetch them again).
+    public func filedUIDs(mailbox: String, uidValidity: UInt32, from first: UInt32) throws -> Set<UInt32> {
+        Set(try database.rows("SELECT uid FROM messages WHERE mailbox = ? AND uidvalidity = ? AND uid >= ?",
+                              [mailbox, Int(uidValidity), Int(first)]).compactMap { $0["uid"].int.flatMap { UInt32(exactly: $0) } })
+    }
+
     // MARK: filing
+
+    /// True when nothing was ever filed here: a new install — or a database that was lost,
+    /// emptied or replaced, which the caller must tell apart by asking the server.
+    public func isEmpty() throws -> Bool {
+        try database.row("SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM mailbox_cursors) AS n")?["n"].int == 0
+    }
+
+    /// Copies the WAL into the main file (see `Database.checkpoint`).
+    public func checkpoint() { database.checkpoint() }
+
+    /// Checkpoints and closes the connection (see `Database.close`).
+    public func close() { database.close() }
 
     /// Whether this exact UID is already filed (it would violate the unique key).
     public func isFiled(mailbox: String, uidValidity: UInt32, uid: UInt32) throws -> Bool {
@@ -154,7 +176,7 @@ public final class MailRepository {
     /// UIDs filed but not yet flagged (or moved) on the server: the crash window between COMMIT and STORE.
     public func unmarkedUIDs(mailbox: String, uidValidity: UInt32) throws -> [UInt32] {
         try database.rows("SELECT uid FROM messages WHERE mailbox = ? AND uidvalidity = ? AND server_marked = 0 ORDER BY uid",
-                          [mailbox, Int(uidValidity)]).compactMap { $0["uid"].int.map(UInt32.init) }
+                          [mailbox, Int(uidValidity)]).compactMap { $0["uid"].int.flatMap { UInt32(exactly: $0) } }
     }
 
     public func markedOnServer(mailbox: String, uidValidity: UInt32, uids: [UInt32]) throws {
@@ -208,25 +230,42 @@ public final class MailRepository {
             try database.run("""
                 UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,
                     last_error = 'released by staff; before: ' || coalesce(last_error, status)
-                WHERE inquiry_id = ? AND status IN ('failed', 'held')
+                WHERE inquiry_id = ? AND status IN ('failed', 'held', 'unconfirmed')
                 """, [MailDate.iso8601(now), id])
             return database.changes
         }
     }
 
-    /// Marks mail as being handed to the SMTP server, committed before the first byte is sent.
-    /// If the process dies before `markSent`, the row stays `sending`, and `recoverInterruptedSends`
-    /// turns it into a failure for a person to look at instead of sending it again: we cannot know
-    /// whether the server accepted it, and an acknowledgement must never arrive twice.
-    public func markSending(id: Int64) throws {
-        try database.run("UPDATE outbox SET status = 'sending' WHERE id = ? AND status = 'pending'", [id])
+    /// The outbox row changed under us: another process sends from this database (the instance
+    /// lock should make that impossible), or staff changed it. Nothing more is sent this round.
+    public struct OutboxConflict: Error, CustomStringConvertible {
+        public let id: Int64
+        public let expected: String
+        public var description: String {
+            "outbox entry \(id) was no longer '\(expected)' when this process came to change it: another mailintake may be sending from the same database; stop all but one (check `mailintake status` and the instance lock)"
+        }
     }
 
-    /// After a crash: mail left `sending` may or may not have reached the server. It is marked failed,
-    /// with a reason that says so, and never re-sent automatically. Returns how many there were.
+    /// Moves one outbox row from `expected` to a new state, proving it won: exactly one row must
+    /// change, or someone else holds it and `OutboxConflict` is thrown.
+    private func transition(id: Int64, from expected: String, _ sql: String, _ arguments: [SQLConvertible?]) throws {
+        try database.run(sql + " WHERE id = ? AND status = ?", arguments + [id, expected])
+        guard database.changes == 1 else { throw OutboxConflict(id: id, expected: expected) }
+    }
+
+    /// Marks mail as being handed to the SMTP server, committed before the first byte is sent.
+    /// If the process dies before `markSent`, the row stays `sending`, and `recoverInterruptedSends`
+    /// marks it unconfirmed for a person to look at instead of sending it again: we cannot know
+    /// whether the server accepted it, and an acknowledgement must never arrive twice.
+    public func markSending(id: Int64) throws {
+        try transition(id: id, from: "pending", "UPDATE outbox SET status = 'sending'", [])
+    }
+
+    /// After a crash: mail left `sending` may or may not have reached the server. It is marked
+    /// unconfirmed, with a reason that says so, and never re-sent automatically. Returns how many there were.
     public func recoverInterruptedSends() throws -> Int {
         try database.run("""
-            UPDATE outbox SET status = 'failed', attempts = attempts + 1,
+            UPDATE outbox SET status = 'unconfirmed', attempts = attempts + 1,
                 last_error = 'interrupted while being handed to the SMTP server: it may or may not have been delivered, so it is not sent again automatically'
             WHERE status = 'sending'
             """)
@@ -235,19 +274,33 @@ public final class MailRepository {
 
     /// Records the server's acceptance.
     public func markSent(id: Int64, serverReply: String) throws {
-        try database.run("UPDATE outbox SET status = 'sent', attempts = attempts + 1, server_reply = ?, sent_at = ?, last_error = NULL WHERE id = ?",
-                         [serverReply, Self.now(), id])
+        try transition(id: id, from: "sending",
+                       "UPDATE outbox SET status = 'sent', attempts = attempts + 1, server_reply = ?, sent_at = ?, last_error = NULL",
+                       [serverReply, Self.now()])
     }
 
     /// Records a failed attempt: retried at `retryAt`, or given up (`retryAt == nil`).
     public func markAttemptFailed(id: Int64, error: String, serverReply: String?, retryAt: Date?) throws {
         if let retryAt {
-            try database.run("UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = ?, server_reply = ?, next_attempt_at = ? WHERE id = ?",
-                             [error, serverReply, MailDate.iso8601(retryAt), id])
+            try transition(id: id, from: "sending",
+                           "UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = ?, server_reply = ?, next_attempt_at = ?",
+                           [error, serverReply, MailDate.iso8601(retryAt)])
         } else {
-            try database.run("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, server_reply = ? WHERE id = ?",
-                             [error, serverReply, id])
+            try transition(id: id, from: "sending", "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, server_reply = ?",
+                           [error, serverReply])
         }
+    }
+
+    /// The server took the whole message and never confirmed it: kept for a person, never retried.
+    public func markUnconfirmed(id: Int64, error: String, serverReply: String?) throws {
+        try transition(id: id, from: "sending", "UPDATE outbox SET status = 'unconfirmed', attempts = attempts + 1, last_error = ?, server_reply = ?",
+                       [error, serverReply])
+    }
+
+    /// The attempt never reached the point of handing the message over (the server is down, or
+    /// refuses our login): back to pending as it was, the attempt not counted against the mail.
+    public func releaseSending(id: Int64, error: String) throws {
+        try transition(id: id, from: "sending", "UPDATE outbox SET status = 'pending', last_error = ?", [error])
     }
 
     public func outboxCounts() throws -> [String: Int] {
@@ -294,7 +347,7 @@ public final class MailRepository {
         let messages = try database.rows("""
             SELECT id, disposition, uid, size, filed_at, problems, raw FROM messages WHERE inquiry_id = ? ORDER BY id
             """, [id]).map { m in
-            (id: m["id"].int64 ?? 0, disposition: m["disposition"].string ?? "", uid: UInt32(m["uid"].int ?? 0), size: m["size"].int ?? 0,
+            (id: m["id"].int64 ?? 0, disposition: m["disposition"].string ?? "", uid: UInt32(exactly: m["uid"].int ?? 0) ?? 0, size: m["size"].int ?? 0,
              filedAt: m["filed_at"].string ?? "", problems: Self.strings(m["problems"].string), raw: m["raw"].bytes ?? [])
         }
         let outbox = try database.rows("""

@@ -149,5 +149,33 @@ enum Schema {
             CREATE INDEX outbox_by_recipient ON outbox (kind, recipient COLLATE NOCASE, created_at);
             CREATE INDEX outbox_by_kind_time ON outbox (kind, created_at);
             """),
+        // 'unconfirmed': handed to the SMTP server whole, and then no answer (or a crash while
+        // sending): it may have been delivered, so it waits for a person instead of a retry.
+        // Nothing references the outbox, so the rebuild cannot break a foreign key.
+        .init(name: "2026-12-01-outbox-unconfirmed", sql: """
+            CREATE TABLE outbox_new (
+                id              INTEGER PRIMARY KEY,
+                inquiry_id      INTEGER NOT NULL REFERENCES inquiries(id),
+                kind            TEXT NOT NULL CHECK (kind IN ('acknowledgement', 'notification')),
+                recipient       TEXT NOT NULL,
+                message_id      TEXT NOT NULL UNIQUE,
+                content         BLOB NOT NULL,
+                status          TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'held', 'unconfirmed')),
+                attempts        INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT NOT NULL,
+                last_error      TEXT,
+                server_reply    TEXT,
+                created_at      TEXT NOT NULL,
+                sent_at         TEXT
+            );
+            INSERT INTO outbox_new SELECT id, inquiry_id, kind, recipient, message_id, content, status, attempts,
+                next_attempt_at, last_error, server_reply, created_at, sent_at FROM outbox;
+            DROP TABLE outbox;
+            ALTER TABLE outbox_new RENAME TO outbox;
+            CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+            CREATE INDEX outbox_by_inquiry ON outbox (inquiry_id);
+            CREATE INDEX outbox_by_recipient ON outbox (kind, recipient COLLATE NOCASE, created_at);
+            CREATE INDEX outbox_by_kind_time ON outbox (kind, created_at);
+            """),
     ])
 }

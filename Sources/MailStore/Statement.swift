@@ -3,7 +3,10 @@ import CSQLite
 /// A prepared statement, finalized in `deinit`. Arguments are always bound, never spliced into SQL.
 final class Statement {
     private var handle: OpaquePointer?
-    private let database: Database
+    /// Unowned: the database caches its statements, so a strong reference back would keep
+    /// every connection open for ever (one leaked per SIGHUP reload). A statement never
+    /// outlives its database: the cache is emptied before the connection closes.
+    private unowned let database: Database
     let sql: String
 
     // SQLITE_TRANSIENT is a macro Swift cannot import: a destructor of -1 tells SQLite to copy.
@@ -37,7 +40,13 @@ final class Statement {
             case .null: status = sqlite3_bind_null(handle, index)
             case let .integer(value): status = sqlite3_bind_int64(handle, index, value)
             case let .real(value): status = sqlite3_bind_double(handle, index, value)
-            case let .text(value): status = sqlite3_bind_text(handle, index, value, -1, Self.transient)
+            // With its length, not -1: text from mail may hold a NUL, which must not cut it short.
+            case let .text(value):
+                var text = value
+                status = text.withUTF8 { bytes in
+                    sqlite3_bind_text64(handle, index, UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+                        .assumingMemoryBound(to: CChar.self), sqlite3_uint64(bytes.count), Self.transient, UInt8(SQLITE_UTF8))
+                }
             case let .blob(value):
                 status = value.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress, sqlite3_uint64($0.count), Self.transient) }
             }
@@ -64,7 +73,10 @@ final class Statement {
             switch sqlite3_column_type(handle, index) {
             case SQLITE_INTEGER: values.append(.integer(sqlite3_column_int64(handle, index)))
             case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(handle, index)))
-            case SQLITE_TEXT: values.append(.text(String(cString: sqlite3_column_text(handle, index))))
+            case SQLITE_TEXT:
+                let length = Int(sqlite3_column_bytes(handle, index))
+                let text = sqlite3_column_text(handle, index).map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) }
+                values.append(.text(text ?? ""))
             case SQLITE_BLOB:
                 let length = Int(sqlite3_column_bytes(handle, index))
                 if length == 0 {

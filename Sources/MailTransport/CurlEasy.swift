@@ -8,7 +8,8 @@ import Foundation
 final class CurlEasy {
     let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
-    private var lists: [UnsafeMutablePointer<curl_slist>] = []
+    /// One string list per option, freed when the option is set again and with the handle.
+    private var lists: [UInt32: UnsafeMutablePointer<curl_slist>] = [:]
 
     /// `curl_global_init` must run once before any handle exists and before other threads start;
     /// a static let is initialised exactly once, thread-safely.
@@ -26,7 +27,7 @@ final class CurlEasy {
 
     deinit {
         curl_easy_cleanup(handle)
-        lists.forEach { curl_slist_free_all($0) }
+        lists.values.forEach { curl_slist_free_all($0) }
         errorBuffer.deallocate()
     }
 
@@ -56,13 +57,24 @@ final class CurlEasy {
         try check(mi_curl_setopt_debug_callback(handle, callback), "setting the debug callback")
     }
 
-    /// Sets a string-list option (CURLOPT_MAIL_RCPT); the list lives as long as the handle.
+    func set(_ option: CURLoption, offset: Int64) throws(TransportError) {
+        try check(mi_curl_setopt_off_t(handle, option, curl_off_t(offset)), "setting option \(option.rawValue)")
+    }
+
+    /// Sets a string-list option (CURLOPT_MAIL_RCPT). The list replaces the option's previous one,
+    /// which is freed once libcurl no longer points at it; an empty list clears the option.
     func set(_ option: CURLoption, list: [String]) throws(TransportError) {
         var head: UnsafeMutablePointer<curl_slist>?
-        for item in list { head = curl_slist_append(head, item) }
-        guard let head else { return }
-        lists.append(head)
-        try set(option, pointer: UnsafeMutableRawPointer(head))
+        for item in list {
+            guard let next = curl_slist_append(head, item) else {
+                curl_slist_free_all(head)
+                throw TransportError(.configuration, "libcurl could not build a list (out of memory?)")
+            }
+            head = next
+        }
+        try set(option, pointer: head.map(UnsafeMutableRawPointer.init))
+        if let previous = lists[option.rawValue] { curl_slist_free_all(previous) }
+        lists[option.rawValue] = head
     }
 
     /// TLS settings shared by IMAP and SMTP: verification always on, TLS required for plain schemes.
@@ -74,7 +86,7 @@ final class CurlEasy {
     }
 
     func configureTimeouts(connect: TimeInterval) throws(TransportError) {
-        try set(CURLOPT_CONNECTTIMEOUT_MS, Int(connect * 1000))
+        try set(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(connect, maximum: Int(Int32.max)) as Int)
     }
 
     // MARK: transfer
@@ -129,9 +141,16 @@ final class CurlEasy {
 
     private func wait(events: Int16, timeout: TimeInterval) throws(TransportError) {
         var descriptor = pollfd(fd: try activeSocket(), events: events, revents: 0)
-        let ready = poll(&descriptor, 1, Int32(timeout * 1000))
+        let ready = poll(&descriptor, 1, Self.milliseconds(timeout, maximum: Int(Int32.max)))
         if ready == 0 { throw TransportError(.timeout, "no answer from the server within \(Int(timeout))s") }
         if ready < 0, errno != EINTR { throw TransportError(.connection, "waiting for the server failed: \(String(cString: strerror(errno)))") }
+    }
+
+    /// A timeout in milliseconds for a C `int`/`long` argument: at least 1 ms, never above `maximum`
+    /// (a setting of 25 days would overflow an Int32 and trap).
+    static func milliseconds<T: FixedWidthInteger>(_ seconds: TimeInterval, maximum: Int) -> T {
+        guard seconds.isFinite, seconds > 0 else { return 1 }
+        return T(min(Double(maximum), max(1, (seconds * 1000).rounded(.up))))
     }
 
     // MARK: errors

@@ -48,7 +48,8 @@ final class IMAPConnection {
         try curl.send(Array(text.utf8), timeout: timeout)
     }
 
-    func receive(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> Int {
+    /// Receives what is available, waiting at most `timeout` for the first byte.
+    func receive(into buffer: UnsafeMutableRawBufferPointer, timeout: TimeInterval) throws(TransportError) -> Int {
         try curl.receive(into: buffer, timeout: timeout)
     }
 }

@@ -27,6 +27,8 @@ public struct SMTPEndpoint: Sendable {
 public final class SMTPSender {
     private let endpoint: SMTPEndpoint
     private var curl: CurlEasy?
+    /// The total deadline of one submission, in timeouts: connect, TLS, greeting, AUTH, envelope and data.
+    static let phases = 4.0
 
     public init(endpoint: SMTPEndpoint) {
         self.endpoint = endpoint
@@ -34,15 +36,21 @@ public final class SMTPSender {
 
     /// Submits `content` (a complete RFC 5322 message with CRLF line ends) from `sender` to
     /// `recipient`. Returns the server's final reply line, such as `250 2.0.0 Ok: queued as 4F2`.
+    /// Throws `.unconfirmed` when the server took the whole message and gave no answer to it.
     public func send(content: [UInt8], sender: String, recipient: String) throws(TransportError) -> String {
         let curl = try handle()
         let upload = UploadState(content: content)
         let box = Unmanaged.passRetained(upload)
-        defer { box.release() }
+        defer {
+            // libcurl keeps the pointers until they are replaced: clear them before the box goes.
+            try? curl.set(CURLOPT_READDATA, pointer: nil)
+            try? curl.set(CURLOPT_DEBUGDATA, pointer: nil)
+            box.release()
+        }
         try curl.set(CURLOPT_MAIL_FROM, string: "<\(sender)>")
         try curl.set(CURLOPT_MAIL_RCPT, list: ["<\(recipient)>"])
         try curl.set(CURLOPT_UPLOAD, 1)
-        try curl.set(CURLOPT_INFILESIZE_LARGE, content.count)
+        try curl.set(CURLOPT_INFILESIZE_LARGE, offset: Int64(content.count))
         try curl.set(CURLOPT_READDATA, pointer: box.toOpaque())
         try curl.set(CURLOPT_READFUNCTION, callback: { buffer, size, count, userdata in
             guard let buffer, let userdata else { return 0 }
@@ -66,7 +74,13 @@ public final class SMTPSender {
             self.curl = nil
             let reply = upload.lastReply
             let code = reply.flatMap { Int($0.prefix(3)) } ?? error.replyCode
-            let kind: TransportError.Kind = (code ?? 0) >= 400 ? .rejected : error.kind
+            // All of the message went to libcurl after the server's 354, and no reply to it came:
+            // the server may have queued it. Sending it again could deliver it twice.
+            if upload.finished, code == 354 {
+                throw TransportError(.unconfirmed, "the SMTP server took the whole message and then gave no answer (\(error.message))",
+                                     curlCode: error.curlCode, serverReply: reply)
+            }
+            let kind: TransportError.Kind = (code ?? 0) >= 400 && error.kind != .authentication ? .rejected : error.kind
             let message = reply.map { "\(error.message); the server said: \($0)" } ?? error.message
             throw TransportError(kind, message, curlCode: error.curlCode, replyCode: code, serverReply: reply)
         }
@@ -83,8 +97,11 @@ public final class SMTPSender {
         if let user = endpoint.user { try curl.set(CURLOPT_USERNAME, string: user) }
         if let password = endpoint.password { try curl.set(CURLOPT_PASSWORD, string: password) }
         try curl.configureTLS(caFile: endpoint.caFile)
+        // Every phase within `timeout`: connecting, each reply of the server (libcurl's own default
+        // is 120 s), and the whole exchange within a few of them.
         try curl.configureTimeouts(connect: endpoint.timeout)
-        try curl.set(CURLOPT_TIMEOUT_MS, Int(endpoint.timeout * 1000))
+        try curl.set(CURLOPT_SERVER_RESPONSE_TIMEOUT, CurlEasy.milliseconds(endpoint.timeout, maximum: Int(Int32.max)) / 1000 + 1)
+        try curl.set(CURLOPT_TIMEOUT_MS, CurlEasy.milliseconds(endpoint.timeout * Self.phases, maximum: Int(Int32.max)) as Int)
         self.curl = curl
         return curl
     }
@@ -96,16 +113,23 @@ private final class UploadState {
     let content: [UInt8]
     var offset = 0
     var lastReply: String?
+    /// libcurl has read every byte: what follows is the final dot and the server's answer to it.
+    var finished = false
 
     init(content: [UInt8]) { self.content = content }
 
     func read(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
         let count = min(capacity, content.count - offset)
-        guard count > 0 else { return 0 }
+        guard count > 0 else {
+            finished = true
+            return 0
+        }
         content.withUnsafeBytes { source in
             UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress! + offset, byteCount: count)
         }
         offset += count
+        // Whether or not libcurl asks again for the end, every byte is now in its hands.
+        if offset == content.count { finished = true }
         return count
     }
 }

@@ -11,6 +11,9 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case protocolError   // the server said something we cannot follow
         case rejected        // the server refused a command (NO/BAD, 4xx/5xx)
         case configuration   // our own settings are unusable
+        /// The SMTP server took the whole message, final dot included, and then said nothing (or
+        /// dropped the connection): it may or may not have accepted it. Never retried automatically.
+        case unconfirmed
     }
 
     public let kind: Kind
@@ -35,7 +38,16 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         switch kind {
         case .connection, .timeout, .tls, .protocolError: return true
         case .rejected: return (replyCode ?? 400) < 500
-        case .certificate, .authentication, .configuration: return false
+        case .certificate, .authentication, .configuration, .unconfirmed: return false
+        }
+    }
+
+    /// True when the failure is the server's or our settings', not the message's: the same would
+    /// happen to every message now, so a round of sending stops and the mail stays pending.
+    public var concernsTheServer: Bool {
+        switch kind {
+        case .connection, .timeout, .tls, .certificate, .authentication, .configuration: return true
+        case .protocolError, .rejected, .unconfirmed: return false
         }
     }
 
@@ -47,6 +59,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case .tls: text += " — check that the URL's scheme matches the port (imaps/smtps for implicit TLS, imap/smtp for STARTTLS)"
         case .certificate: text += " — the server's certificate is not trusted: install its CA and set ca_file, or fix the server's certificate; verification is never switched off"
         case .authentication: text += " — check the user and the password file"
+        case .unconfirmed: text += " — it may or may not have been delivered, so it is not sent again automatically; check the SMTP server's log, then `mailintake outbox retry REFERENCE` if it never arrived"
         case .protocolError, .rejected, .configuration: break
         }
         if let curlCode { text += " (curl error \(curlCode))" }

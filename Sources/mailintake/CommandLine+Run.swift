@@ -83,7 +83,7 @@ extension CommandLine {
     }
 
     static func fail(_ failure: CommandFailure) -> Int32 {
-        FileHandle.standardError.write(Data("mailintake: \(failure.message)\n".utf8))
+        StandardOutput.complain("mailintake: \(failure.message)")
         return failure.exitCode
     }
 }

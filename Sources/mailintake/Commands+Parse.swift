@@ -75,7 +75,7 @@ extension Commands {
         if isatty(1) != 0 {
             throw CommandFailure.usage("refusing to write \(bytes.count) bytes of \(wanted.contentType) to a terminal; redirect it: > \(wanted.filename)")
         }
-        FileHandle.standardOutput.write(Data(bytes))
+        StandardOutput.write(bytes)
         return 0
     }
 }

@@ -65,7 +65,7 @@ extension Commands {
             labels.secondaryFields.removeAll { $0 == labels.field }
         }
         guard let result else { throw CommandFailure.runtime("no inquiry \(reference); `mailintake list` shows the references") }
-        print("\(reference): \(result.before.summary) → \(result.after.summary)")
+        StandardOutput.say("\(reference): \(result.before.summary) → \(result.after.summary)")
         return 0
     }
 }
@@ -82,16 +82,16 @@ extension Commands {
             guard count > 0 else {
                 throw CommandFailure.runtime("\(options[1]) has no failed or held mail to send again (`mailintake outbox` lists what is waiting)")
             }
-            print("\(options[1]): \(count) mail(s) queued again; the running service (or `mailintake run --once`) sends them")
+            StandardOutput.say("\(options[1]): \(count) mail(s) queued again; the running service (or `mailintake run --once`) sends them")
             return 0
         }
         guard options.isEmpty else { throw CommandFailure.usage("outbox takes no options, or `retry REFERENCE`") }
         let entries = try repository.unsentOutbox()
-        if entries.isEmpty { print("the outbox is empty: everything has been sent"); return 0 }
-        print(pad("REFERENCE", 16) + pad("KIND", 16) + pad("STATUS", 9) + pad("TRIES", 6) + pad("NEXT ATTEMPT", 22) + pad("TO", 32) + "LAST ERROR")
+        if entries.isEmpty { StandardOutput.say("the outbox is empty: everything has been sent"); return 0 }
+        StandardOutput.say(pad("REFERENCE", 16) + pad("KIND", 16) + pad("STATUS", 12) + pad("TRIES", 6) + pad("NEXT ATTEMPT", 22) + pad("TO", 32) + "LAST ERROR")
         for entry in entries {
             let next = entry.status == "pending" ? entry.nextAttemptAt : "-"
-            print(pad(entry.reference, 16) + pad(entry.kind.rawValue, 16) + pad(entry.status, 9) + pad(String(entry.attempts), 6)
+            StandardOutput.say(pad(entry.reference, 16) + pad(entry.kind.rawValue, 16) + pad(entry.status, 12) + pad(String(entry.attempts), 6)
                   + pad(next, 22) + pad(entry.recipient, 32) + (entry.lastError ?? ""))
         }
         return 0

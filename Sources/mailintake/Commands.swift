@@ -17,12 +17,23 @@ enum Commands {
 
     static func run(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
         let once = options.contains("--once")
-        if let unknown = options.first(where: { $0 != "--once" }) { throw CommandFailure.usage("run: unknown option \(unknown)") }
+        let adopt = options.contains("--adopt-filed")
+        if let unknown = options.first(where: { $0 != "--once" && $0 != "--adopt-filed" }) {
+            throw CommandFailure.usage("run: unknown option \(unknown); use --once and --adopt-filed")
+        }
+        if adopt && !once { throw CommandFailure.usage("--adopt-filed is for one cycle only: use `run --once --adopt-filed`") }
         let configuration = try loadConfiguration(configPath, environment)
         let log = logger(configuration)
         let lock = try InstanceLock(databasePath: configuration.storePath)
         let stop = StopSignal()
-        let intake = try Intake(configuration: configuration, logger: log, stop: stop)
+        let intake: Intake
+        do {
+            intake = try Intake(configuration: configuration, logger: log, stop: stop, adoptFiled: adopt)
+        } catch {
+            // `status` must say why, even when the database cannot record it (a full disk).
+            HealthFile(databasePath: configuration.storePath).recordFailure("opening the database: \(error)")
+            throw error
+        }
         guard once else {
             let daemon = Daemon(intake: intake, logger: log, stop: stop, notifier: SystemdNotifier(environment: environment),
                                 reloadConfiguration: { try loadConfiguration(configPath, environment) })
@@ -35,25 +46,29 @@ enum Commands {
             let report = try intake.poll()
             backlog = report.backlog
             log.notice("poll done: \(report.inquiries) new inquiries, \(report.followUps) follow-ups, \(report.duplicates) duplicates")
+        } catch let refused as Intake.FreshDatabaseRefused {
+            intake.repository.close()
+            throw CommandFailure.usage("refusing to run: \(refused)")
         } catch {
-            FileHandle.standardError.write(Data("mailintake: IMAP: \(error)\n".utf8))
+            StandardOutput.complain("mailintake: IMAP: \(error)")
             pollError = "IMAP: \(error)"
         }
         do {
             let delivery = try intake.deliverOutbox()
-            log.notice("delivery done: \(delivery.sent) sent, \(delivery.retried) to retry, \(delivery.failed) failed")
+            log.notice("delivery done: \(delivery.sent) sent, \(delivery.retried) to retry, \(delivery.failed) failed, \(delivery.unconfirmed) unconfirmed")
             if let lastError = delivery.lastError {
-                FileHandle.standardError.write(Data("mailintake: SMTP: \(lastError)\n".utf8))
+                StandardOutput.complain("mailintake: SMTP: \(lastError)")
                 deliveryError = "SMTP: \(lastError)"
             }
         } catch {
-            FileHandle.standardError.write(Data("mailintake: outbox: \(error)\n".utf8))
+            StandardOutput.complain("mailintake: outbox: \(error)")
             deliveryError = "outbox: \(error)"
         }
         let now = Date()
         ServiceHealth.record(CycleRecord(finishedAt: now, duration: now.timeIntervalSince(started), pollError: pollError,
                                          deliveryError: deliveryError, backlog: backlog),
                              repository: intake.repository, configuration: configuration, logger: log)
+        intake.repository.close()
         withExtendedLifetime(lock) {}
         return pollError == nil && deliveryError == nil ? 0 : 1
     }
@@ -65,17 +80,33 @@ enum Commands {
     static func status(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
         guard options.isEmpty else { throw CommandFailure.usage("status takes no options") }
         let configuration = try loadConfiguration(configPath, environment)
-        let repository = try openRepository(configPath, environment)
-        let report = ServiceHealth.evaluate(
-            state: try repository.state(), outbox: try repository.outboxCounts(),
-            failingAcknowledgements: try repository.failingAcknowledgements(since: Date().addingTimeInterval(-86_400), attempts: 3),
-            pollInterval: configuration.imap.pollInterval, now: Date())
-        report.lines.forEach { print($0) }
+        // The health file holds the last cycle even when the database could not record it.
+        let health = HealthFile(databasePath: configuration.storePath).read()
+        var state: [String: String] = [:]
+        var outbox: [String: Int] = [:]
+        var failing = 0
+        var databaseProblem: String?
+        do {
+            let repository = try openRepository(configPath, environment)
+            state = try repository.state()
+            outbox = try repository.outboxCounts()
+            failing = try repository.failingAcknowledgements(since: Date().addingTimeInterval(-86_400), attempts: 3)
+        } catch {
+            guard health != nil else { throw error }
+            databaseProblem = "the database cannot be read: \(error)"
+        }
+        if let health, (health["last_poll_at"] ?? "") > (state["last_poll_at"] ?? "") || databaseProblem != nil {
+            state.merge(health) { $1 }
+        }
+        var report = ServiceHealth.evaluate(state: state, outbox: outbox, failingAcknowledgements: failing,
+                                            pollInterval: configuration.imap.pollInterval, now: Date())
+        if let databaseProblem { report.problems.insert(databaseProblem, at: 0) }
+        report.lines.forEach { StandardOutput.say($0) }
         if report.problems.isEmpty {
-            print("status:           OK")
+            StandardOutput.say("status:           OK")
             return 0
         }
-        report.problems.forEach { print("PROBLEM:          \($0)") }
+        report.problems.forEach { StandardOutput.say("PROBLEM:          \($0)") }
         return 1
     }
 
@@ -84,19 +115,20 @@ enum Commands {
         guard options.count == 1, let path = options.first, !path.hasPrefix("-") else {
             throw CommandFailure.usage("backup needs one FILE to write, such as /var/backups/mailintake-$(date +%F).sqlite")
         }
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw CommandFailure.runtime("\(path) already exists; choose a new file name (a backup never overwrites)")
+        // A dangling symlink does not "exist" for fileExists, yet must be refused too.
+        var info = stat()
+        guard lstat(path, &info) != 0 else {
+            throw CommandFailure.runtime("\(path) already exists\((info.st_mode & S_IFMT) == S_IFLNK ? " (a symbolic link)" : ""); choose a new file name (a backup never overwrites, nor follows a link)")
         }
         let storePath = try loadConfiguration(configPath, environment).storePath
         let repository = try openRepository(configPath, environment)
         do {
             try repository.backup(to: path)
         } catch {
-            unlink(path)
             throw CommandFailure.runtime("backup to \(path) failed: \(error); check the folder exists, is writable and has room")
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        print("backed up \(storePath) to \(path) (\(size) bytes, readable only by its owner)")
+        StandardOutput.say("backed up \(storePath) to \(path) (\(size) bytes, readable only by its owner)")
         return 0
     }
 
@@ -106,9 +138,9 @@ enum Commands {
         guard options.isEmpty else { throw CommandFailure.usage("check-config takes no options") }
         let configuration = try loadConfiguration(configPath, environment)
         let templates = try AckTemplates(directory: configuration.ack.templatesDirectory)
-        print("# \(configPath): valid")
-        print(configuration.summary)
-        print("# acknowledgement templates: \(templates.byLanguage.keys.sorted().joined(separator: ", "))")
+        StandardOutput.say("# \(configPath): valid")
+        configuration.summary.split(separator: "\n").forEach { StandardOutput.say(String($0)) }
+        StandardOutput.say("# acknowledgement templates: \(templates.byLanguage.keys.sorted().joined(separator: ", "))")
         return 0
     }
 
@@ -175,8 +207,8 @@ enum Commands {
                     "needs_review": needsReview, "file": file,
                 ])
             } else {
-                print("\(file): \(labels.language) \(labels.field)\(labels.secondaryFields.isEmpty ? "" : "+" + labels.secondaryFields.joined(separator: "+")) \(labels.senderType)\(labels.legalKind.map { "/\($0)" } ?? "") \(labels.intent) (confidence \(labels.confidence)\(needsReview ? ", needs review" : ""))")
-                labels.evidence.forEach { print("  \($0)") }
+                StandardOutput.say("\(file): \(labels.language) \(labels.field)\(labels.secondaryFields.isEmpty ? "" : "+" + labels.secondaryFields.joined(separator: "+")) \(labels.senderType)\(labels.legalKind.map { "/\($0)" } ?? "") \(labels.intent) (confidence \(labels.confidence)\(needsReview ? ", needs review" : ""))")
+                labels.evidence.forEach { StandardOutput.say("  \($0)") }
             }
         }
         if json { try printJSON(results.count == 1 ? results[0] : results) }
@@ -185,7 +217,7 @@ enum Commands {
 
     static func printJSON(_ object: Any) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        print(String(decoding: data, as: UTF8.self))
+        StandardOutput.write(Array(data) + [0x0A])
     }
 
     // MARK: staff views
@@ -200,71 +232,80 @@ enum Commands {
 
     static func list(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
         var limit = 50
-        if let index = options.firstIndex(of: "--limit") {
+        var index = 0
+        while index < options.count {
+            guard options[index] == "--limit" else {
+                throw CommandFailure.usage("list: unknown option \(options[index]); list takes only --limit N")
+            }
             guard index + 1 < options.count, let value = Int(options[index + 1]), value > 0 else {
                 throw CommandFailure.usage("--limit needs a positive number")
             }
-            limit = value
+            limit = min(value, 1_000_000)
+            index += 2
         }
         let repository = try openRepository(configPath, environment)
         let rows = try repository.recentInquiries(limit: limit)
-        if rows.isEmpty { print("no inquiries filed yet"); return 0 }
-        print(pad("REFERENCE", 16) + pad("RECEIVED", 22) + pad("LANG", 5) + pad("FIELD", 13) + pad("SENDER", 9) + pad("INTENT", 22) + pad("ACK", 11) + "SUBJECT")
+        if rows.isEmpty { StandardOutput.say("no inquiries filed yet"); return 0 }
+        StandardOutput.say(pad("REFERENCE", 16) + pad("RECEIVED", 22) + pad("LANG", 5) + pad("FIELD", 13) + pad("SENDER", 9) + pad("INTENT", 22) + pad("ACK", 11) + "SUBJECT")
         for row in rows {
-            print(pad(row.reference, 16) + pad(row.receivedAt, 22) + pad(row.language, 5) + pad(row.field, 13) + pad(row.senderType, 9)
+            StandardOutput.say(pad(row.reference, 16) + pad(row.receivedAt, 22) + pad(row.language, 5) + pad(row.field, 13) + pad(row.senderType, 9)
                   + pad(row.intent, 22) + pad(row.ackStatus, 11) + String(row.subject.prefix(60)))
         }
         return 0
     }
 
-    static func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? String(text.prefix(width - 1)) + " " : text + String(repeating: " ", count: width - text.count)
+    /// `text` made safe to print, then cut or padded to `width` columns.
+    static func pad(_ raw: String, _ width: Int) -> String {
+        let text = PrintableText.safe(raw)
+        return text.count >= width ? String(text.prefix(width - 1)) + " " : text + String(repeating: " ", count: width - text.count)
     }
 
     static func show(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
-        guard options.count == 1, let reference = options.first else { throw CommandFailure.usage("show needs one REFERENCE, such as MB-2026-000042") }
+        guard options.count == 1, let reference = options.first, !reference.hasPrefix("-") else {
+            throw CommandFailure.usage("show needs one REFERENCE, such as MB-2026-000042, and takes no options")
+        }
         let repository = try openRepository(configPath, environment)
         guard let detail = try repository.inquiry(reference: reference) else {
             throw CommandFailure.runtime("no inquiry \(reference); `mailintake list` shows the references")
         }
         let record = detail.record
-        print("Reference:   \(record.reference)")
-        print("Received:    \(record.receivedAt)")
-        print("From:        \(record.fromName.map { "\($0) " } ?? "")<\(record.fromAddress ?? "unknown")>")
-        print("Subject:     \(record.subject)")
-        print("Language:    \(record.language)")
-        print("Field:       \(record.field)\(record.secondaryFields.isEmpty ? "" : " (also \(record.secondaryFields.joined(separator: ", ")))")")
-        print("Sender:      \(record.senderType)\(record.legalKind.map { " / \($0)" } ?? "")")
-        print("Intent:      \(record.intent)")
-        print("Confidence:  \(detail.confidence)\(detail.needsReview ? "  — flagged for review" : "")")
-        print(detail.originalLabels == nil ? "Evidence:" : "Evidence (for the classifier's labels):")
-        detail.evidence.forEach { print("  - \($0)") }
+        StandardOutput.say("Reference:   \(record.reference)")
+        StandardOutput.say("Received:    \(record.receivedAt)")
+        StandardOutput.say("From:        \(record.fromName.map { "\($0) " } ?? "")<\(record.fromAddress ?? "unknown")>")
+        StandardOutput.say("Subject:     \(record.subject)")
+        StandardOutput.say("Language:    \(record.language)")
+        StandardOutput.say("Field:       \(record.field)\(record.secondaryFields.isEmpty ? "" : " (also \(record.secondaryFields.joined(separator: ", ")))")")
+        StandardOutput.say("Sender:      \(record.senderType)\(record.legalKind.map { " / \($0)" } ?? "")")
+        StandardOutput.say("Intent:      \(record.intent)")
+        StandardOutput.say("Confidence:  \(detail.confidence)\(detail.needsReview ? "  — flagged for review" : "")")
+        StandardOutput.say(detail.originalLabels == nil ? "Evidence:" : "Evidence (for the classifier's labels):")
+        detail.evidence.forEach { StandardOutput.say("  - \($0)") }
         if let original = detail.originalLabels {
-            print("Corrected by staff; the classifier said: \(original.summary)")
+            StandardOutput.say("Corrected by staff; the classifier said: \(original.summary)")
             for correction in detail.corrections {
-                print("  \(correction.correctedAt) \(correction.correctedBy ?? "unknown"): \(correction.before.summary) → \(correction.after.summary)\(correction.note.map { " (\($0))" } ?? "")")
+                StandardOutput.say("  \(correction.correctedAt) \(correction.correctedBy ?? "unknown"): \(correction.before.summary) → \(correction.after.summary)\(correction.note.map { " (\($0))" } ?? "")")
             }
         }
-        print("Acknowledgement: \(record.ackStatus)\(record.ackReason.map { " — \($0)" } ?? "")")
-        if let staff = detail.routedTo { print("Routed to:   \(staff)") }
+        StandardOutput.say("Acknowledgement: \(record.ackStatus)\(record.ackReason.map { " — \($0)" } ?? "")")
+        if let staff = detail.routedTo { StandardOutput.say("Routed to:   \(staff)") }
         for mail in detail.outbox {
-            print("  \(mail.kind) to \(mail.recipient): \(mail.status), \(mail.attempts) attempt(s)\(mail.sentAt.map { ", sent \($0)" } ?? "")\(mail.serverReply.map { ", server: \($0)" } ?? "")\(mail.lastError.map { ", last error: \($0)" } ?? "")")
+            StandardOutput.say("  \(mail.kind) to \(mail.recipient): \(mail.status), \(mail.attempts) attempt(s)\(mail.sentAt.map { ", sent \($0)" } ?? "")\(mail.serverReply.map { ", server: \($0)" } ?? "")\(mail.lastError.map { ", last error: \($0)" } ?? "")")
         }
         if !detail.attachments.isEmpty {
-            print("Attachments:  (mailintake attachment \(record.reference) N > FILE)")
+            StandardOutput.say("Attachments:  (mailintake attachment \(record.reference) N > FILE)")
             for (offset, attachment) in detail.attachments.enumerated() {
-                print("  \(offset + 1). \(attachment.filename)  \(attachment.contentType), \(attachment.size) bytes, sha256 \(attachment.sha256.prefix(16))…")
+                StandardOutput.say("  \(offset + 1). \(attachment.filename)  \(attachment.contentType), \(attachment.size) bytes, sha256 \(attachment.sha256.prefix(16))…")
             }
         }
-        print("Conversation:")
+        StandardOutput.say("Conversation:")
         for message in detail.messages {
             let parsed = MessageParser.parse(message.raw)
-            print("  --- \(message.disposition) (UID \(message.uid), \(message.size) bytes, filed \(message.filedAt)) from \(parsed.from?.address ?? "?"): \(parsed.subject)")
-            if !message.problems.isEmpty { print("  problems: \(message.problems.joined(separator: "; "))") }
-            for line in parsed.text.split(separator: "\n", omittingEmptySubsequences: false).prefix(60) { print("  | \(line)") }
+            StandardOutput.say("  --- \(message.disposition) (UID \(message.uid), \(message.size) bytes, filed \(message.filedAt)) from \(parsed.from?.address ?? "?"): \(parsed.subject)")
+            if !message.problems.isEmpty { StandardOutput.say("  problems: \(message.problems.joined(separator: "; "))") }
+            for line in parsed.text.split(separator: "\n", omittingEmptySubsequences: false).prefix(60) { StandardOutput.say("  | \(line)") }
             for forwarded in parsed.attachedMessages {
-                print("  attached message from \(forwarded.from?.address ?? "?"): \(forwarded.subject)")
-                for line in forwarded.split.newText.split(separator: "\n", omittingEmptySubsequences: false).prefix(30) { print("  || \(line)") }
+                StandardOutput.say("  attached message from \(forwarded.from?.address ?? "?"): \(forwarded.subject)")
+                for line in forwarded.split.newText.split(separator: "\n", omittingEmptySubsequences: false).prefix(30) { StandardOutput.say("  || \(line)") }
             }
         }
         return 0
@@ -275,34 +316,35 @@ enum Commands {
             throw CommandFailure.usage("export needs --format json or --format csv")
         }
         let repository = try openRepository(configPath, environment)
-        let output = FileHandle.standardOutput
         if options[1] == "json" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             var first = true
-            output.write(Data("[".utf8))
+            StandardOutput.write("[")
             try repository.forEachInquiry { record in
-                output.write(Data(((first ? "\n" : ",\n") + String(decoding: try encoder.encode(record), as: UTF8.self)).utf8))
+                StandardOutput.write(Array((first ? "\n" : ",\n").utf8) + Array(try encoder.encode(record)))
                 first = false
             }
-            output.write(Data("\n]\n".utf8))
+            StandardOutput.write("\n]\n")
         } else {
             let columns = ["reference", "received_at", "from_address", "from_name", "subject", "language", "field", "secondary_fields",
                            "sender_type", "legal_kind", "intent", "ack_status", "ack_reason", "corrected"]
-            output.write(Data((columns.joined(separator: ",") + "\r\n").utf8))
+            StandardOutput.write(columns.joined(separator: ",") + "\r\n")
             try repository.forEachInquiry { r in
                 let values: [String] = [r.reference, r.receivedAt, r.fromAddress ?? "", r.fromName ?? "", r.subject, r.language, r.field,
                                         r.secondaryFields.joined(separator: ";"), r.senderType, r.legalKind ?? "", r.intent, r.ackStatus, r.ackReason ?? "",
                                         r.corrected ? "yes" : "no"]
-                output.write(Data((values.map(csvField).joined(separator: ",") + "\r\n").utf8))
+                StandardOutput.write(values.map(csvField).joined(separator: ",") + "\r\n")
             }
         }
         return 0
     }
 
-    /// RFC 4180 quoting, and a leading quote mark for cells a spreadsheet would run as a formula.
+    /// RFC 4180 quoting, a leading quote mark for cells a spreadsheet would run as a formula, and
+    /// controls shown rather than written: a CR or an escape sequence in a subject must not
+    /// rewrite the screen of whoever looks at the file (a CSV has no line breaks inside cells).
     static func csvField(_ value: String) -> String {
-        var text = value
+        var text = PrintableText.safe(value)
         if let first = text.first, "=+-@".contains(first) { text = "'" + text }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""

@@ -71,12 +71,12 @@ struct CrashTests {
         let acks = try instance.acknowledgements()
         let inReplyTo = acks.compactMap { $0["in_reply_to"] as? String }
         #expect(Set(inReplyTo).count == inReplyTo.count, "an acknowledgement was sent twice")
-        // Every acknowledgement marked sent reached the server; one interrupted mid-send is failed, never re-sent.
+        // Every acknowledgement marked sent reached the server; one interrupted mid-send is unconfirmed, never re-sent.
         let sent = try instance.count("SELECT count(*) FROM outbox WHERE status = 'sent'")
-        let interrupted = try instance.count("SELECT count(*) FROM outbox WHERE status = 'failed' AND last_error LIKE 'interrupted%'")
+        let interrupted = try instance.count("SELECT count(*) FROM outbox WHERE status = 'unconfirmed' AND last_error LIKE 'interrupted%'")
         #expect(sent + interrupted == total)
         #expect(acks.count >= sent && acks.count <= sent + interrupted)
-        print("CrashTests.killLoop: afterwards \(try instance.count("SELECT count(*) FROM messages")) messages filed, \(sent) acknowledgements sent, \(interrupted) interrupted mid-send (failed, not re-sent), \(acks.count) received by the server, 0 twice")
+        print("CrashTests.killLoop: afterwards \(try instance.count("SELECT count(*) FROM messages")) messages filed, \(sent) acknowledgements sent, \(interrupted) interrupted mid-send (unconfirmed, not re-sent), \(acks.count) received by the server, 0 twice")
         // And the server shows every message as filed.
         let flags = try instance.flags()
         #expect(flags.count == total)

@@ -228,6 +228,11 @@ struct ServiceTests {
         let full = try instance.mailintake("run", "--once")
         #expect(full.status != 0)
         #expect(full.stderr.lowercased().contains("full"), "\(full.stderr)")
+        // `status` says what went wrong, although the database could not record it.
+        let fullStatus = try instance.mailintake("status")
+        #expect(fullStatus.status == 1)
+        #expect(!fullStatus.stdout.contains("last error:       none"), "\(fullStatus.stdout)")
+        #expect(fullStatus.stdout.lowercased().contains("full"), "\(fullStatus.stdout)")
         try FileManager.default.removeItem(atPath: mount + "/filler")
         let recovered = try instance.mailintake("run", "--once")
         #expect(recovered.status == 0, "\(recovered.stderr)")

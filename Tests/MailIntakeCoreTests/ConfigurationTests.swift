@@ -10,6 +10,7 @@ struct ConfigurationTests {
         try FileManager.default.createDirectory(atPath: folder + "/templates", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: folder + "/vocabulary", withIntermediateDirectories: true)
         try "secret\n".write(toFile: folder + "/imap.password", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: folder + "/imap.password")
         try "Subject: [{{reference}}]\n\nBody {{reference}}\n".write(toFile: folder + "/templates/ack.en.txt", atomically: true, encoding: .utf8)
         try config.write(toFile: folder + "/mailintake.conf", atomically: true, encoding: .utf8)
         return folder + "/mailintake.conf"
@@ -60,6 +61,13 @@ struct ConfigurationTests {
         ("reference_prefix = MB", "reference_prefix = mb-", "ack.reference_prefix"),
         ("phone = 02/2201-219", "phone =", "office.phone"),
         ("poll_interval = 5m", "mailbox = Prejeto/Čakajoče", "imap.mailbox"),
+        // Settings that once crashed the process: an overflowing size, and timeouts an Int32 of milliseconds cannot hold.
+        ("poll_interval = 5m", "max_message_size = 99999999999G", "imap.max_message_size"),
+        ("poll_interval = 5m", "timeout = 2160000", "imap.timeout"),
+        ("poll_interval = 5m", "poll_interval = inf", "imap.poll_interval"),
+        ("poll_interval = 5m", "poll_interval = 1e300", "imap.poll_interval"),
+        ("poll_interval = 5m", "poll_interval = nan", "imap.poll_interval"),
+        ("poll_interval = 5m", "timeout = 9999999999999999999999h", "imap.timeout"),
     ])
     func badValues(original: String, replacement: String, key: String) throws {
         let text = Self.valid.replacingOccurrences(of: original, with: replacement)
@@ -156,5 +164,67 @@ struct ConfigurationTests {
             .replacingOccurrences(of: "templates = templates", with: "templates = \(example.deletingLastPathComponent().path)/templates")
         let config = try Configuration.parse(try INIFile(path: example.path, text: patched))
         #expect(config.office.phone == "02/2201-219")
+    }
+
+    /// The error a configuration file gets, with where it points.
+    static func loadError(_ path: String, environment: [String: String] = [:]) -> ConfigurationError? {
+        do {
+            _ = try Configuration.load(path: path, environment: environment)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("reads a file with Windows line ends")
+    func crlf() throws {
+        let path = try Self.makeFolder(Self.valid.replacingOccurrences(of: "\n", with: "\r\n"))
+        let config = try Configuration.load(path: path)
+        #expect(config.imap.pollInterval == 300)
+        #expect(config.office.phone == "02/2201-219")
+    }
+
+    @Test("a file that is not UTF-8, a folder or a device is named with what is wrong, never a Foundation error")
+    func unreadableFiles() throws {
+        let path = try Self.makeFolder("")
+        var bytes = Array(Self.valid.utf8)
+        let third = bytes.indices.filter { bytes[$0] == 0x0A }[2] + 1  // the start of line 4
+        bytes.insert(contentsOf: [0x75, 0x73, 0xE8, 0x72], at: third)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let notUTF8 = try #require(Self.loadError(path))
+        #expect(notUTF8.line == 4 && notUTF8.description.contains("not UTF-8"), "\(notUTF8)")
+        let folder = (path as NSString).deletingLastPathComponent
+        let directory = try #require(Self.loadError(folder))
+        #expect(directory.description.contains("is a folder"), "\(directory)")
+        let device = try #require(Self.loadError("/dev/zero"))
+        #expect(device.description.contains("not a regular file"), "\(device)")
+        let missing = try #require(Self.loadError(folder + "/nothing.conf"))
+        #expect(missing.description.contains("No such file"), "\(missing)")
+    }
+
+    @Test("a password file that is a symlink, or readable by others, is refused; a systemd credential is taken as it is")
+    func passwordFiles() throws {
+        let path = try Self.makeFolder(Self.valid)
+        let folder = (path as NSString).deletingLastPathComponent
+        let secret = folder + "/imap.password"
+        try FileManager.default.moveItem(atPath: secret, toPath: folder + "/real.password")
+        try FileManager.default.createSymbolicLink(atPath: secret, withDestinationPath: folder + "/real.password")
+        let link = try #require(Self.loadError(path))
+        #expect(link.key == "imap.password_file" && link.description.contains("symbolic link"), "\(link)")
+        try FileManager.default.removeItem(atPath: secret)
+        try "secret\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: secret)
+        let shared = try #require(Self.loadError(path))
+        #expect(shared.description.contains("chmod 600"), "\(shared)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secret)
+        #expect(Self.loadError(path) == nil)
+        // Credentials: systemd made them; a world-readable test file stands in for one.
+        let credentials = folder + "/creds"
+        try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
+        try "from-systemd\n".write(toFile: credentials + "/imap", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: credentials + "/imap")
+        try Self.valid.replacingOccurrences(of: "password_file = imap.password", with: "password_credential = imap")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try Configuration.load(path: path, environment: ["CREDENTIALS_DIRECTORY": credentials]).imap.password?.value == "from-systemd")
     }
 }

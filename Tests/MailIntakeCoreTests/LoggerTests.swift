@@ -21,10 +21,10 @@ struct LoggerTests {
     func noInjection() {
         let sink = InMemorySink()
         let logger = Logger(label: "mailintake", sink: sink)
-        logger.warning("subject: x\r\n<3>mailintake: forged", ["reply": "250 ok\nforged"])
+        logger.warning("subject: x\r\n<3>mailintake: forged \u{1B}]0;owned\u{07} \u{202E}fdp.exe", ["reply": "250 ok\nforged\u{2028}x"])
         #expect(sink.lines.count == 1)
-        #expect(!sink.lines[0].contains("\n") && !sink.lines[0].contains("\r"))
-        #expect(sink.lines[0].contains("x\\r\\n<3>mailintake: forged"))
+        #expect(!sink.lines[0].unicodeScalars.contains { $0 == "\n" || $0 == "\r" || $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{202E}" || $0 == "\u{2028}" })
+        #expect(sink.lines[0].contains("x\u{240D}\u{240A}<3>mailintake: forged \u{241B}]0;owned\u{2407} <U+202E>fdp.exe"))
     }
 
     @Test("e-mail addresses appear only at debug level")

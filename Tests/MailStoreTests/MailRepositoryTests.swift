@@ -85,10 +85,15 @@ struct MailRepositoryTests {
         var due = try repository.dueOutbox(now: Date().addingTimeInterval(1), limit: 10)
         #expect(due.count == 1)
         #expect(due[0].reference == "MB-2026-000001")
+        try repository.markSending(id: due[0].id)
         try repository.markAttemptFailed(id: due[0].id, error: "down", serverReply: nil, retryAt: Date().addingTimeInterval(600))
         #expect(try repository.dueOutbox(now: Date().addingTimeInterval(1), limit: 10).isEmpty)
         due = try repository.dueOutbox(now: Date().addingTimeInterval(601), limit: 10)
         #expect(due.first?.attempts == 1)
+        // Every step is a compare-and-set: a step from the wrong state is refused, not applied.
+        #expect(throws: MailRepository.OutboxConflict.self) { try repository.markSent(id: due[0].id, serverReply: "250 ok") }
+        try repository.markSending(id: due[0].id)
+        #expect(throws: MailRepository.OutboxConflict.self) { try repository.markSending(id: due[0].id) }
         try repository.markSent(id: due[0].id, serverReply: "250 ok")
         #expect(try repository.outboxCounts() == ["sent": 1])
         #expect(try repository.inquiry(reference: "MB-2026-000001")?.record.ackStatus == "sent")
@@ -164,5 +169,50 @@ struct MailRepositoryTests {
         #expect(detail.corrections.first?.note == "a club")
         #expect(detail.corrections.last?.before.senderType == "legal")
         #expect(try repository.correct(reference: "MB-2026-999999", by: nil, note: nil) { $0.field = "other" } == nil)
+    }
+
+    @Test("text with a NUL in it is stored and read back whole")
+    func nul() throws {
+        let repository = try MailRepository(path: Self.temporaryPath())
+        var inquiry = Self.inquiry("MB-2026-000001")
+        inquiry.subject = "before\u{0}after"
+        _ = try repository.insertInquiry(inquiry)
+        #expect(try repository.inquiry(reference: "MB-2026-000001")?.record.subject == "before\u{0}after")
+    }
+
+    @Test("a backup is created exclusively, never over a file and never through a symlink, and holds the data")
+    func backup() throws {
+        let path = Self.temporaryPath()
+        let repository = try MailRepository(path: path)
+        _ = try repository.insertInquiry(Self.inquiry("MB-2026-000001"))
+        let folder = (path as NSString).deletingLastPathComponent
+        let target = folder + "/target-\(UUID().uuidString)"
+        try "precious".write(toFile: target, atomically: true, encoding: .utf8)
+        #expect(throws: DatabaseError.self) { try repository.backup(to: target) }
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious")
+        let link = folder + "/link-\(UUID().uuidString)"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        #expect(throws: DatabaseError.self) { try repository.backup(to: link) }
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious")
+        let dangling = folder + "/dangling-\(UUID().uuidString)"
+        try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: folder + "/nowhere-\(UUID().uuidString)")
+        #expect(throws: DatabaseError.self) { try repository.backup(to: dangling) }
+        let good = folder + "/backup-\(UUID().uuidString).sqlite"
+        try repository.backup(to: good)
+        let attributes = try FileManager.default.attributesOfItem(atPath: good)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try MailRepository(path: good).inquiry(reference: "MB-2026-000001") != nil)
+    }
+
+    @Test("after close the main file alone holds everything: a plain copy of it is a whole database")
+    func closeCheckpoints() throws {
+        let path = Self.temporaryPath()
+        let repository = try MailRepository(path: path)
+        _ = try repository.insertInquiry(Self.inquiry("MB-2026-000001"))
+        repository.close()
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        let copy = path + ".copy"
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        #expect(try MailRepository(path: copy).inquiry(reference: "MB-2026-000001") != nil)
     }
 }

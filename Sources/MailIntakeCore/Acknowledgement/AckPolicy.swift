@@ -26,6 +26,14 @@ public struct AckPolicy: Sendable {
         self.authservID = authservID?.lowercased()
     }
 
+    /// Our own address, sub-addressed or not: `office+tag@…` (RFC 5233) is still the office.
+    static func isOwn(_ address: String, _ own: Set<String>) -> Bool {
+        let lowered = address.lowercased()
+        if own.contains(lowered) { return true }
+        guard let at = lowered.lastIndex(of: "@"), let plus = lowered[..<at].firstIndex(of: "+") else { return false }
+        return own.contains(String(lowered[..<plus]) + String(lowered[at...]))
+    }
+
     public init(settings: AckSettings, ownAddresses: [MailAddress]) {
         self.init(ownAddresses: ownAddresses, neverAnswer: settings.neverAnswer,
                   requireAuthentication: settings.requireAuthentication, authservID: settings.authservID)
@@ -69,7 +77,7 @@ public struct AckPolicy: Sendable {
         if let rule = neverAnswerRule(for: to) {
             return .suppress(reason: "the recipient is on the don't-answer list ([ack] never_answer: \(rule))")
         }
-        if ownAddresses.contains(to.address.lowercased()) {
+        if Self.isOwn(to.address, ownAddresses) {
             return .suppress(reason: "sent from our own address")
         }
         return .acknowledge(to)

@@ -36,20 +36,22 @@ public struct OutgoingMail: Sendable, Equatable {
         return "\(reference.lowercased()).\(random)@\(domain)"
     }
 
-    /// The whole message, CRLF line endings.
+    /// The whole message, CRLF line endings; every header line folded (RFC 5322 2.2.3), so
+    /// none is longer than 78 characters where it can be helped and none ever near 998.
     public func rendered() -> [UInt8] {
         var lines: [String] = []
-        lines.append("From: \(Self.mailbox(from))")
-        lines.append("To: \(Self.mailbox(to))")
-        if let replyTo { lines.append("Reply-To: \(Self.mailbox(replyTo))") }
-        lines.append("Subject: \(EncodedWord.encodeIfNeeded(Self.oneLine(subject)))")
+        lines.append(Self.fold("From", Self.mailbox(from)))
+        lines.append(Self.fold("To", Self.mailbox(to)))
+        if let replyTo { lines.append(Self.fold("Reply-To", Self.mailbox(replyTo))) }
+        lines.append(Self.fold("Subject", Self.text(subject)))
         lines.append("Date: \(MailDate.format(date))")
-        lines.append("Message-ID: <\(Self.safeID(messageID))>")
-        if let inReplyTo { lines.append("In-Reply-To: <\(Self.safeID(inReplyTo))>") }
-        let refs = references.map(Self.safeID).filter { !$0.isEmpty }
-        if !refs.isEmpty { lines.append("References: " + refs.map { "<\($0)>" }.joined(separator: "\r\n ")) }
+        lines.append(Self.fold("Message-ID", "<\(Self.safeID(messageID))>"))
+        if let inReplyTo, case let id = Self.safeID(inReplyTo), !id.isEmpty { lines.append(Self.fold("In-Reply-To", "<\(id)>")) }
+        // The last ones are what threading needs (RFC 5322 3.6.4 allows trimming the middle).
+        let refs = references.map(Self.safeID).filter { !$0.isEmpty }.suffix(Self.maximumReferences)
+        if !refs.isEmpty { lines.append(Self.fold("References", refs.map { "<\($0)>" }.joined(separator: " "))) }
         for (name, value) in extraHeaders where Self.isHeaderName(name) {
-            lines.append("\(name): \(EncodedWord.encodeIfNeeded(Self.oneLine(value)))")
+            lines.append(Self.fold(name, Self.text(value)))
         }
         lines.append("MIME-Version: 1.0")
         lines.append("Content-Type: text/plain; charset=utf-8")
@@ -58,22 +60,62 @@ public struct OutgoingMail: Sendable, Equatable {
         return Array(head.utf8) + QuotedPrintable.encode(TextWrap.wrap(body, width: 76))
     }
 
+    static let maximumReferences = 20
+    /// A message id longer than this is not one any mail program wrote; it is dropped.
+    static let maximumIDLength = 250
+    /// The longest a line may be before it must be folded (RFC 5322's recommended limit).
+    static let foldWidth = 78
+
+    /// Unstructured text (a subject, a header value): one line, encoded words where it is not plain ASCII.
+    static func text(_ value: String) -> String {
+        let line = oneLine(value)
+        // A word too long to fold at white space is encoded, and encoded words fold anywhere.
+        if line.split(separator: " ").contains(where: { $0.utf8.count > 900 }) { return EncodedWord.encode(line) }
+        return EncodedWord.encodeIfNeeded(line)
+    }
+
+    /// `Name: value`, folded at white space into lines of at most `foldWidth` characters where
+    /// the words allow. Folding inserts CRLF before an existing space, so unfolding gives back
+    /// the value exactly.
+    static func fold(_ name: String, _ value: String) -> String {
+        var output = name + ":"
+        var lineLength = output.utf8.count
+        for (index, word) in value.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
+            let length = word.utf8.count
+            // A word that is itself folded (encoded words joined by CRLF SP) restarts the count.
+            let lastLine = word.utf8.count - (word.range(of: "\r\n", options: .backwards).map { word.distance(from: word.startIndex, to: $0.upperBound) } ?? 0)
+            if index > 0 && length > 0 && lineLength + 1 + length > foldWidth && lineLength > name.utf8.count + 1 {
+                output += "\r\n " + word
+                lineLength = 1 + lastLine
+            } else {
+                output += " " + word
+                lineLength = word.contains("\r\n") ? 1 + lastLine : lineLength + 1 + length
+            }
+        }
+        return output
+    }
+
     static func mailbox(_ address: MailAddress) -> String {
         guard let name = address.displayName.map(oneLine), !name.isEmpty else { return "<\(address.address)>" }
-        let encoded = EncodedWord.encodeIfNeeded(name)
+        let encoded = name.utf8.count > 200 ? EncodedWord.encode(name) : EncodedWord.encodeIfNeeded(name)
         if encoded != name { return "\(encoded) <\(address.address)>" }
         let quoted = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return "\"\(quoted)\" <\(address.address)>"
     }
 
-    /// CR, LF and other controls become spaces: a value can never start a new header line.
+    /// Controls (C0, DEL, C1) and Unicode's line and paragraph separators become spaces: a value
+    /// can never start a new header line, in any reader's idea of a line.
     static func oneLine(_ text: String) -> String {
-        String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : Character($0) })
+        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar -> Unicode.Scalar in
+            let value = scalar.value
+            return value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029 ? " " : scalar
+        }))
     }
 
-    /// A message id keeps only the characters an id may hold.
+    /// A message id keeps only the characters an id may hold; an absurdly long one is dropped.
     static func safeID(_ id: String) -> String {
-        id.filter { $0.isASCII && !$0.isWhitespace && $0 != "<" && $0 != ">" && ($0.asciiValue ?? 0) > 0x20 }
+        let kept = id.filter { $0.isASCII && !$0.isWhitespace && $0 != "<" && $0 != ">" && ($0.asciiValue ?? 0) > 0x20 }
+        return kept.utf8.count <= maximumIDLength ? kept : ""
     }
 
     static func isHeaderName(_ name: String) -> Bool {

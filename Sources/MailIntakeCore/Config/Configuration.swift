@@ -132,14 +132,40 @@ public struct Configuration: Sendable {
 
     /// Reads and validates the file at `path`. Relative paths inside it are taken relative to its folder.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(file: path, line: 0, key: nil,
-                                     message: "cannot read the configuration file (\(Self.reason(error))); check the path and that this user may read it")
+        try parse(INIFile(path: path, text: try readText(path)), environment: environment)
+    }
+
+    /// The largest configuration file we read; a real one is a few kilobytes.
+    static let maximumFileSize = 1 << 20
+
+    /// The file's text: a regular file (not a folder or a device such as /dev/zero), of sane size, in UTF-8.
+    static func readText(_ path: String) throws(ConfigurationError) -> String {
+        func failure(_ line: Int, _ message: String) -> ConfigurationError { ConfigurationError(file: path, line: line, key: nil, message: message) }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw failure(0, "cannot read the configuration file (\(String(cString: strerror(errno)))); check the path and that this user may read it")
         }
-        return try parse(INIFile(path: path, text: text), environment: environment)
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw failure(0, (info.st_mode & S_IFMT) == S_IFDIR ? "is a folder, not a configuration file; give the path of the .conf file in it"
+                                                               : "is not a regular file; give the path of a configuration file")
+        }
+        guard info.st_size <= maximumFileSize else {
+            throw failure(0, "is \(info.st_size) bytes, larger than any configuration file (\(maximumFileSize / 1024) KiB at most); check the path")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw failure(0, "cannot read the configuration file; check that this user may read it")
+        }
+        let bytes = Array(data)
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        // Say where: the first line that is not UTF-8.
+        var line = 1
+        var lineStart = 0
+        for (index, byte) in bytes.enumerated() where byte == 0x0A {
+            if String(validating: bytes[lineStart..<index], as: UTF8.self) == nil { break }
+            line += 1
+            lineStart = index + 1
+        }
+        throw failure(line, "this line is not UTF-8 text; save the file as UTF-8")
     }
 
     /// Validates an already-read INI file.
@@ -148,10 +174,6 @@ public struct Configuration: Sendable {
         let config = try reader.read()
         try reader.rejectUnknownKeys()
         return config
-    }
-
-    private static func reason(_ error: Error) -> String {
-        (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
     }
 
     /// The effective settings, one `section.key = value` a line, secrets masked.
@@ -243,13 +265,13 @@ private struct SettingsReader {
             user: try requiredString("imap", "user"),
             password: try secret("imap"),
             caFile: try existingFile("imap", "ca_file"),
-            pollInterval: try duration("imap", "poll_interval", default: 60, minimum: 1),
+            pollInterval: try duration("imap", "poll_interval", default: 60, minimum: 1, maximum: 86_400),
             afterFiling: afterFiling,
             keyword: keyword,
             moveTo: moveTo,
             batchSize: try integer("imap", "batch_size", default: 100, range: 1...1000),
             maxMessageSize: try byteSize("imap", "max_message_size", default: 50 << 20, range: (64 << 10)...(1 << 30)),
-            timeout: try duration("imap", "timeout", default: 60, minimum: 1)
+            timeout: try duration("imap", "timeout", default: 60, minimum: 1, maximum: 3600)
         )
         let smtp = SMTPSettings(
             url: try url("smtp", "url", schemes: ["smtps", "smtp"]),
@@ -257,7 +279,7 @@ private struct SettingsReader {
             password: try secret("smtp"),
             caFile: try existingFile("smtp", "ca_file"),
             from: try address("smtp", "from"),
-            timeout: try duration("smtp", "timeout", default: 60, minimum: 1)
+            timeout: try duration("smtp", "timeout", default: 60, minimum: 1, maximum: 3600)
         )
         let officeEmail = try address("office", "email")
         let office = OfficeSettings(
@@ -276,7 +298,7 @@ private struct SettingsReader {
             templatesDirectory: try directory("ack", "templates", default: "templates", holding: "acknowledgement templates (config/templates in the source tree)"),
             messageIDDomain: try optionalString("ack", "message_id_domain") ?? officeEmail.domain,
             maxAttempts: try integer("ack", "max_attempts", default: 10, range: 1...100),
-            retryDelay: try duration("ack", "retry_delay", default: 60, minimum: 1),
+            retryDelay: try duration("ack", "retry_delay", default: 60, minimum: 1, maximum: 86_400),
             neverAnswer: try list("ack", "never_answer") ?? AckSettings.defaultNeverAnswer,
             maxPerSenderPerDay: try integer("ack", "max_per_sender_per_day", default: 3, range: 1...1000),
             maxPerHour: try integer("ack", "max_per_hour", default: 60, range: 1...100_000),
@@ -438,14 +460,17 @@ private struct SettingsReader {
             factor = unit
             digits = value.dropLast()
         }
-        guard let number = Int(digits.trimmingCharacters(in: .whitespaces)), range.contains(number * factor) else {
+        // Multiplied with overflow checked: `99999999999G` is a mistake to report, not a crash.
+        guard let number = Int(digits.trimmingCharacters(in: .whitespaces)), case let (size, overflow) = number.multipliedReportingOverflow(by: factor),
+              !overflow, range.contains(size) else {
             throw error(section, key, "must be a size from 64K to 1G, such as 25M; got `\(value)`")
         }
-        return number * factor
+        return size
     }
 
-    /// Accepts `90`, `90s`, `5m`, `1h`.
-    private mutating func duration(_ section: String, _ key: String, default fallback: TimeInterval, minimum: TimeInterval) throws(ConfigurationError) -> TimeInterval {
+    /// Accepts `90`, `90s`, `5m`, `1h`, from `minimum` to `maximum` seconds.
+    private mutating func duration(_ section: String, _ key: String, default fallback: TimeInterval, minimum: TimeInterval,
+                                   maximum: TimeInterval) throws(ConfigurationError) -> TimeInterval {
         guard let value = try optionalString(section, key) else { return fallback }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
         var digits = Substring(value)
@@ -454,10 +479,17 @@ private struct SettingsReader {
             factor = unit
             digits = value.dropLast()
         }
-        guard let number = Double(digits.trimmingCharacters(in: .whitespaces)), number * factor >= minimum else {
-            throw error(section, key, "must be a duration of at least \(Int(minimum))s, such as 60, 90s, 5m or 1h; got `\(value)`")
+        let text = digits.trimmingCharacters(in: .whitespaces)
+        // Digits and one point only: Double() would also take `inf`, `nan` and `1e300`.
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let number = Double(text),
+              case let seconds = number * factor, seconds >= minimum, seconds <= maximum else {
+            throw error(section, key, "must be a duration from \(Self.span(minimum)) to \(Self.span(maximum)), such as 60, 90s, 5m or 1h; got `\(value)`")
         }
-        return number * factor
+        return seconds
+    }
+
+    private static func span(_ seconds: TimeInterval) -> String {
+        seconds >= 3600 && seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(seconds / 3600))h" : "\(Int(seconds))s"
     }
 
     private func resolve(_ path: String) -> String {
@@ -520,8 +552,30 @@ private struct SettingsReader {
             }
             path = (directory as NSString).appendingPathComponent(name)
         }
+        // A password file is checked as ssh checks a key: a symlink could point the service at
+        // another file entirely (one to /etc/shadow was once sent as the password), and one that
+        // group or others may read is a secret already shared. systemd's credentials are files
+        // systemd itself made for this process, and are taken as they are.
+        if key == "password_file" {
+            var info = stat()
+            guard lstat(path, &info) == 0 else {
+                throw error(section, key, "cannot read the password from `\(path)`: \(String(cString: strerror(errno))); check that the file exists and this user may read it")
+            }
+            if (info.st_mode & S_IFMT) == S_IFLNK {
+                throw error(section, key, "`\(path)` is a symbolic link; point password_file at the real file (a link could send the service another file's content as the password)")
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                throw error(section, key, "`\(path)` is not a regular file; write the password into a file")
+            }
+            if info.st_mode & 0o077 != 0 {
+                throw error(section, key, "`\(path)` may be read by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); run `chmod 600 \(path)` so that only the service's user can read it")
+            }
+            guard info.st_size <= 4096 else {
+                throw error(section, key, "`\(path)` is \(info.st_size) bytes, too long for a password; check the path")
+            }
+        }
         guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8) else {
-            throw error(section, key, "cannot read the password from `\(path)`; check that the file exists and this user may read it")
+            throw error(section, key, "cannot read the password from `\(path)`; check that the file exists, holds UTF-8 text, and this user may read it")
         }
         while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
         if text.isEmpty { throw error(section, key, "`\(path)` is empty; write the password into it") }

@@ -43,17 +43,51 @@ public enum AddressList {
     }
 
     private static func parseOne(_ item: String) -> MailAddress? {
-        if let open = item.lastIndex(of: "<"), let close = item[open...].firstIndex(of: ">") {
+        // The angle-addr is the last `<…>` outside quotes and comments: in
+        // `alice@example.org (Bob <victim@evil.test>)` the brackets are part of a comment,
+        // and a comment is never an address.
+        if let (open, close) = angleAddress(in: item) {
             let spec = String(item[item.index(after: open)..<close])
             let name = unquote(stripComments(String(item[..<open])))
             return MailAddress(validating: spec, displayName: name)
         }
-        // A bare addr-spec, perhaps with a comment that old mailers used for the name.
+        // A bare addr-spec, perhaps with a comment that old mailers used for the name (unless
+        // the comment looks like an address itself: then it names nobody we could trust).
         var comment: String?
         if let open = item.firstIndex(of: "("), let close = item.lastIndex(of: ")"), open < close {
-            comment = String(item[item.index(after: open)..<close])
+            let text = String(item[item.index(after: open)..<close])
+            if !text.contains(where: { $0 == "@" || $0 == "<" || $0 == ">" }) { comment = text }
         }
         return MailAddress(validating: stripComments(item), displayName: comment.map(unquote))
+    }
+
+    /// The positions of `<` and `>` of the last angle-addr outside quoted strings and comments.
+    private static func angleAddress(in item: String) -> (String.Index, String.Index)? {
+        var found: (String.Index, String.Index)?
+        var open: String.Index?
+        var inQuotes = false, escaped = false, depth = 0
+        var index = item.startIndex
+        while index < item.endIndex {
+            let ch = item[index]
+            if escaped {
+                escaped = false
+            } else if ch == "\\" && (inQuotes || depth > 0) {
+                escaped = true
+            } else if ch == "\"" && depth == 0 {
+                inQuotes.toggle()
+            } else if !inQuotes && ch == "(" {
+                depth += 1
+            } else if !inQuotes && ch == ")" && depth > 0 {
+                depth -= 1
+            } else if !inQuotes && depth == 0 && ch == "<" {
+                open = index
+            } else if !inQuotes && depth == 0 && ch == ">", let start = open {
+                found = (start, index)
+                open = nil
+            }
+            index = item.index(after: index)
+        }
+        return found
     }
 
     private static func stripComments(_ text: String) -> String {

@@ -30,7 +30,8 @@ public enum SafeFilename {
         var candidate = name ?? ""
         if let slash = candidate.lastIndex(where: { $0 == "/" || $0 == "\\" }) { candidate = String(candidate[candidate.index(after: slash)...]) }
         candidate = String(candidate.unicodeScalars.map { scalar -> Character in
-            if scalar.value < 0x20 || scalar.value == 0x7F || "<>:\"|?*".unicodeScalars.contains(scalar) { return "_" }
+            // Controls, bidirectional overrides (`invoice‮fdp.exe` shows as `invoiceexe.pdf`) and what Windows forbids.
+            if PrintableText.isUnsafe(scalar) || "<>:\"|?*".unicodeScalars.contains(scalar) { return "_" }
             return Character(scalar)
         })
         candidate = candidate.trimmingWhitespace()

@@ -1,58 +1,159 @@
 /// RFC 2047 encoded words in header text (`=?charset?B?...?=` and `=?charset?Q?...?=`).
+///
+/// Header text comes from strangers, so decoding is one pass over the bytes: a candidate word
+/// that turns out malformed costs at most its charset's length, because where the next white
+/// space or `?=` stands is remembered rather than searched for again (a subject of a megabyte
+/// of unclosed `=?u?B?x` words once took minutes here).
 public enum EncodedWord {
+    /// The longest charset name (with an RFC 2231 language suffix) taken as one.
+    static let maximumCharsetLength = 64
+
     /// Decodes every well-formed encoded word in `text`. Whitespace between two adjacent
-    /// encoded words is dropped (RFC 2047 6.2); a malformed word is left exactly as written.
+    /// encoded words is dropped (RFC 2047 6.2); adjacent words in one charset are decoded
+    /// together, so a character split across two words survives; a malformed word is left
+    /// exactly as written.
     public static func decode(_ text: String) -> String {
-        guard text.contains("=?") else { return text }
-        var output = ""
-        var pendingSpace = ""
-        var lastWasEncoded = false
-        var rest = Substring(text)
-        while !rest.isEmpty {
-            if rest.hasPrefix("=?"), let (decoded, length) = decodeWord(rest) {
-                if !lastWasEncoded { output += pendingSpace }
-                pendingSpace = ""
-                output += decoded
-                lastWasEncoded = true
-                rest = rest.dropFirst(length)
-                continue
-            }
-            let ch = rest.first!
-            rest = rest.dropFirst()
-            if ch == " " || ch == "\t" {
-                pendingSpace.append(ch)
-                continue
-            }
-            output += pendingSpace
-            pendingSpace = ""
-            output.append(ch)
-            lastWasEncoded = false
-        }
-        return output + pendingSpace
+        var budget = Int.max
+        return decode(text, wordBudget: &budget)
     }
 
-    /// Decodes one encoded word at the start of `text`, returning the text and how many characters it used.
-    private static func decodeWord(_ text: Substring) -> (String, Int)? {
-        // =?charset?enc?payload?=  — the payload has no spaces and no "?=".
-        let body = text.dropFirst(2)
-        guard let q1 = body.firstIndex(of: "?") else { return nil }
-        var charset = String(body[..<q1])
-        let afterCharset = body[body.index(after: q1)...]
-        guard let q2 = afterCharset.firstIndex(of: "?"), afterCharset.distance(from: afterCharset.startIndex, to: q2) == 1 else { return nil }
-        let encoding = afterCharset[afterCharset.startIndex].uppercased()
-        let payloadStart = afterCharset.index(after: q2)
-        guard let close = afterCharset[payloadStart...].range(of: "?=") else { return nil }
-        let payload = afterCharset[payloadStart..<close.lowerBound]
-        guard !charset.isEmpty, !payload.contains(" ") else { return nil }
-        if let star = charset.firstIndex(of: "*") { charset = String(charset[..<star]) }  // RFC 2231 language suffix
+    /// As `decode(_:)`, decoding at most `wordBudget` words (and lowering it by as many); once it
+    /// is spent the remaining words are left as written, and the caller records the cut.
+    public static func decode(_ text: String, wordBudget: inout Int) -> String {
+        var decoder = Decoder(Array(text.utf8))
+        guard decoder.mayContainWords else { return text }
+        return decoder.run(wordBudget: &wordBudget)
+    }
+
+    /// How many byte examinations decoding `text` costs: the tests' proof that it is linear.
+    static func work(decoding text: String) -> Int {
+        var decoder = Decoder(Array(text.utf8))
+        var budget = Int.max
+        _ = decoder.run(wordBudget: &budget)
+        return decoder.work
+    }
+
+    private struct Decoder {
         let bytes: [UInt8]
-        switch encoding {
-        case "B": bytes = TransferEncoding.base64(Array(payload.utf8))
-        case "Q": bytes = TransferEncoding.quotedPrintable(Array(payload.utf8).map { $0 == UInt8(ascii: "_") ? 0x20 : $0 })
-        default: return nil
+        var output: [UInt8] = []
+        /// Bytes of consecutive encoded words in one charset, decoded together when something else follows.
+        var pendingWord: [UInt8] = []
+        var pendingCharset = ""
+        /// Where the white space after the last token starts, while it may still be dropped.
+        var spaceStart: Int?
+        var lastWasEncoded = false
+        /// No white space and no `?=` stands in `stopFrom..<stopAt`; `stopAt` is one (or the end).
+        var stopFrom = 0, stopAt = -1
+        /// Bytes examined so far (see `EncodedWord.work`).
+        var work = 0
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        var mayContainWords: Bool {
+            var index = 0
+            while index + 1 < bytes.count {
+                if bytes[index] == UInt8(ascii: "="), bytes[index + 1] == UInt8(ascii: "?") { return true }
+                index += 1
+            }
+            return false
         }
-        let length = text.distance(from: text.startIndex, to: close.upperBound)
-        return (Charset.decode(bytes, charset: charset).text, length)
+
+        mutating func run(wordBudget: inout Int) -> String {
+            output.reserveCapacity(bytes.count)
+            var index = 0
+            while index < bytes.count {
+                work += 1
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "="), wordBudget > 0, let word = word(at: index) {
+                    if !lastWasEncoded { flushSpace() }
+                    spaceStart = nil
+                    if word.charset != pendingCharset { flushWord() }
+                    pendingCharset = word.charset
+                    pendingWord += word.bytes
+                    lastWasEncoded = true
+                    wordBudget -= 1
+                    index = word.end
+                    continue
+                }
+                if byte == 0x20 || byte == 0x09 {
+                    if spaceStart == nil { spaceStart = index }
+                    index += 1
+                    continue
+                }
+                flushWord()
+                flushSpace()
+                output.append(byte)
+                lastWasEncoded = false
+                index += 1
+            }
+            flushWord()
+            flushSpace()
+            return String(decoding: output, as: UTF8.self)
+        }
+
+        private mutating func flushSpace() {
+            if let start = spaceStart {
+                flushWord()
+                var end = start
+                while end < bytes.count, bytes[end] == 0x20 || bytes[end] == 0x09 { end += 1 }
+                output += bytes[start..<end]
+            }
+            spaceStart = nil
+        }
+
+        private mutating func flushWord() {
+            guard !pendingWord.isEmpty || !pendingCharset.isEmpty else { return }
+            output += Array(Charset.decode(pendingWord, charset: pendingCharset).text.utf8)
+            pendingWord = []
+            pendingCharset = ""
+        }
+
+        /// The encoded word starting at `start` (which holds `=`), if one does.
+        private mutating func word(at start: Int) -> (charset: String, bytes: [UInt8], end: Int)? {
+            guard start + 1 < bytes.count, bytes[start + 1] == UInt8(ascii: "?") else { return nil }
+            let charsetStart = start + 2
+            var index = charsetStart
+            while index < bytes.count, index - charsetStart <= EncodedWord.maximumCharsetLength {
+                work += 1
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "?") || byte <= 0x20 || byte >= 0x7F { break }
+                index += 1
+            }
+            guard index > charsetStart, index + 2 < bytes.count, bytes[index] == UInt8(ascii: "?"),
+                  bytes[index + 2] == UInt8(ascii: "?") else { return nil }
+            let encoding = bytes[index + 1] | 0x20  // lower case
+            guard encoding == UInt8(ascii: "b") || encoding == UInt8(ascii: "q") else { return nil }
+            let payloadStart = index + 3
+            let stop = nextStop(from: payloadStart)
+            guard stop < bytes.count, bytes[stop] == UInt8(ascii: "?") else { return nil }
+            let payload = bytes[payloadStart..<stop]
+            var charset = String(decoding: bytes[charsetStart..<index], as: UTF8.self)
+            if let star = charset.firstIndex(of: "*") { charset = String(charset[..<star]) }  // RFC 2231 language suffix
+            guard !charset.isEmpty else { return nil }
+            let decoded = encoding == UInt8(ascii: "b")
+                ? TransferEncoding.base64(payload)
+                : TransferEncoding.quotedPrintable(payload.map { $0 == UInt8(ascii: "_") ? 0x20 : $0 })
+            return (charset.lowercased(), decoded, stop + 2)
+        }
+
+        /// The first index at or after `position` holding white space or the `?` of `?=`, or the end.
+        private mutating func nextStop(from position: Int) -> Int {
+            if position >= stopFrom, position <= stopAt { return stopAt }
+            // Searching backwards of what is known stops where the known stretch begins.
+            let limit = position < stopFrom && stopAt >= 0 ? stopFrom : bytes.count
+            var index = position
+            while index < limit {
+                work += 1
+                let byte = bytes[index]
+                if byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A { break }
+                if byte == UInt8(ascii: "?"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "=") { break }
+                index += 1
+            }
+            let result = index == limit && limit == stopFrom && limit < bytes.count ? stopAt : index
+            stopFrom = position
+            stopAt = result
+            return result
+        }
     }
 
     /// Encodes `text` for a header as UTF-8 B-words when it is not plain printable ASCII,
@@ -61,6 +162,11 @@ public enum EncodedWord {
     public static func encodeIfNeeded(_ text: String) -> String {
         let plain = text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }
         if plain && !text.contains("=?") { return text }
+        return encode(text)
+    }
+
+    /// Encodes `text` as UTF-8 B-words whatever it holds, joined by folding white space.
+    public static func encode(_ text: String) -> String {
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {

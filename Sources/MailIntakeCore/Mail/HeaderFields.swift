@@ -26,7 +26,7 @@ public struct HeaderFields: Sendable, Equatable {
 
     /// Parses a header block. Folded lines are joined; a line that is neither a field nor a
     /// continuation is reported in `problems` and skipped, never fatal.
-    static func parse(_ block: ArraySlice<UInt8>, problems: inout [String]) -> HeaderFields {
+    static func parse(_ block: ArraySlice<UInt8>, problems: inout [String], budget: ParseBudget) -> HeaderFields {
         var raw: [(String, [UInt8])] = []
         var currentName: String?
         var currentValue: [UInt8] = []
@@ -47,6 +47,10 @@ public struct HeaderFields: Sendable, Equatable {
                 continue
             }
             flush()
+            if raw.count >= ParseBudget.maximumHeaderFields {
+                budget.cut("more than \(ParseBudget.maximumHeaderFields) header fields in one part; the rest were not read")
+                break
+            }
             // Obsolete syntax (RFC 5322 4.5) allows white space between the name and the colon.
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")),
                   case let name = line[line.startIndex..<colon].reversed().drop(while: { $0 == 0x20 || $0 == 0x09 }).reversed(),

@@ -11,21 +11,28 @@ public struct MIMEPart: Sendable {
     public var transferEncoding: String? { headers.first("Content-Transfer-Encoding") }
 
     /// The file name a sender gave the part (Content-Disposition filename, else Content-Type name),
-    /// with RFC 2231 and RFC 2047 encodings undone; not yet safe for a file system.
-    public var filename: String? {
-        var name: String?
-        if let disposition = headers.first("Content-Disposition") { name = ContentType.splitParameters(disposition).1["filename"] }
-        if name == nil { name = contentType.parameters["name"] }
-        return name.map(EncodedWord.decode)
-    }
+    /// with RFC 2231 and RFC 2047 encodings undone; not yet safe for a file system. Decoded once,
+    /// when the part is parsed.
+    public let filename: String?
 
     /// True when Content-Disposition says `attachment`, or the part has a file name.
-    public var isAttachment: Bool {
+    public let isAttachment: Bool
+
+    init(headers: HeaderFields, contentType: ContentType, body: ArraySlice<UInt8>, children: [MIMEPart], budget: ParseBudget) {
+        self.headers = headers
+        self.contentType = contentType
+        self.body = body
+        self.children = children
+        var name: String?
+        var attachment = false
         if let disposition = headers.first("Content-Disposition") {
             let (kind, parameters) = ContentType.splitParameters(disposition)
-            if kind.lowercased() == "attachment" || parameters["filename"] != nil { return true }
+            name = parameters["filename"]
+            attachment = kind.lowercased() == "attachment" || name != nil
         }
-        return contentType.parameters["name"] != nil && contentType.type != "text"
+        if name == nil { name = contentType.parameters["name"] }
+        filename = name.map(budget.decodeWords)
+        isAttachment = attachment || (contentType.parameters["name"] != nil && contentType.type != "text")
     }
 
     /// The body with its transfer encoding undone.
@@ -55,10 +62,15 @@ public struct MIMEPart: Sendable {
 
     static let maximumDepth = 30
 
-    /// Parses a part (or a whole message) from its raw bytes.
-    static func parse(_ raw: ArraySlice<UInt8>, depth: Int, problems: inout [String]) -> MIMEPart {
-        let (headerBlock, body) = splitHeader(raw)
-        let headers = HeaderFields.parse(headerBlock, problems: &problems)
+    /// Parses a part (or a whole message) from its raw bytes, within the message's `budget`.
+    static func parse(_ raw: ArraySlice<UInt8>, depth: Int, problems: inout [String], budget: ParseBudget) -> MIMEPart {
+        budget.partsLeft -= 1
+        var (headerBlock, body) = splitHeader(raw)
+        if headerBlock.count > ParseBudget.maximumHeaderBytes {
+            headerBlock = headerBlock.prefix(ParseBudget.maximumHeaderBytes)
+            budget.cut("a header block larger than \(ParseBudget.maximumHeaderBytes) bytes; only its first \(ParseBudget.maximumHeaderBytes) bytes were read")
+        }
+        let headers = HeaderFields.parse(headerBlock, problems: &problems, budget: budget)
         var contentType = ContentType.textPlain
         if let value = headers.first("Content-Type") {
             if let parsed = ContentType(parsing: value) {
@@ -67,10 +79,10 @@ public struct MIMEPart: Sendable {
                 problems.append("unreadable Content-Type `\(value.prefix(60))`; read as text/plain")
             }
         }
-        var part = MIMEPart(headers: headers, contentType: contentType, body: body, children: [])
+        var part = MIMEPart(headers: headers, contentType: contentType, body: body, children: [], budget: budget)
         if contentType.mimeType == "message/rfc822" || contentType.mimeType == "message/global" {
-            guard depth < maximumDepth else { return part }
-            part.embedded = [MessageParser.parse(part.decodedBody, depth: depth + 1)]
+            guard depth < maximumDepth, budget.partsLeft > 0 else { return part }
+            part.embedded = [MessageParser.parse(part.decodedBody, depth: depth + 1, budget: budget)]
             return part
         }
         guard contentType.isMultipart else { return part }
@@ -78,13 +90,17 @@ public struct MIMEPart: Sendable {
             problems.append("multipart nesting deeper than \(maximumDepth); inner parts not parsed")
             return part
         }
+        guard budget.partsLeft > 0 else {
+            budget.cut("more than \(ParseBudget.maximumParts) MIME parts; the rest were not read")
+            return part
+        }
         guard let boundary = contentType.parameters["boundary"], !boundary.isEmpty else {
             problems.append("multipart without a boundary; read as one part")
             part.contentType = ContentType.textPlain
             return part
         }
-        let bodies = splitMultipart(body, boundary: Array(boundary.utf8), problems: &problems)
-        part.children = bodies.map { parse($0, depth: depth + 1, problems: &problems) }
+        let bodies = splitMultipart(body, boundary: Array(boundary.utf8), problems: &problems, budget: budget)
+        part.children = bodies.map { parse($0, depth: depth + 1, problems: &problems, budget: budget) }
         return part
     }
 
@@ -109,7 +125,8 @@ public struct MIMEPart: Sendable {
 
     /// The bodies between `--boundary` lines; preamble and epilogue are dropped, a missing
     /// closing boundary is tolerated (and reported).
-    static func splitMultipart(_ body: ArraySlice<UInt8>, boundary: [UInt8], problems: inout [String]) -> [ArraySlice<UInt8>] {
+    static func splitMultipart(_ body: ArraySlice<UInt8>, boundary: [UInt8], problems: inout [String],
+                               budget: ParseBudget) -> [ArraySlice<UInt8>] {
         let delimiter = [UInt8(ascii: "-"), UInt8(ascii: "-")] + boundary
         var parts: [ArraySlice<UInt8>] = []
         var partStart: Int?
@@ -128,6 +145,11 @@ public struct MIMEPart: Sendable {
                         if end > start, body[end - 1] == 0x0A { end -= 1 }
                         if end > start, body[end - 1] == 0x0D { end -= 1 }
                         parts.append(body[start..<end])
+                        // Each part costs a MIMEPart; the budget is shared by the whole message.
+                        if parts.count >= budget.partsLeft {
+                            budget.cut("more than \(ParseBudget.maximumParts) MIME parts; the rest were not read")
+                            return parts
+                        }
                     }
                     if isClose { closed = true; break }
                     partStart = min(lineEnd + 1, body.endIndex)

@@ -50,15 +50,20 @@ public enum MailDate {
     }
 
     private static func date(year: Int, month: Int, day: Int, time: String, offsetSeconds: Int) -> Date? {
-        let parts = time.split(separator: ":").map { Int($0) }
-        guard parts.count >= 2, parts.allSatisfy({ $0 != nil }), (1...31).contains(day), (1000...9999).contains(year) else { return nil }
+        // Every number is range-checked before it becomes an Int32: `99999999999:00` in a
+        // stranger's Date header once trapped the process.
+        let parts = time.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+        guard (2...3).contains(parts.count), let hour = parts[0], let minute = parts[1], (0...24).contains(hour), (0...59).contains(minute),
+              (1...31).contains(day), (1000...9999).contains(year) else { return nil }
+        let second = parts.count > 2 ? parts[2] : 0
+        guard let second, (0...60).contains(second) else { return nil }
         var fields = tm()
         fields.tm_year = Int32(year - 1900)
         fields.tm_mon = Int32(month)
         fields.tm_mday = Int32(day)
-        fields.tm_hour = Int32(parts[0]!)
-        fields.tm_min = Int32(parts[1]!)
-        fields.tm_sec = Int32(parts.count > 2 ? parts[2]! : 0)
+        fields.tm_hour = Int32(hour)
+        fields.tm_min = Int32(minute)
+        fields.tm_sec = Int32(second)
         let seconds = timegm(&fields)
         return Date(timeIntervalSince1970: TimeInterval(seconds - offsetSeconds))
     }

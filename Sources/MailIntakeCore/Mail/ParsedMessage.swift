@@ -37,17 +37,23 @@ public struct ParsedMessage: Sendable {
 
 /// Parses raw RFC 5322 bytes into a `ParsedMessage`.
 public enum MessageParser {
-    public static func parse(_ raw: [UInt8]) -> ParsedMessage { parse(raw, depth: 0) }
+    public static func parse(_ raw: [UInt8]) -> ParsedMessage {
+        let budget = ParseBudget()
+        var message = parse(raw, depth: 0, budget: budget)
+        message.problems += budget.problems
+        return message
+    }
 
-    static func parse(_ raw: [UInt8], depth: Int) -> ParsedMessage {
+    /// One message, or one embedded in another (then `budget` is the outer message's).
+    static func parse(_ raw: [UInt8], depth: Int, budget: ParseBudget) -> ParsedMessage {
         var problems: [String] = []
-        let root = MIMEPart.parse(raw[...], depth: depth, problems: &problems)
+        let root = MIMEPart.parse(raw[...], depth: depth, problems: &problems, budget: budget)
         let headers = root.headers
         if headers.fields.isEmpty { problems.append("no header fields found") }
 
-        let from = firstAddress(headers, "From")
+        let from = firstAddress(headers, "From", budget)
         if from == nil { problems.append(headers.first("From") == nil ? "no From field" : "unreadable From address") }
-        let subject = headers.decoded("Subject") ?? ""
+        let subject = headers.first("Subject").map(budget.decodeWords) ?? ""
         var date: Date?
         if let value = headers.first("Date") {
             date = MailDate.parse(value)
@@ -58,8 +64,8 @@ public enum MessageParser {
         return ParsedMessage(
             headers: headers,
             from: from,
-            replyTo: firstAddress(headers, "Reply-To"),
-            to: headers.all("To").flatMap { addresses($0) },
+            replyTo: firstAddress(headers, "Reply-To", budget),
+            to: headers.all("To").flatMap { addresses($0, budget) },
             subject: subject,
             date: date,
             messageID: messageIDs(headers.first("Message-ID") ?? "").first,
@@ -72,15 +78,15 @@ public enum MessageParser {
         )
     }
 
-    private static func addresses(_ value: String) -> [MailAddress] {
+    private static func addresses(_ value: String, _ budget: ParseBudget) -> [MailAddress] {
         AddressList.parse(value).compactMap { address in
             guard let name = address.displayName else { return address }
-            return MailAddress(validating: address.address, displayName: EncodedWord.decode(name))
+            return MailAddress(validating: address.address, displayName: budget.decodeWords(name))
         }
     }
 
-    private static func firstAddress(_ headers: HeaderFields, _ name: String) -> MailAddress? {
-        headers.first(name).flatMap { addresses($0).first }
+    private static func firstAddress(_ headers: HeaderFields, _ name: String, _ budget: ParseBudget) -> MailAddress? {
+        headers.first(name).flatMap { addresses($0, budget).first }
     }
 
     /// Extracts `<id>` tokens; a bare id without brackets is accepted when it is the only token.

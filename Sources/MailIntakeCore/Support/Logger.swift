@@ -55,8 +55,9 @@ public struct Logger: Sendable {
         // E-mail addresses are personal data: shown only when the admin asked for debug logging.
         // (A server's error text, for one, may name the recipient.)
         if self.level > .debug { line = Self.redactingAddresses(line) }
-        // CR/LF would let text from a message forge a second journal entry.
-        sink.write(level: level, line: line.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n"))
+        // CR/LF would let text from a message forge a second journal entry, and escape
+        // sequences would reach the terminal of whoever reads the log.
+        sink.write(level: level, line: PrintableText.safe(line))
     }
 
     public func error(_ message: @autoclosure () -> String, _ extra: [String: String] = [:]) { log(.error, message(), extra) }

@@ -31,6 +31,10 @@ struct Instance {
         var useCA = true
         var imapPassword: String?
         var imapPort: Int?
+        /// Another SMTP server's port (a hostile one), instead of the stack's.
+        var smtpPort: Int?
+        var imapTimeout = "10s"
+        var smtpTimeout = "10s"
         var pollInterval = "1s"
         /// The folder polled (created by the first APPEND when it is not INBOX).
         var mailbox = "INBOX"
@@ -60,8 +64,11 @@ struct Instance {
         }
         try ((options.imapPassword ?? password) + "\n").write(toFile: folder + "/imap.password", atomically: true, encoding: .utf8)
         try (stack.smtpPassword + "\n").write(toFile: folder + "/smtp.password", atomically: true, encoding: .utf8)
+        for name in ["imap.password", "smtp.password"] {
+            try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: folder + "/" + name)
+        }
         let imapPort = options.imapPort ?? (options.imapScheme == "imaps" ? stack.imapsPort : stack.imapPort)
-        let smtpPort = options.smtpScheme == "smtps" ? stack.smtpsPort : stack.smtpPort
+        let smtpPort = options.smtpPort ?? (options.smtpScheme == "smtps" ? stack.smtpsPort : stack.smtpPort)
         let ca = options.useCA ? "ca_file = \(stack.caFile)" : "# no ca_file: the test CA is unknown"
         let config = """
             [imap]
@@ -71,7 +78,7 @@ struct Instance {
             password_file = imap.password
             \(ca)
             poll_interval = \(options.pollInterval)
-            timeout = 10s
+            timeout = \(options.imapTimeout)
             after_filing = \(options.afterFiling)
             batch_size = 25
             \(options.afterFiling == "move" ? "move_to = Filed" : "")
@@ -83,7 +90,7 @@ struct Instance {
             password_file = smtp.password
             \(ca)
             from = \(officeAddress)
-            timeout = 10s
+            timeout = \(options.smtpTimeout)
 
             [store]
             path = mailintake.sqlite
