@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "MailIntakeDaemon", dependencies: ["MailIntakeCore", "MailStore", "MailTransport"]),
         .executableTarget(name: "mailintake", dependencies: ["MailIntakeDaemon"]),
         .testTarget(name: "MailIntakeCoreTests", dependencies: ["MailIntakeCore"]),
-        .testTarget(name: "MailStoreTests", dependencies: ["MailStore"]),
+        .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "MailIntakeCore"]),
         .testTarget(name: "MailTransportTests", dependencies: ["MailTransport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["MailIntakeCore", "MailStore"]),
     ]

@@ -90,6 +90,9 @@ for round in $(seq 1 $rounds); do
     rm -rf "$work/ingest"; config2=$(scripts/lib/write_config.sh "$work/stack" "$work/ingest")
     # Ingest only: no acknowledgements and no staff notifications, so nothing goes over SMTP.
     sed -i 's/^reference_prefix = MB$/reference_prefix = MB\nenabled = no/; /^\[routing\]$/,/^$/d' "$config2"
+    # A keyword of its own: the earlier rounds flagged the mail $Filed, and a new database beside
+    # mail flagged with its own keyword is refused (it would acknowledge everyone again).
+    sed -i "s/^mailbox = INBOX$/mailbox = INBOX\nkeyword = \$Ingest$round/" "$config2"
     measure "ingest.$round" "$bin" --config "$config2" run --once
 done
 

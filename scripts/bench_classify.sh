@@ -19,9 +19,12 @@ if [ -d ../shared/corpus/inquiries-dev ]; then
     swiftc -O -parse-as-library -module-name MailIntakeCore $(find Sources/MailIntakeCore -name '*.swift' | sort) \
         scripts/bench/ClassifierBench.swift -o "$out/classifier-bench"
     "$out/classifier-bench" config/vocabulary "$rounds" ../shared/corpus/inquiries-dev/*.eml
+    "$out/classifier-bench" config/vocabulary "$rounds" --learn Tests/Fixtures/labelled ../shared/corpus/inquiries-dev/*.eml
 else
     swiftc -O -parse-as-library -module-name MailIntakeCore $(find Sources/MailIntakeCore -name '*.swift' | sort) \
         scripts/bench/ClassifierBench.swift -o "$out/classifier-bench"
 fi
 echo "all messages (generated, fixtures, samples):"
 "$out/classifier-bench" config/vocabulary "$rounds" "$work"/mail/*.eml
+# The learned model is loaded once; its features and weights add to each message's time.
+"$out/classifier-bench" config/vocabulary "$rounds" --learn Tests/Fixtures/labelled "$work"/mail/*.eml

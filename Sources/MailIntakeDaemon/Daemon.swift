@@ -90,6 +90,12 @@ public final class Daemon: @unchecked Sendable {
         var backlog: Int?
         var filed = 0
         do {
+            // Staff's corrections since the last cycle teach the model before new mail is read.
+            try intake.learnIfCorrected()
+        } catch {
+            logger.warning("could not rebuild the learned model: \(error); the previous one stays in use")
+        }
+        do {
             let report = try intake.poll()
             backlog = report.backlog
             filed = report.inquiries + report.followUps + report.duplicates

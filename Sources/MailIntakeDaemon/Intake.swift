@@ -31,7 +31,11 @@ public final class Intake {
     public let configuration: Configuration
     public let repository: MailRepository
     public let logger: Logger
-    private let filer: Filer
+    private var filer: Filer
+    private let keyword: KeywordClassifier
+    private let templates: AckTemplates
+    /// The last correction the learned model knows of; a later one makes the next cycle rebuild it.
+    private var modelThrough: Int64
     private let stop: StopSignal
     private var smtp: SMTPSender
     /// Called after each message filed and each mail sent: proof of progress for the watchdog.
@@ -67,9 +71,19 @@ public final class Intake {
         HealthFile(databasePath: configuration.storePath).prepare()
         let templates = try AckTemplates(directory: configuration.ack.templatesDirectory)
         let vocabulary = try Vocabulary(directory: configuration.classifier.vocabularyDirectory)
+        keyword = KeywordClassifier(vocabulary: vocabulary, webFormSenders: configuration.classifier.webFormSenders,
+                                    webForm: configuration.classifier.webForm)
+        self.templates = templates
+        // A model that cannot be read must not stop the intake: the vocabulary classifies alone.
+        var model: LearnedModel?
+        do {
+            model = try LearnedModel.load(path: configuration.classifier.modelPath)
+        } catch {
+            logger.warning("\(error); classifying with the vocabulary alone until it is rebuilt")
+        }
         filer = Filer(repository: repository, configuration: configuration, templates: templates,
-                      classifier: KeywordClassifier(vocabulary: vocabulary, webFormSenders: configuration.classifier.webFormSenders,
-                                                    webForm: configuration.classifier.webForm))
+                      classifier: LearningClassifier(keyword: keyword, model: model))
+        modelThrough = model?.correctionsThrough ?? 0
         smtp = SMTPSender(endpoint: Self.smtpEndpoint(configuration))
         // Callers hold the instance lock, so no other process is sending: a row still marked
         // 'sending' was interrupted by a crash.
@@ -83,6 +97,32 @@ public final class Intake {
         let smtp = configuration.smtp
         return SMTPEndpoint(url: smtp.url, user: smtp.user, password: smtp.password?.value, caFile: smtp.caFile,
                             timeout: smtp.timeout, heloName: configuration.ack.messageIDDomain)
+    }
+
+    // MARK: learning
+
+    /// Rebuilds the learned model when staff have corrected an inquiry since it was made: from
+    /// every correction in the database and the `[classifier] training` folders, written to
+    /// `[classifier] model`, and used from the next message on. Returns whether it did.
+    @discardableResult
+    public func learnIfCorrected() throws -> Bool {
+        let latest = try repository.latestCorrection()
+        guard latest > modelThrough else { return false }
+        let settings = configuration.classifier
+        var examples: [(inquiry: InquiryText, labels: Labels)] = []
+        for folder in settings.trainingDirectories {
+            examples += try LabelledFolder.load(folder).map { (keyword.author(of: MessageParser.parse($0.raw)), $0.labels) }
+        }
+        let (corrected, through) = try repository.correctedExamples()
+        examples += corrected.map { (keyword.author(of: MessageParser.parse($0.raw)), $0.labels) }
+        let model = LearnedModel.train(examples, keyword: keyword, sources: settings.trainingDirectories + ["corrections"],
+                                       correctionsThrough: through)
+        try model.save(path: settings.modelPath)
+        filer = Filer(repository: repository, configuration: configuration, templates: templates,
+                      classifier: LearningClassifier(keyword: keyword, model: model))
+        modelThrough = through
+        logger.notice("learned model rebuilt from \(examples.count) examples (\(corrected.count) corrections)", ["model": settings.modelPath])
+        return true
     }
 
     // MARK: polling

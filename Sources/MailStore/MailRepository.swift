@@ -432,6 +432,29 @@ public final class MailRepository {
 
     // MARK: corrections
 
+    /// Every corrected inquiry as a labelled example: the first message filed for it and the
+    /// labels staff gave it last, with the highest correction id (what the model has learned through).
+    public func correctedExamples() throws -> (examples: [(raw: [UInt8], labels: Labels)], through: Int64) {
+        var examples: [(raw: [UInt8], labels: Labels)] = []
+        try database.forEachRow("""
+            SELECT i.language, i.field, i.secondary_fields, i.sender_type, i.legal_kind, i.intent,
+                   (SELECT m.raw FROM messages m WHERE m.inquiry_id = i.id AND m.raw IS NOT NULL ORDER BY m.id LIMIT 1) AS raw
+            FROM inquiries i WHERE i.corrected_at IS NOT NULL ORDER BY i.id
+            """) { row in
+            guard let raw = row["raw"].bytes else { return }
+            examples.append((raw, Labels(language: row["language"].string ?? "", field: row["field"].string ?? "",
+                                         secondaryFields: Self.strings(row["secondary_fields"].string), senderType: row["sender_type"].string ?? "",
+                                         legalKind: row["legal_kind"].string, intent: row["intent"].string ?? "")))
+        }
+        let through = try database.row("SELECT coalesce(max(id), 0) AS n FROM corrections")?["n"].int64 ?? 0
+        return (examples, through)
+    }
+
+    /// The highest correction id: when it passes the model's, the model is rebuilt.
+    public func latestCorrection() throws -> Int64 {
+        try database.row("SELECT coalesce(max(id), 0) AS n FROM corrections")?["n"].int64 ?? 0
+    }
+
     static func labels(_ json: String?) -> Labels? {
         guard let json else { return nil }
         return try? JSONDecoder().decode(Labels.self, from: Data(json.utf8))

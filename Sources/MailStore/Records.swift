@@ -1,3 +1,4 @@
+import MailIntakeCore
 import Foundation
 
 /// Where filing has got to in one mailbox: every UID up to `lastUID` under `uidValidity` is filed.
@@ -149,35 +150,6 @@ public struct InquiryRecord: Sendable, Codable, Equatable {
         try container.encode(ackStatus, forKey: .ackStatus)
         try container.encode(ackReason, forKey: .ackReason)
         try container.encode(corrected, forKey: .corrected)
-    }
-}
-
-/// The labels of an inquiry, as the classifier gave them or staff corrected them.
-public struct Labels: Sendable, Codable, Equatable {
-    public var language: String
-    public var field: String
-    public var secondaryFields: [String]
-    public var senderType: String
-    public var legalKind: String?
-    public var intent: String
-
-    enum CodingKeys: String, CodingKey {
-        case language, field, intent
-        case secondaryFields = "secondary_fields", senderType = "sender_type", legalKind = "legal_kind"
-    }
-
-    public init(language: String, field: String, secondaryFields: [String], senderType: String, legalKind: String?, intent: String) {
-        self.language = language
-        self.field = field
-        self.secondaryFields = secondaryFields
-        self.senderType = senderType
-        self.legalKind = legalKind
-        self.intent = intent
-    }
-
-    /// One line for people: `sl culture+education legal/association event_invitation`.
-    public var summary: String {
-        "\(language) \(field)\(secondaryFields.isEmpty ? "" : "+" + secondaryFields.joined(separator: "+")) \(senderType)\(legalKind.map { "/\($0)" } ?? "") \(intent)"
     }
 }
 

@@ -21,8 +21,10 @@ extension CommandLine {
           check-config                 validate the configuration and print it, secrets masked
           status                       last poll, last success, backlog, outbox, last error; exit 1 if stale or failing
           backup FILE                  an online copy of the database (SQLite backup API)
-          classify [--json] [--vocabulary DIR] [--web-form-sender ADDRESS] FILE...
+          classify [--json] [--vocabulary DIR] [--model FILE] [--web-form-sender ADDRESS] FILE...
                                        parse and classify .eml files; touches no database or server
+          learn [--from DIR]... [--no-corrections] [--out FILE]
+                                       rebuild the learned model from staff's corrections and labelled folders
           parse --json FILE.eml        what the parser understood of one message
           list [--limit N]             the newest inquiries (default 50)
           show REFERENCE               one inquiry: labels, evidence, messages, attachments, acknowledgement
@@ -55,6 +57,7 @@ extension CommandLine {
             case "run": return try Commands.run(options, configPath: configPath, environment: environment)
             case "check-config": return try Commands.checkConfig(options, configPath: configPath, environment: environment)
             case "classify": return try Commands.classify(options, explicitConfig: explicitConfig, environment: environment)
+            case "learn": return try Commands.learn(options, explicitConfig: explicitConfig, environment: environment)
             case "parse": return try Commands.parse(options)
             case "attachment": return try Commands.attachment(options, configPath: configPath, environment: environment)
             case "list": return try Commands.list(options, configPath: configPath, environment: environment)
@@ -73,6 +76,8 @@ extension CommandLine {
             return fail(failure)
         } catch let error as ConfigurationError {
             return fail(.usage("configuration error: \(error)"))
+        } catch let error as ModelError {
+            return fail(.runtime("\(error)"))
         } catch let error as TemplateError {
             return fail(.usage("template error: \(error)"))
         } catch let error as InstanceLock.Held {

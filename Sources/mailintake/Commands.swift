@@ -43,6 +43,11 @@ enum Commands {
         let started = Date()
         var pollError: String?, deliveryError: String?, backlog: Int?
         do {
+            try intake.learnIfCorrected()
+        } catch {
+            log.warning("could not rebuild the learned model: \(error); the previous one stays in use")
+        }
+        do {
             let report = try intake.poll()
             backlog = report.backlog
             log.notice("poll done: \(report.inquiries) new inquiries, \(report.followUps) follow-ups, \(report.duplicates) duplicates")
@@ -141,77 +146,6 @@ enum Commands {
         StandardOutput.say("# \(configPath): valid")
         configuration.summary.split(separator: "\n").forEach { StandardOutput.say(String($0)) }
         StandardOutput.say("# acknowledgement templates: \(templates.byLanguage.keys.sorted().joined(separator: ", "))")
-        return 0
-    }
-
-    // MARK: classify
-
-    /// `classify [--json] [--vocabulary DIR] [--web-form-sender ADDRESS]... FILE...`: labels .eml files
-    /// with no database and no server. The vocabulary is --vocabulary, else the one the configuration
-    /// names (when --config or $MAILINTAKE_CONFIG is given), else config/vocabulary or /etc/mailintake/vocabulary.
-    static func classify(_ options: [String], explicitConfig: String?, environment: [String: String]) throws -> Int32 {
-        var json = false
-        var vocabularyPath: String?
-        var webFormSenders = Set<String>()
-        var webForm = WebFormSubmission.Layout()
-        var reviewBelow = 0.5
-        var files: [String] = []
-        var index = 0
-        while index < options.count {
-            let option = options[index]
-            switch option {
-            case "--json": json = true
-            case "--vocabulary", "--web-form-sender":
-                guard index + 1 < options.count else { throw CommandFailure.usage("\(option) needs a value") }
-                index += 1
-                if option == "--vocabulary" { vocabularyPath = options[index] } else { webFormSenders.insert(options[index].lowercased()) }
-            default:
-                if option.hasPrefix("--") { throw CommandFailure.usage("classify: unknown option \(option)") }
-                files.append(option)
-            }
-            index += 1
-        }
-        guard !files.isEmpty else { throw CommandFailure.usage("classify needs at least one .eml file") }
-        if let explicitConfig {
-            let settings = try loadConfiguration(explicitConfig, environment).classifier
-            vocabularyPath = vocabularyPath ?? settings.vocabularyDirectory
-            webFormSenders.formUnion(settings.webFormSenders)
-            webForm = settings.webForm
-            reviewBelow = settings.reviewBelow
-        }
-        guard let directory = vocabularyPath ?? Vocabulary.searchPath.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw CommandFailure.usage("no vocabulary found in \(Vocabulary.searchPath.joined(separator: " or ")); give --vocabulary DIR or --config FILE")
-        }
-        let classifier = KeywordClassifier(vocabulary: try Vocabulary(directory: directory), webFormSenders: webFormSenders, webForm: webForm)
-        let policy = AckPolicy(ownAddresses: [])
-        var results: [[String: Any]] = []
-        for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw CommandFailure.runtime("cannot read \(file); check the path and permissions")
-            }
-            let parsed = MessageParser.parse(Array(data))
-            let labels = classifier.classify(parsed)
-            let needsReview = parsed.needsReview || labels.confidence < reviewBelow
-            if json {
-                var ackReason: Any = NSNull()
-                if case .suppress(let reason) = policy.decide(parsed) { ackReason = reason }
-                // The keys of `export`, then what only classification has.
-                results.append([
-                    "reference": NSNull(), "received_at": parsed.date.map(MailDate.iso8601) as Any,
-                    "from_address": parsed.from?.address as Any, "from_name": parsed.fromName as Any,
-                    "subject": parsed.subject, "language": labels.language, "field": labels.field,
-                    "secondary_fields": labels.secondaryFields, "sender_type": labels.senderType,
-                    "legal_kind": labels.legalKind as Any, "intent": labels.intent,
-                    "ack_status": NSNull(), "ack_reason": ackReason, "corrected": false,
-                    "confidence": labels.confidence, "evidence": labels.evidence,
-                    "needs_review": needsReview, "file": file,
-                ])
-            } else {
-                StandardOutput.say("\(file): \(labels.language) \(labels.field)\(labels.secondaryFields.isEmpty ? "" : "+" + labels.secondaryFields.joined(separator: "+")) \(labels.senderType)\(labels.legalKind.map { "/\($0)" } ?? "") \(labels.intent) (confidence \(labels.confidence)\(needsReview ? ", needs review" : ""))")
-                labels.evidence.forEach { StandardOutput.say("  \($0)") }
-            }
-        }
-        if json { try printJSON(results.count == 1 ? results[0] : results) }
         return 0
     }
 

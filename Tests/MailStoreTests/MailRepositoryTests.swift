@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MailIntakeCore
 @testable import MailStore
 
 @Suite("SQLite store")

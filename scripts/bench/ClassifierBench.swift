@@ -10,7 +10,15 @@ struct ClassifierBench {
         var arguments = Array(CommandLine.arguments.dropFirst())
         let vocabulary = try Vocabulary(directory: arguments.removeFirst())
         let rounds = Int(arguments.removeFirst()) ?? 5
-        let classifier = KeywordClassifier(vocabulary: vocabulary, webFormSenders: ["noreply@maribor.example"])
+        let keyword = KeywordClassifier(vocabulary: vocabulary, webFormSenders: ["noreply@maribor.example"])
+        // --learn DIR: classify with a model learned (not timed) from that labelled folder.
+        var model: LearnedModel?
+        if arguments.first == "--learn" {
+            arguments.removeFirst()
+            let examples = try LabelledFolder.load(arguments.removeFirst())
+            model = LearnedModel.train(examples.map { (keyword.author(of: MessageParser.parse($0.raw)), $0.labels) }, keyword: keyword, sources: [])
+        }
+        let classifier = LearningClassifier(keyword: keyword, model: model)
         let messages = try arguments.map { MessageParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: $0)))) }
         let words = messages.map { FoldedText($0.split.newText).words.count }.sorted()
         var times: [Double] = []
@@ -28,7 +36,7 @@ struct ClassifierBench {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - total.uptimeNanoseconds) / 1e9
         times.sort()
         func percentile(_ p: Double) -> Double { times[min(times.count - 1, Int(Double(times.count) * p))] }
-        print(String(format: "classify %d messages × %d rounds: median %.0f µs, p99 %.0f µs, max %.0f µs per message, %.0f msg/s (median new text %d words; checksum %d)",
+        print(String(format: (model == nil ? "vocabulary alone: " : "with a learned model: ") + "classify %d messages × %d rounds: median %.0f µs, p99 %.0f µs, max %.0f µs per message, %.0f msg/s (median new text %d words; checksum %d)",
                      messages.count, rounds, percentile(0.5), percentile(0.99), times.last ?? 0, Double(times.count) / seconds,
                      words[words.count / 2], checksum))
     }

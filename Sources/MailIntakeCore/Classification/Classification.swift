@@ -1,33 +1,36 @@
 /// The labels of one inquiry (see the office's taxonomy), with what decided them.
-public struct Classification: Sendable, Equatable, Codable {
-    public var language: String
-    public var field: String
-    public var secondaryFields: [String]
-    public var senderType: String
-    public var legalKind: String?
-    public var intent: String
+public struct Classification: Sendable, Equatable {
+    public var labels: Labels
     /// 0...1: how sure the classifier is of the weakest of its labels.
     public var confidence: Double
     /// Human-readable reasons, one per decision, e.g. `field=sport: subject "turnir", body "sport"`.
     public var evidence: [String]
 
-    public init(language: String, field: String, secondaryFields: [String], senderType: String,
-                legalKind: String?, intent: String, confidence: Double, evidence: [String]) {
-        self.language = language
-        self.field = field
-        self.secondaryFields = secondaryFields
-        self.senderType = senderType
-        self.legalKind = legalKind
-        self.intent = intent
+    public init(labels: Labels, confidence: Double, evidence: [String]) {
+        self.labels = labels
         self.confidence = confidence
         self.evidence = evidence
     }
 
-    public static let fields = ["economy", "culture", "sport", "education", "tourism", "humanitarian", "social", "other"]
-    public static let intents = ["twinning_proposal", "partnership_proposal", "meeting_request", "information_request",
-                                 "event_invitation", "aid_request", "complaint_or_other"]
-    public static let senderTypes = ["natural", "legal"]
-    public static let legalKinds = ["company", "public_institution", "association", "municipality", "state_body", "other"]
+    public init(language: String, field: String, secondaryFields: [String], senderType: String,
+                legalKind: String?, intent: String, confidence: Double, evidence: [String]) {
+        self.init(labels: Labels(language: language, field: field, secondaryFields: secondaryFields, senderType: senderType,
+                                 legalKind: legalKind, intent: intent),
+                  confidence: confidence, evidence: evidence)
+    }
+
+    public var language: String { labels.language }
+    public var field: String { labels.field }
+    public var secondaryFields: [String] { labels.secondaryFields }
+    public var senderType: String { labels.senderType }
+    public var legalKind: String? { labels.legalKind }
+    public var intent: String { labels.intent }
+
+    // The label names, from the enums in Labels.swift (their one declaration).
+    public static var fields: [String] { Field.names }
+    public static var intents: [String] { Intent.names }
+    public static var senderTypes: [String] { SenderType.names }
+    public static var legalKinds: [String] { LegalKind.names }
 }
 
 /// Anything that can label a parsed message. The pipeline depends only on this.

@@ -20,7 +20,21 @@ public struct KeywordClassifier: InquiryClassifier {
         InquiryText(message, webFormSenders: webFormSenders, webForm: webForm)
     }
 
-    public func classify(_ inquiry: InquiryText) -> Classification {
+    public func classify(_ inquiry: InquiryText) -> Classification { analyse(inquiry).classification }
+
+    /// Everything the vocabulary found in one inquiry: the scores behind each label (which the
+    /// learned model takes as its prior and its features), the folded text, and the labels.
+    public struct Analysis: Sendable {
+        let subject: FoldedText
+        let body: FoldedText
+        let field: Scored
+        let intent: Scored
+        let sender: SenderEvidence.Decision
+        let questions: Int
+        public let classification: Classification
+    }
+
+    public func analyse(_ inquiry: InquiryText) -> Analysis {
         let bareSubject = InquiryText.strippingReplyPrefixes(inquiry.subject)
         let subject = FoldedText(bareSubject, limit: 1024)
         let body = FoldedText(inquiry.body, limit: Self.maximumTextLength)
@@ -54,7 +68,7 @@ public struct KeywordClassifier: InquiryClassifier {
         let primary = field.label ?? "other"
         let secondary = field.ranked.dropFirst().filter { $0.label != primary && $0.label != "other" && $0.score >= max(2, field.topScore * 0.4) }.prefix(2).map(\.label)
         let confidence = [language.confidence, field.confidence, intent.confidence, sender.confidence].min() ?? 0
-        return Classification(
+        let classification = Classification(
             language: language.label ?? "und",
             field: primary,
             secondaryFields: Array(secondary),
@@ -64,6 +78,8 @@ public struct KeywordClassifier: InquiryClassifier {
             confidence: (confidence * 100).rounded() / 100,
             evidence: evidence
         )
+        return Analysis(subject: subject, body: body, field: field, intent: intent, sender: sender, questions: questions,
+                        classification: classification)
     }
 
     /// Each question the sender asks adds this much to information_request, for up to `questionLimit` questions.
@@ -149,8 +165,8 @@ public struct KeywordClassifier: InquiryClassifier {
         }
     }
 
-    struct Scored {
-        struct Entry {
+    struct Scored: Sendable {
+        struct Entry: Sendable {
             let label: String
             let score: Double
         }

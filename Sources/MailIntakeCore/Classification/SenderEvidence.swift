@@ -53,10 +53,14 @@ struct SenderEvidence {
         return false
     }
 
-    struct Decision {
+    struct Decision: Sendable {
         let legalKind: String?
         let confidence: Double
         let evidence: String
+        /// The weighed evidence behind the decision, for the learned model.
+        var legal = 0.0
+        var natural = 0.0
+        var kindScores: [String: Double] = [:]
     }
 
     func decide() -> Decision {
@@ -150,17 +154,20 @@ struct SenderEvidence {
         let summary = "(legal \(KeywordClassifier.Scored.format(legal)) vs natural \(KeywordClassifier.Scored.format(natural))): "
             + reasons.prefix(8).joined(separator: ", ")
         guard isLegal else {
-            return Decision(legalKind: nil, confidence: confidence, evidence: "sender_type=natural " + summary)
+            return Decision(legalKind: nil, confidence: confidence, evidence: "sender_type=natural " + summary,
+                            legal: legal, natural: natural, kindScores: kindScores)
         }
         let ranked = kindScores.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
         guard let kind = ranked.first else {
             // Legal by role or voice, but no marker says what kind of body: say so.
             return Decision(legalKind: "other", confidence: min(confidence, 0.4),
-                            evidence: "sender_type=legal (other: no legal-form marker) " + summary)
+                            evidence: "sender_type=legal (other: no legal-form marker) " + summary,
+                            legal: legal, natural: natural, kindScores: kindScores)
         }
         let kindConfidence = KeywordClassifier.Scored.confidence(top: kind.value, second: ranked.dropFirst().first?.value ?? 0)
         return Decision(legalKind: kind.key, confidence: min(confidence, kindConfidence),
-                        evidence: "sender_type=legal (\(kind.key)) " + summary)
+                        evidence: "sender_type=legal (\(kind.key)) " + summary,
+                        legal: legal, natural: natural, kindScores: kindScores)
     }
 
     /// The first line of the closing block: walking back from the end, short lines (a name, a

@@ -11,6 +11,8 @@ import Foundation
 ///   introduces themselves ("v imenu", "on behalf of"); `[own]` the office's own organisation,
 ///   whose mention says nothing about the sender.
 /// - free_mail.txt: mail providers where anyone can have an address.
+/// - voice.txt (optional): first-person singular and plural forms, the voice of a private person
+///   or of a body, which the learned model weighs.
 public struct Vocabulary: Sendable {
     public let directory: String
     public let languages: TermSet
@@ -18,6 +20,8 @@ public struct Vocabulary: Sendable {
     public let intents: TermSet
     public let senders: TermSet
     public let freeMailDomains: Set<String>
+    /// `[singular]` and `[plural]` first-person forms; empty when the folder has no voice.txt.
+    public let voice: TermSet?
 
     public static let senderLabels = Classification.legalKinds + ["legal", "natural", "self", "own"]
     public static let files = ["languages.txt", "fields.txt", "intents.txt", "senders.txt", "free_mail.txt"]
@@ -35,6 +39,12 @@ public struct Vocabulary: Sendable {
         intents = try TermSet(path: path("intents.txt"), allowed: Classification.intents)
         senders = try TermSet(path: path("senders.txt"), allowed: Self.senderLabels)
         freeMailDomains = Set(try ListFile.read(path: path("free_mail.txt")))
+        // Optional, so a vocabulary folder installed before it existed still loads.
+        if FileManager.default.fileExists(atPath: path("voice.txt")) {
+            voice = try TermSet(path: path("voice.txt"), allowed: ["singular", "plural"])
+        } else {
+            voice = nil
+        }
     }
 
     /// The vocabulary a command uses when no configuration names one: a source checkout's

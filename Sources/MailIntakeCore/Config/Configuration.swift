@@ -111,6 +111,11 @@ public struct ClassifierSettings: Sendable {
     /// The addresses the office's web form sends from (lower case).
     public var webFormSenders: Set<String>
     public var webForm: WebFormSubmission.Layout
+    /// Where the model learned from corrections is kept (`mailintake learn` writes it, the
+    /// daemon rebuilds it after corrections); by default beside the database.
+    public var modelPath: String
+    /// Labelled folders the model learns from besides the corrections (`[classifier] training`).
+    public var trainingDirectories: [String]
 }
 
 /// The whole, validated configuration of one mailintake instance.
@@ -322,17 +327,29 @@ private struct SettingsReader {
             }
             webFormSenders.insert(address.address.lowercased())
         }
+        let storePath = resolve(try requiredString("store", "path"))
+        var training: [String] = []
+        // Paths, so not lower-cased as `list` does.
+        for folder in (try optionalString("classifier", "training") ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !folder.isEmpty {
+            let path = resolve(folder)
+            guard FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("labels.json")) else {
+                throw error("classifier", "training", "`\(path)` holds no labels.json; name folders of labelled .eml files with a labels.json")
+            }
+            training.append(path)
+        }
         let classifier = ClassifierSettings(
             vocabularyDirectory: try directory("classifier", "vocabulary", default: "vocabulary", holding: "vocabulary files (config/vocabulary in the source tree)"),
-            reviewBelow: try number("classifier", "review_below", default: 0.5, range: 0...1),
+            reviewBelow: try number("classifier", "review_below", default: 0.6, range: 0...1),
             webFormSenders: webFormSenders,
-            webForm: form)
+            webForm: form,
+            modelPath: try optionalString("classifier", "model").map(resolve) ?? storePath + ".model.json",
+            trainingDirectories: training)
         let routing = try routingSettings()
         return Configuration(
             sourcePath: file.path,
             imap: imap,
             smtp: smtp,
-            storePath: resolve(try requiredString("store", "path")),
+            storePath: storePath,
             office: office,
             ack: ack,
             classifier: classifier,
