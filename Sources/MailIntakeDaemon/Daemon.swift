@@ -46,8 +46,12 @@ public final class Daemon: @unchecked Sendable {
     public static let maximumBackoff: TimeInterval = 900
 
     /// `reloadConfiguration` reads the configuration file again (on SIGHUP).
-    public init(intake: Intake, logger: Logger, stop: StopSignal, notifier: SystemdNotifier = SystemdNotifier(),
+    /// Held until the very end of a shutdown.
+    private let lock: InstanceLock?
+
+    public init(intake: Intake, logger: Logger, stop: StopSignal, notifier: SystemdNotifier = SystemdNotifier(), lock: InstanceLock? = nil,
                 reloadConfiguration: @escaping () throws -> Configuration) {
+        self.lock = lock
         self.intake = intake
         self.logger = logger
         self.signalLogger = logger
@@ -84,51 +88,21 @@ public final class Daemon: @unchecked Sendable {
         guard !stop.isRequested else { return }
         progress.begin()
         defer { progress.end() }
-        let started = Date()
-        var pollError: String?
-        var deliveryError: String?
-        var backlog: Int?
-        var filed = 0
-        do {
-            // Staff's corrections since the last cycle teach the model before new mail is read.
-            try intake.learnIfCorrected()
-        } catch {
-            logger.warning("could not rebuild the learned model: \(error); the previous one stays in use")
-        }
-        do {
-            let report = try intake.poll()
-            backlog = report.backlog
-            filed = report.inquiries + report.followUps + report.duplicates
-            if filed > 0 {
-                logger.info("poll filed \(report.inquiries) inquiries, \(report.followUps) follow-ups, \(report.duplicates) duplicates")
-            }
-        } catch let refused as Intake.FreshDatabaseRefused {
+        let outcome = Cycle.run(intake, logger: logger)
+        if let refused = outcome.refused {
             // Not a failure to retry: running on would acknowledge everyone again. The unit's
             // RestartPreventExitStatus=2 keeps systemd from starting it over.
             logger.error("refusing to run: \(refused)")
             notifier.status("refused to run: empty database beside mail already filed; see the journal")
             intake.repository.close()
             exit(2)
-        } catch {
-            pollError = "IMAP: \(error)"
         }
-        do {
-            let delivery = try intake.deliverOutbox()
-            if let lastError = delivery.lastError, delivery.sent == 0 { deliveryError = "SMTP: \(lastError)" }
-        } catch {
-            deliveryError = "outbox: \(error)"
+        if let poll = outcome.poll, outcome.filed > 0 {
+            logger.info("poll filed \(poll.inquiries) inquiries, \(poll.followUps) follow-ups, \(poll.duplicates) duplicates")
         }
-        let now = Date()
-        intake.repository.checkpoint()
-        ServiceHealth.record(CycleRecord(finishedAt: now, duration: now.timeIntervalSince(started), pollError: pollError,
-                                         deliveryError: deliveryError, backlog: backlog),
-                             repository: intake.repository, configuration: intake.configuration, logger: logger)
-
-        let summary = [pollError, deliveryError].compactMap { $0 }.joined(separator: "; ")
-        let failure = summary.isEmpty ? nil : summary
-        // The state is which side fails (IMAP, SMTP or both), not the wording of the error, which
-        // changes while a server goes down (reset, then refused): that is still one state.
-        let state = [pollError.map { _ in "IMAP" }, deliveryError.map { _ in "SMTP" }].compactMap { $0 }.joined(separator: "+")
+        let now = outcome.finishedAt
+        let failure = outcome.failure
+        let state = outcome.failingSide
         if state != lastFailure ?? "" {
             if let failure {
                 logger.error("cycle failed: \(failure); retrying with backoff, logged again only when this changes")
@@ -141,6 +115,8 @@ public final class Daemon: @unchecked Sendable {
         } else if let failure {
             logger.debug("still failing: \(failure)")
         }
+        let pollError = outcome.pollError
+        let filed = outcome.filed
         // Only an IMAP failure slows polling; the outbox has its own backoff per mail.
         consecutivePollFailures = pollError == nil ? 0 : consecutivePollFailures + 1
         let delay = nextDelay()
@@ -251,9 +227,12 @@ public final class Daemon: @unchecked Sendable {
             exit(1)
         }
         // The worker queue is serial: this runs once the current cycle has returned.
+        // In reverse order of start-up: the worker finishes its cycle (the queue is serial, so
+        // this runs after it; its IMAP session is logged out and released as the cycle returns),
+        // then the database is checkpointed and closed, then the lock is given up.
         worker.async { [self, logger] in
-            // Checkpointed and closed: the main database file alone then holds everything.
             intake.repository.close()
+            lock?.release()
             logger.notice("stopped")
             exit(0)
         }

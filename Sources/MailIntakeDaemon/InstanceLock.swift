@@ -66,10 +66,19 @@ public final class InstanceLock {
         _ = pwrite(descriptor, pid, pid.count, 0)
     }
 
-    deinit {
+    private var released = false
+
+    /// Gives the lock up: the last step of a shutdown, after the database is closed.
+    public func release() {
+        guard !released else { return }
+        released = true
         // The database file's descriptor is deliberately not closed: see the type's comment.
         flock(descriptor, LOCK_UN)
         close(descriptor)
+    }
+
+    deinit {
+        release()
     }
 
     /// `path` with every symlink resolved: the file's own real path when it exists, else its

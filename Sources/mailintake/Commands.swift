@@ -35,47 +35,25 @@ enum Commands {
             throw error
         }
         guard once else {
-            let daemon = Daemon(intake: intake, logger: log, stop: stop, notifier: SystemdNotifier(environment: environment),
+            let daemon = Daemon(intake: intake, logger: log, stop: stop, notifier: SystemdNotifier(environment: environment), lock: lock,
                                 reloadConfiguration: { try loadConfiguration(configPath, environment) })
-            withExtendedLifetime(lock) { daemon.run() }
+            daemon.run()
         }
-        // One cycle: poll, then deliver. A failed poll still lets pending acknowledgements go out.
-        let started = Date()
-        var pollError: String?, deliveryError: String?, backlog: Int?
-        do {
-            try intake.learnIfCorrected()
-        } catch {
-            log.warning("could not rebuild the learned model: \(error); the previous one stays in use")
-        }
-        do {
-            let report = try intake.poll()
-            backlog = report.backlog
-            log.notice("poll done: \(report.inquiries) new inquiries, \(report.followUps) follow-ups, \(report.duplicates) duplicates")
-        } catch let refused as Intake.FreshDatabaseRefused {
+        let outcome = Cycle.run(intake, logger: log)
+        if let refused = outcome.refused {
             intake.repository.close()
             throw CommandFailure.usage("refusing to run: \(refused)")
-        } catch {
-            StandardOutput.complain("mailintake: IMAP: \(error)")
-            pollError = "IMAP: \(error)"
         }
-        do {
-            let delivery = try intake.deliverOutbox()
+        if let poll = outcome.poll {
+            log.notice("poll done: \(poll.inquiries) new inquiries, \(poll.followUps) follow-ups, \(poll.duplicates) duplicates")
+        }
+        if let delivery = outcome.delivery {
             log.notice("delivery done: \(delivery.sent) sent, \(delivery.retried) to retry, \(delivery.failed) failed, \(delivery.unconfirmed) unconfirmed")
-            if let lastError = delivery.lastError {
-                StandardOutput.complain("mailintake: SMTP: \(lastError)")
-                deliveryError = "SMTP: \(lastError)"
-            }
-        } catch {
-            StandardOutput.complain("mailintake: outbox: \(error)")
-            deliveryError = "outbox: \(error)"
         }
-        let now = Date()
-        ServiceHealth.record(CycleRecord(finishedAt: now, duration: now.timeIntervalSince(started), pollError: pollError,
-                                         deliveryError: deliveryError, backlog: backlog),
-                             repository: intake.repository, configuration: configuration, logger: log)
+        for error in [outcome.pollError, outcome.deliveryError].compactMap({ $0 }) { StandardOutput.complain("mailintake: \(error)") }
         intake.repository.close()
-        withExtendedLifetime(lock) {}
-        return pollError == nil && deliveryError == nil ? 0 : 1
+        lock.release()
+        return outcome.failure == nil ? 0 : 1
     }
 
     // MARK: status, backup

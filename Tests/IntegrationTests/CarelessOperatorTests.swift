@@ -149,4 +149,35 @@ struct CarelessOperatorTests {
         #expect(sent.allSatisfy { ($0["subject"] as? String)?.contains("beseda149") == true }, "\(sent.map { $0["subject"] ?? "" })")
         #expect(try instance.count("SELECT count(*) FROM outbox WHERE status = 'sent'") == 2)
     }
+
+    @Test("reloading the daemon ten times leaves no database connection or descriptor behind")
+    func reloadsLeakNothing() throws {
+        let instance = try Instance(.init(pollInterval: "1h"))
+        try instance.appendText(Self.mail(1))
+        let daemon = try instance.start(["run"])
+        defer { daemon.terminate(); waitForExit(daemon) }
+        #expect(waitUntil(20) { instance.inquiryCount() == 1 })
+        let descriptors = { ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.processIdentifier)/fd")) ?? []).count }
+        let databaseFiles = {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.processIdentifier)/fd")) ?? []).filter {
+                ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(daemon.processIdentifier)/fd/\($0)")) ?? "")
+                    .hasSuffix("mailintake.sqlite")
+            }.count
+        }
+        func reload(_ times: Int) {
+            for _ in 0..<times {
+                let done = instance.log().components(separatedBy: "configuration reloaded").count
+                kill(daemon.processIdentifier, SIGHUP)
+                #expect(waitUntil(15) { instance.log().components(separatedBy: "configuration reloaded").count == done + 1 }, "\(instance.log())")
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        // SQLite keeps a closed connection's descriptor while another connection of the process
+        // holds a lock on the file, and reuses it for the next open: a few stay, and must not grow.
+        reload(3)
+        let before = descriptors(), databaseBefore = databaseFiles()
+        reload(10)
+        #expect(descriptors() <= before, "descriptors: \(before) before ten reloads, \(descriptors()) after")
+        #expect(databaseFiles() == databaseBefore, "database descriptors: \(databaseBefore) before, \(databaseFiles()) after")
+    }
 }

@@ -216,4 +216,26 @@ struct MailRepositoryTests {
         try FileManager.default.copyItem(atPath: path, toPath: copy)
         #expect(try MailRepository(path: copy).inquiry(reference: "MB-2026-000001") != nil)
     }
+
+    /// The descriptors this process has open on files whose path starts with `prefix` (other tests
+    /// run beside this one and open files of their own).
+    static func openDescriptors(_ prefix: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).filter {
+            ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) ?? "").hasPrefix(prefix)
+        }.count
+    }
+
+    @Test("a store opened and released (or closed) many times leaves no file descriptor open")
+    func noDescriptorLeak() throws {
+        let path = Self.temporaryPath()
+        _ = try MailRepository(path: path)  // created and migrated once
+        #expect(Self.openDescriptors(path) == 0)
+        for round in 0..<40 {
+            let repository = try MailRepository(path: path)
+            _ = try repository.insertInquiry(Self.inquiry("MB-2026-\(String(format: "%06d", round + 1))"))
+            _ = try repository.recentInquiries(limit: 5)
+            if round % 2 == 0 { repository.close() }  // half closed explicitly, half by release
+        }
+        #expect(Self.openDescriptors(path) == 0, "\(Self.openDescriptors(path)) descriptors left open on \(path)")
+    }
 }

@@ -3,7 +3,17 @@
 // Everything a received message goes through before the database sees it runs here: parsing,
 // the text split, attachment summaries, classification and the acknowledgement policy.
 
-private let classifier = KeywordClassifier()
+import Foundation
+
+// The shipped vocabulary; scripts/fuzz.sh runs the fuzzer two folders below the repository.
+private let classifier: KeywordClassifier = {
+    let directory = ProcessInfo.processInfo.environment["MAILINTAKE_VOCABULARY"] ?? "../../config/vocabulary"
+    do {
+        return KeywordClassifier(vocabulary: try Vocabulary(directory: directory))
+    } catch {
+        fatalError("the fuzzer needs the vocabulary: \(error)")
+    }
+}()
 private let policy = AckPolicy(ownAddresses: [])
 
 @_cdecl("LLVMFuzzerTestOneInput")

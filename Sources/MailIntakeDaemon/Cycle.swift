@@ -1,0 +1,70 @@
+import Foundation
+import MailIntakeCore
+
+/// One poll–file–acknowledge cycle: the same steps and the same rules for `run --once` and for
+/// the daemon, which only schedules cycles. Learn from corrections made since the last cycle,
+/// poll and file, deliver the outbox (a failed poll still lets waiting mail go out), checkpoint
+/// the WAL, and record the cycle's health.
+public enum Cycle {
+    /// What one cycle did.
+    public struct Outcome: Sendable {
+        public var poll: Intake.PollReport?
+        public var delivery: Intake.DeliveryReport?
+        /// nil when polling worked.
+        public var pollError: String?
+        /// nil when delivery worked (or had nothing to do). A round that sent something is working
+        /// even if one mail was refused: that mail's fate is in the outbox, not the service's state.
+        public var deliveryError: String?
+        /// The database is empty beside mail already filed: nothing was done, and nothing may be.
+        public var refused: Intake.FreshDatabaseRefused?
+        public var finishedAt: Date
+
+        /// Messages filed this cycle.
+        public var filed: Int { poll.map { $0.inquiries + $0.followUps + $0.duplicates } ?? 0 }
+
+        /// Which side fails: "IMAP", "SMTP", "IMAP+SMTP", or "" when all worked. The state is the
+        /// side, not the error's wording, which changes while a server goes down (reset, then refused).
+        public var failingSide: String {
+            [pollError.map { _ in "IMAP" }, deliveryError.map { _ in "SMTP" }].compactMap { $0 }.joined(separator: "+")
+        }
+
+        /// Both errors in one line, or nil.
+        public var failure: String? {
+            let summary = [pollError, deliveryError].compactMap { $0 }.joined(separator: "; ")
+            return summary.isEmpty ? nil : summary
+        }
+    }
+
+    public static func run(_ intake: Intake, logger: Logger) -> Outcome {
+        let started = Date()
+        var outcome = Outcome(finishedAt: started)
+        do {
+            // Staff's corrections since the last cycle teach the model before new mail is read.
+            try intake.learnIfCorrected()
+        } catch {
+            logger.warning("could not rebuild the learned model: \(error); the previous one stays in use")
+        }
+        do {
+            outcome.poll = try intake.poll()
+        } catch let refused as Intake.FreshDatabaseRefused {
+            outcome.refused = refused
+            outcome.finishedAt = Date()
+            return outcome
+        } catch {
+            outcome.pollError = "IMAP: \(error)"
+        }
+        do {
+            let delivery = try intake.deliverOutbox()
+            outcome.delivery = delivery
+            if let lastError = delivery.lastError, delivery.sent == 0 { outcome.deliveryError = "SMTP: \(lastError)" }
+        } catch {
+            outcome.deliveryError = "outbox: \(error)"
+        }
+        outcome.finishedAt = Date()
+        intake.repository.checkpoint()
+        ServiceHealth.record(CycleRecord(finishedAt: outcome.finishedAt, duration: outcome.finishedAt.timeIntervalSince(started),
+                                         pollError: outcome.pollError, deliveryError: outcome.deliveryError, backlog: outcome.poll?.backlog),
+                             repository: intake.repository, configuration: intake.configuration, logger: logger)
+        return outcome
+    }
+}
