@@ -18,24 +18,11 @@ public struct Filer {
     public let configuration: Configuration
     public let templates: AckTemplates
     public let classifier: InquiryClassifier
-    public let policy: AckPolicy
+    /// Every decision about the mail a filed message causes; the filer only writes what it plans.
+    public let planner: AcknowledgementPlanner
 
-    /// What happened to a new inquiry's acknowledgement.
-    public enum Acknowledgement: Equatable, Sendable {
-        case queued
-        /// Over a rate limit: waiting in the outbox as 'held' until staff release it. `limit` is
-        /// `hour` or the recipient's address, so the log can say so once per limit.
-        case held(reason: String, limit: String)
-        case suppressed(reason: String)
-
-        var summary: String {
-            switch self {
-            case .queued: return "queued"
-            case .held(let reason, _): return "held: \(reason)"
-            case .suppressed(let reason): return "not sent: \(reason)"
-            }
-        }
-    }
+    /// What happened to a new inquiry's acknowledgement (decided by the planner).
+    public typealias Acknowledgement = AcknowledgementPlanner.Acknowledgement
 
     public init(repository: MailRepository, configuration: Configuration, templates: AckTemplates,
                 classifier: InquiryClassifier) {
@@ -43,7 +30,7 @@ public struct Filer {
         self.configuration = configuration
         self.templates = templates
         self.classifier = classifier
-        self.policy = AckPolicy(settings: configuration.ack, ownAddresses: [configuration.office.email, configuration.smtp.from])
+        self.planner = AcknowledgementPlanner(configuration: configuration, templates: templates)
     }
 
     /// A message read and labelled, ready to be filed: the pure half of filing, which needs no
@@ -105,14 +92,16 @@ public struct Filer {
                 return .duplicate(ofMessage: original)
             }
 
+            let letter = AcknowledgementPlanner.Letter(parsed: parsed, author: prepared.author, classification: classification,
+                                                       adopted: prepared.adopted)
             if let (inquiryID, reference) = try thread(of: parsed) {
                 message.disposition = .followUp
                 message.inquiryID = inquiryID
                 try recordAttachments(prepared.attachments, messageRowID: try repository.insertMessage(message))
                 // The person who has the inquiry hears of the follow-up too.
-                if let staff = try repository.routedTo(inquiryID: inquiryID).flatMap({ MailAddress(validating: $0) }), !isOurOwn(parsed), !prepared.adopted {
-                    try notify(staff, event: .followUp, reference: reference, inquiryID: inquiryID, prepared: prepared,
-                               received: received, acknowledgement: "none for a follow-up", now: now)
+                let staff = try repository.routedTo(inquiryID: inquiryID).flatMap { MailAddress(validating: $0) }
+                if let mail = planner.followUpNotification(letter, reference: reference, staff: staff, received: received, now: now) {
+                    try enqueue(.notification, mail, inquiryID: inquiryID, now: now)
                 }
                 try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
                 return .followUp(reference: reference)
@@ -120,99 +109,34 @@ public struct Filer {
 
             let year = Calendar(identifier: .gregorian).component(.year, from: now)
             let reference = try repository.nextReference(prefix: configuration.ack.referencePrefix, year: year)
-            let acknowledgement = prepared.adopted
-                ? (outcome: Acknowledgement.suppressed(reason: "adopted: the server showed it filed by an earlier database (run --adopt-filed), so it was not acknowledged again"), recipient: nil)
-                : try decideAcknowledgement(prepared, now: now)
-            let staff = isOurOwn(parsed) || prepared.adopted
-                ? nil : configuration.routing.recipient(field: classification.field, senderType: classification.senderType)
-            let needsReview = parsed.needsReview || classification.confidence < configuration.classifier.reviewBelow
-            var ackReason: String?
-            switch acknowledgement.outcome {
-            case .queued: ackReason = nil
-            case .held(let reason, _), .suppressed(let reason): ackReason = reason
-            }
+            let counts = AcknowledgementPlanner.Counts(
+                toRecipientToday: { try repository.acknowledgementCount(to: $0, since: now.addingTimeInterval(-86_400)) },
+                lastHour: { try repository.acknowledgementCount(to: nil, since: now.addingTimeInterval(-3600)) })
+            let plan = try planner.plan(letter, reference: reference, received: received, now: now, counts: counts)
             let inquiryID = try repository.insertInquiry(NewInquiry(
                 reference: reference, receivedAt: received, fromAddress: prepared.author.authorAddress?.address ?? parsed.from?.address,
                 fromName: prepared.author.authorName ?? parsed.fromName,
                 replyTo: parsed.replyTo?.address, subject: parsed.subject, language: classification.language,
                 field: classification.field, secondaryFields: classification.secondaryFields, senderType: classification.senderType,
                 legalKind: classification.legalKind, intent: classification.intent, confidence: classification.confidence,
-                evidence: classification.evidence, needsReview: needsReview, ackReason: ackReason, routedTo: staff?.address))
+                evidence: classification.evidence, needsReview: plan.needsReview, ackReason: plan.acknowledgement.reason,
+                routedTo: plan.staff?.address))
             message.inquiryID = inquiryID
             try recordAttachments(prepared.attachments, messageRowID: try repository.insertMessage(message))
-
-            if let recipient = acknowledgement.recipient {
-                let mail = self.acknowledgement(for: prepared, to: recipient, reference: reference, received: received, now: now)
+            if let mail = plan.acknowledgementMail {
                 var held: String?
-                if case .held(let reason, _) = acknowledgement.outcome { held = reason }
-                try repository.enqueue(.acknowledgement, inquiryID: inquiryID, recipient: recipient.address,
-                                       messageID: mail.messageID, content: mail.rendered(), heldBecause: held, now: now)
+                if case .held(let reason, _) = plan.acknowledgement { held = reason }
+                try enqueue(.acknowledgement, mail, inquiryID: inquiryID, heldBecause: held, now: now)
             }
-            if let staff {
-                try notify(staff, event: .newInquiry, reference: reference, inquiryID: inquiryID, prepared: prepared,
-                           received: received, acknowledgement: acknowledgement.outcome.summary, needsReview: needsReview, now: now)
-            }
+            if let mail = plan.notification { try enqueue(.notification, mail, inquiryID: inquiryID, now: now) }
             try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
-            return .inquiry(reference: reference, acknowledgement: acknowledgement.outcome)
+            return .inquiry(reference: reference, acknowledgement: plan.acknowledgement)
         }
     }
 
-    /// Whom to acknowledge, and whether: the policy's rules, then the rate limits.
-    private func decideAcknowledgement(_ prepared: Prepared, now: Date) throws -> (outcome: Acknowledgement, recipient: MailAddress?) {
-        guard configuration.ack.enabled else { return (.suppressed(reason: "acknowledgements are switched off ([ack] enabled = no)"), nil) }
-        let author = prepared.author
-        switch author.origin {
-        case .forwardedInline, .forwardedAttachment:
-            // The original author wrote to someone else; a colleague passed it on. Staff answer them.
-            return (.suppressed(reason: "forwarded by \(prepared.parsed.from?.address ?? "someone"); the original author did not write to the office"), nil)
-        case .webForm:
-            guard author.authorAddress != nil else { return (.suppressed(reason: "the web form gave no valid e-mail address"), nil) }
-        case .direct:
-            break
-        }
-        let decision = policy.decide(prepared.parsed, recipient: author.origin == .webForm ? author.authorAddress : nil)
-        guard case let .acknowledge(recipient) = decision else {
-            if case let .suppress(reason) = decision { return (.suppressed(reason: reason), nil) }
-            return (.suppressed(reason: "no acknowledgement due"), nil)
-        }
-        let ack = configuration.ack
-        let perSender = try repository.acknowledgementCount(to: recipient.address, since: now.addingTimeInterval(-86_400))
-        if perSender >= ack.maxPerSenderPerDay {
-            return (.held(reason: "rate limit: \(perSender) acknowledgements to this address in 24 hours ([ack] max_per_sender_per_day = \(ack.maxPerSenderPerDay))",
-                          limit: recipient.address.lowercased()), recipient)
-        }
-        let overall = try repository.acknowledgementCount(to: nil, since: now.addingTimeInterval(-3600))
-        if overall >= ack.maxPerHour {
-            return (.held(reason: "rate limit: \(overall) acknowledgements in the last hour ([ack] max_per_hour = \(ack.maxPerHour))",
-                          limit: "hour"), recipient)
-        }
-        return (.queued, recipient)
-    }
-
-    /// Mail that carries our own loop marker is ours coming back (an acknowledgement or a
-    /// notification bounced or routed to the office's own mailbox): filed, never answered, never notified.
-    private func isOurOwn(_ parsed: ParsedMessage) -> Bool {
-        parsed.headers.first(AckPolicy.loopMarkerHeader) != nil
-    }
-
-    private func notify(_ staff: MailAddress, event: StaffNotification.Event, reference: String, inquiryID: Int64, prepared: Prepared,
-                        received: Date, acknowledgement: String, needsReview: Bool = false, now: Date) throws {
-        var author = prepared.author
-        // Answering the notification answers the person: their Reply-To where they gave one.
-        if author.origin == .direct, let replyTo = prepared.parsed.replyTo { author.authorAddress = replyTo }
-        let notification = StaffNotification(event: event, reference: reference, classification: event == .newInquiry ? prepared.classification : nil,
-                                             needsReview: needsReview, author: author, received: received, acknowledgement: acknowledgement)
-        let parsed = prepared.parsed
-        let mail = notification.mail(from: sender, to: staff, inReplyTo: parsed.messageID,
-                                     references: parsed.references + (parsed.messageID.map { [$0] } ?? []),
-                                     messageIDDomain: configuration.ack.messageIDDomain, now: now)
-        try repository.enqueue(.notification, inquiryID: inquiryID, recipient: staff.address, messageID: mail.messageID,
-                               content: mail.rendered(), now: now)
-    }
-
-    /// Our From: the SMTP sender with the office's name.
-    private var sender: MailAddress {
-        MailAddress(validating: configuration.smtp.from.address, displayName: configuration.office.name) ?? configuration.smtp.from
+    private func enqueue(_ kind: OutboxEntry.Kind, _ mail: OutgoingMail, inquiryID: Int64, heldBecause reason: String? = nil, now: Date) throws {
+        try repository.enqueue(kind, inquiryID: inquiryID, recipient: mail.to.address, messageID: mail.messageID, content: mail.rendered(),
+                               heldBecause: reason, now: now)
     }
 
     private func recordAttachments(_ summaries: [AttachmentSummary], messageRowID: Int64) throws {
@@ -222,39 +146,14 @@ public struct Filer {
         }
     }
 
-    /// The inquiry a reply belongs to: a known reference in the subject, or a Message-ID we know
-    /// (of an incoming message or of our acknowledgement) in In-Reply-To or References.
+    /// The inquiry a reply belongs to, looked up by the planner's keys: a known reference in the
+    /// subject, or a Message-ID we know (of an incoming message or of our acknowledgement).
     private func thread(of parsed: ParsedMessage) throws -> (Int64, String)? {
-        if let reference = ReferenceNumber.find(in: parsed.subject, prefix: configuration.ack.referencePrefix),
-           let id = try repository.inquiryID(reference: reference.description) {
-            return (id, reference.description)
+        let keys = planner.threadKeys(of: parsed)
+        if let reference = keys.reference, let id = try repository.inquiryID(reference: reference) {
+            return (id, reference)
         }
-        let ids = parsed.inReplyTo + parsed.references
-        guard !ids.isEmpty, let id = try repository.inquiryID(messageIDs: ids) else { return nil }
-        let reference = try repository.reference(ofInquiry: id) ?? "?"
-        return (id, reference)
-    }
-
-    /// The acknowledgement mail in the inquiry's language (English where no template exists).
-    public func acknowledgement(for prepared: Prepared, to recipient: MailAddress, reference: String, received: Date, now: Date) -> OutgoingMail {
-        let parsed = prepared.parsed, labels = prepared.classification
-        let template = templates.template(for: labels.language)
-        let office = configuration.office
-        let days = configuration.ack.workingDays(for: labels.field)
-        let values = [
-            "reference": reference, "subject": parsed.subject.isEmpty ? "-" : parsed.subject,
-            "received_date": MailDate.dayMonthYear(received), "sender_name": prepared.author.authorName ?? "",
-            "field_name": template?.fieldNames[labels.field] ?? labels.field, "working_days": String(days),
-            "answer_by": MailDate.dayMonthYear(MailDate.addingWorkingDays(days, to: received)),
-            "office_name": office.name, "office_email": office.email.address, "office_phone": office.phone,
-            "office_address": office.address,
-        ]
-        let (subject, body) = template?.render(values, intent: labels.intent) ?? ("[\(reference)]", "")
-        return OutgoingMail(
-            from: sender, to: recipient, subject: subject, body: body, date: now,
-            messageID: OutgoingMail.makeMessageID(reference: reference, domain: configuration.ack.messageIDDomain),
-            inReplyTo: parsed.messageID, references: parsed.references + (parsed.messageID.map { [$0] } ?? []),
-            extraHeaders: [("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All"),
-                           (AckPolicy.loopMarkerHeader, reference), ("X-Mailintake-Reference", reference)])
+        guard !keys.messageIDs.isEmpty, let id = try repository.inquiryID(messageIDs: keys.messageIDs) else { return nil }
+        return (id, try repository.reference(ofInquiry: id) ?? "?")
     }
 }

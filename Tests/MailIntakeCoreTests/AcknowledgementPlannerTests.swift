@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+@testable import MailIntakeCore
+
+/// The acknowledgement planner's rules without a database: whom it answers, when it holds,
+/// whom it tells, and what it never does.
+@Suite("Acknowledgement planner")
+struct AcknowledgementPlannerTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    static func planner(routing: String = "[routing]\ndefault = desk@maribor.example\n", ack: String = "") throws -> AcknowledgementPlanner {
+        let text = """
+            [imap]
+            url = imaps://imap.example.org:993
+            user = office@maribor.example
+            [smtp]
+            url = smtps://smtp.example.org:465
+            from = mednarodno@maribor.example
+            [store]
+            path = mailintake.sqlite
+            [office]
+            name = Urad za mednarodno sodelovanje
+            email = mednarodno@maribor.example
+            phone = 02/2201-219
+            [ack]
+            reference_prefix = MB
+            templates = \(repository)/config/templates
+            max_per_sender_per_day = 2
+            max_per_hour = 5
+            \(ack)
+            [classifier]
+            vocabulary = \(repository)/config/vocabulary
+            [web_form]
+            senders = form@maribor.example
+            \(routing)
+            """
+        let configuration = try Configuration.parse(try INIFile(path: "test.conf", text: text))
+        return AcknowledgementPlanner(configuration: configuration, templates: try AckTemplates(directory: configuration.ack.templatesDirectory))
+    }
+
+    static func letter(_ text: String, adopted: Bool = false) -> AcknowledgementPlanner.Letter {
+        let parsed = MessageParser.parse(Fixtures.mail(text))
+        let classifier = KeywordClassifier(vocabulary: Fixtures.vocabulary, webFormSenders: ["form@maribor.example"])
+        let author = classifier.author(of: parsed)
+        return .init(parsed: parsed, author: author, classification: classifier.classify(author), adopted: adopted)
+    }
+
+    static let direct = """
+        Return-Path: <ana@example.org>
+        From: Ana Novak <ana@example.org>
+        Reply-To: ana.novak@example.org
+        To: mednarodno@maribor.example
+        Subject: Pobratena mesta
+        Message-ID: <q1@example.org>
+
+        Pozdravljeni, zanima me seznam pobratenih mest Maribora.
+        """
+
+    /// Counts that fail the test when they are asked, for plans that must not need them.
+    static var unasked: AcknowledgementPlanner.Counts { AcknowledgementPlanner.Counts(toRecipientToday: { _ in Issue.record("counted"); return 0 },
+                                                       lastHour: { Issue.record("counted"); return 0 }) }
+    static func counts(_ perSender: Int, _ hour: Int) -> AcknowledgementPlanner.Counts {
+        .init(toRecipientToday: { _ in perSender }, lastHour: { hour })
+    }
+
+    @Test("an ordinary inquiry: acknowledged to its sender in its language, the desk told, answering the notification answers the person")
+    func ordinary() throws {
+        let plan = try Self.planner().plan(Self.letter(Self.direct), reference: "MB-2026-000001", received: Date(), now: Date(), counts: Self.counts(0, 0))
+        #expect(plan.acknowledgement == .queued)
+        let mail = try #require(plan.acknowledgementMail)
+        #expect(mail.to.address == "ana@example.org")
+        #expect(mail.subject.contains("MB-2026-000001"))
+        #expect(mail.extraHeaders.contains { $0.0 == "Auto-Submitted" && $0.1 == "auto-replied" })
+        #expect(plan.staff?.address == "desk@maribor.example")
+        let notification = String(decoding: try #require(plan.notification).rendered(), as: UTF8.self)
+        #expect(notification.contains("Reply-To: <ana.novak@example.org>"), "\(notification)")
+    }
+
+    @Test("the rate limits hold the acknowledgement, per sender first, then per hour")
+    func limits() throws {
+        let planner = try Self.planner()
+        let perSender = try planner.plan(Self.letter(Self.direct), reference: "MB-2026-000002", received: Date(), now: Date(), counts: Self.counts(2, 0))
+        #expect(perSender.acknowledgement == .held(reason: "rate limit: 2 acknowledgements to this address in 24 hours ([ack] max_per_sender_per_day = 2)", limit: "ana@example.org"))
+        #expect(perSender.acknowledgementMail != nil, "held mail waits in the outbox")
+        let hourly = try planner.plan(Self.letter(Self.direct), reference: "MB-2026-000003", received: Date(), now: Date(), counts: Self.counts(1, 5))
+        guard case .held(_, let limit) = hourly.acknowledgement else { Issue.record("not held: \(hourly.acknowledgement)"); return }
+        #expect(limit == "hour")
+    }
+
+    @Test("forwards, adopted mail, our own mail and switched-off acknowledgements are not answered, and nothing is counted")
+    func notAnswered() throws {
+        let forward = """
+            Return-Path: <kolega@maribor.example>
+            From: Kolega <kolega@maribor.example>
+            Subject: FW: Vprašanje
+            Message-ID: <fw1@maribor.example>
+
+            Posredujem v obravnavo.
+
+            ---------- Posredovano sporočilo ----------
+            Od: Marko Horvat <marko@example.org>
+            Datum: 1. 12. 2026
+            Zadeva: Vprašanje
+            Za: info@maribor.example
+
+            Zanima me, kako se prijavim na izmenjavo.
+            """
+        let planner = try Self.planner()
+        let forwarded = try planner.plan(Self.letter(forward), reference: "MB-2026-000004", received: Date(), now: Date(), counts: Self.unasked)
+        #expect(forwarded.acknowledgement.reason?.hasPrefix("forwarded by kolega@maribor.example") == true, "\(forwarded.acknowledgement)")
+        #expect(forwarded.acknowledgementMail == nil && forwarded.staff != nil)
+        let adopted = try planner.plan(Self.letter(Self.direct, adopted: true), reference: "MB-2026-000005", received: Date(), now: Date(), counts: Self.unasked)
+        #expect(adopted.acknowledgement.reason?.hasPrefix("adopted") == true && adopted.acknowledgementMail == nil && adopted.staff == nil)
+        let ours = try planner.plan(Self.letter(Self.direct.replacingOccurrences(of: "Message-ID", with: "\(AckPolicy.loopMarkerHeader): MB-2026-000001\nMessage-ID")),
+                                    reference: "MB-2026-000006", received: Date(), now: Date(), counts: Self.unasked)
+        #expect(ours.acknowledgementMail == nil && ours.staff == nil && ours.notification == nil)
+        let off = try Self.planner(ack: "enabled = no").plan(Self.letter(Self.direct), reference: "MB-2026-000007", received: Date(), now: Date(), counts: Self.unasked)
+        #expect(off.acknowledgement == .suppressed(reason: "acknowledgements are switched off ([ack] enabled = no)"))
+        #expect(planner.followUpNotification(Self.letter(Self.direct, adopted: true), reference: "MB-2026-000001",
+                                             staff: MailAddress(validating: "desk@maribor.example"), received: Date(), now: Date()) == nil)
+    }
+
+    @Test("a web form's inquiry is acknowledged to the address the person gave; without routing nobody is told")
+    func webForm() throws {
+        let form = """
+            Return-Path: <form@maribor.example>
+            From: Spletni obrazec <form@maribor.example>
+            Subject: Nov vnos iz spletnega obrazca
+            Message-ID: <wf1@maribor.example>
+
+            Ime in priimek: Petra Kos
+            E-pošta: petra.kos@example.org
+            Ste fizična ali pravna oseba?: fizična
+            Vrsta zahteve: Prošnja za razgovor
+            Sporočilo: Želim se dogovoriti za razgovor o izmenjavi dijakov.
+            """
+        let plan = try Self.planner(routing: "").plan(Self.letter(form), reference: "MB-2026-000008", received: Date(), now: Date(), counts: Self.counts(0, 0))
+        #expect(plan.acknowledgementMail?.to.address == "petra.kos@example.org", "\(plan.acknowledgement)")
+        #expect(plan.staff == nil && plan.notification == nil)
+    }
+
+    @Test("replies are found by the reference in the subject, then by the Message-IDs they answer")
+    func threadKeys() throws {
+        let planner = try Self.planner()
+        let reply = MessageParser.parse(Fixtures.mail("From: a@b.si\nSubject: Re: [MB-2026-000042] Pobratena mesta\nIn-Reply-To: <ack@maribor.example>\nReferences: <q1@example.org> <ack@maribor.example>\n\nHvala\n"))
+        let keys = planner.threadKeys(of: reply)
+        #expect(keys.reference == "MB-2026-000042")
+        #expect(keys.messageIDs == ["ack@maribor.example", "q1@example.org", "ack@maribor.example"])
+    }
+}
