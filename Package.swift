@@ -30,6 +30,7 @@ let package = Package(
         .testTarget(name: "MailIntakeCoreTests", dependencies: ["MailIntakeCore"]),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "MailIntakeCore"]),
         .testTarget(name: "MailTransportTests", dependencies: ["MailTransport"]),
+        .testTarget(name: "MailIntakeDaemonTests", dependencies: ["MailIntakeDaemon", "MailIntakeCore", "MailStore", "MailTransport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["MailIntakeCore", "MailStore"]),
     ]
 )

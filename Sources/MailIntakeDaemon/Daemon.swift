@@ -128,11 +128,15 @@ public final class Daemon: @unchecked Sendable {
     /// The poll interval with up to 10 % jitter (instances restarted together do not poll in
     /// lockstep), doubled for each consecutive IMAP failure up to `maximumBackoff`.
     private func nextDelay() -> TimeInterval {
-        let interval = intake.configuration.imap.pollInterval
-        let base = consecutivePollFailures == 0
-            ? interval
-            : min(max(interval, Self.maximumBackoff), interval * pow(2, Double(min(consecutivePollFailures, 16))))
+        let base = Self.backoff(interval: intake.configuration.imap.pollInterval, failures: consecutivePollFailures)
         return base + Double.random(in: 0...(base / 10))
+    }
+
+    /// The wait before the next poll, without jitter: the interval, doubled for each consecutive
+    /// IMAP failure, up to `maximumBackoff` (or the interval, when that is longer).
+    static func backoff(interval: TimeInterval, failures: Int) -> TimeInterval {
+        guard failures > 0 else { return interval }
+        return min(max(interval, maximumBackoff), interval * pow(2, Double(min(failures, 16))))
     }
 
     private func statusLine(now: Date, filed: Int, failure: String?, nextIn delay: TimeInterval) -> String {

@@ -37,7 +37,9 @@ public final class Intake {
     /// The last correction the learned model knows of; a later one makes the next cycle rebuild it.
     private var modelThrough: Int64
     private let stop: StopSignal
-    private var smtp: SMTPSender
+    private var smtp: MailSubmitter
+    /// How the servers are reached: the network, or memory in the daemon's tests.
+    private let connector: MailConnector
     /// Called after each message filed and each mail sent: proof of progress for the watchdog.
     public var onProgress: (@Sendable () -> Void)?
     /// The rate limits (`hour`, or a recipient) already reported, so each is logged once a day.
@@ -62,8 +64,10 @@ public final class Intake {
         }
     }
 
-    public init(configuration: Configuration, logger: Logger, stop: StopSignal = StopSignal(), adoptFiled: Bool = false) throws {
+    public init(configuration: Configuration, logger: Logger, stop: StopSignal = StopSignal(), adoptFiled: Bool = false,
+                connector: MailConnector = .network) throws {
         self.adoptFiled = adoptFiled
+        self.connector = connector
         self.configuration = configuration
         self.logger = logger
         self.stop = stop
@@ -84,7 +88,7 @@ public final class Intake {
         filer = Filer(repository: repository, configuration: configuration, templates: templates,
                       classifier: LearningClassifier(keyword: keyword, model: model))
         modelThrough = model?.correctionsThrough ?? 0
-        smtp = SMTPSender(endpoint: Self.smtpEndpoint(configuration))
+        smtp = connector.submitter(configuration.smtp, configuration.ack.messageIDDomain)
         // Callers hold the instance lock, so no other process is sending: a row still marked
         // 'sending' was interrupted by a crash.
         let interrupted = try repository.recoverInterruptedSends()
@@ -93,11 +97,6 @@ public final class Intake {
         }
     }
 
-    static func smtpEndpoint(_ configuration: Configuration) -> SMTPEndpoint {
-        let smtp = configuration.smtp
-        return SMTPEndpoint(url: smtp.url, user: smtp.user, password: smtp.password?.value, caFile: smtp.caFile,
-                            timeout: smtp.timeout, heloName: configuration.ack.messageIDDomain)
-    }
 
     // MARK: learning
 
@@ -132,9 +131,7 @@ public final class Intake {
     public func poll() throws -> PollReport {
         let imap = configuration.imap
         let mailbox = imap.mailbox
-        let session = try IMAPSession(endpoint: IMAPEndpoint(url: imap.url, user: imap.user, password: imap.password?.value,
-                                                             caFile: imap.caFile, timeout: imap.timeout),
-                                      maximumMessageSize: imap.maxMessageSize + (1 << 20))
+        let session = try connector.mailbox(imap)
         defer { session.logout() }
         let status = try session.select(mailbox)
         var report = PollReport()
@@ -271,7 +268,7 @@ public final class Intake {
     }
 
     /// Flags (or moves) filed messages on the server, then records that it did.
-    private func mark(_ uids: [UInt32], uidValidity: UInt32, session: IMAPSession) throws -> Int {
+    private func mark(_ uids: [UInt32], uidValidity: UInt32, session: MailboxClient) throws -> Int {
         guard !uids.isEmpty else { return 0 }
         let imap = configuration.imap
         switch imap.afterFiling {

@@ -1,22 +1,6 @@
 import CCurl
 import Foundation
-
-/// Settings for one IMAP connection (no Foundation types from the config layer leak in here).
-public struct IMAPEndpoint: Sendable {
-    public var url: URL
-    public var user: String
-    public var password: String?
-    public var caFile: String?
-    public var timeout: TimeInterval
-
-    public init(url: URL, user: String, password: String?, caFile: String?, timeout: TimeInterval) {
-        self.url = url
-        self.user = user
-        self.password = password
-        self.caFile = caFile
-        self.timeout = timeout
-    }
-}
+import MailIntakeCore
 
 /// An authenticated IMAP connection. libcurl does the parts it does well — connecting, TLS or
 /// STARTTLS with verification, CAPABILITY and LOGIN/AUTHENTICATE — with CURLOPT_CONNECT_ONLY;
@@ -27,7 +11,8 @@ final class IMAPConnection {
     private let curl: CurlEasy
     let timeout: TimeInterval
 
-    init(_ endpoint: IMAPEndpoint) throws(TransportError) {
+    /// The core's settings, taken as they are: no mirror of them in the transport.
+    init(_ endpoint: IMAPSettings) throws(TransportError) {
         curl = try CurlEasy()
         timeout = endpoint.timeout
         guard var components = URLComponents(url: endpoint.url, resolvingAgainstBaseURL: false) else {
@@ -37,7 +22,7 @@ final class IMAPConnection {
         guard let url = components.string else { throw TransportError(.configuration, "unusable IMAP URL \(endpoint.url)") }
         try curl.set(CURLOPT_URL, string: url)
         try curl.set(CURLOPT_USERNAME, string: endpoint.user)
-        if let password = endpoint.password { try curl.set(CURLOPT_PASSWORD, string: password) }
+        if let password = endpoint.password?.value { try curl.set(CURLOPT_PASSWORD, string: password) }
         try curl.configureTLS(caFile: endpoint.caFile)
         try curl.configureTimeouts(connect: endpoint.timeout)
         try curl.set(CURLOPT_CONNECT_ONLY, 1)

@@ -1,4 +1,5 @@
 import Foundation
+import MailIntakeCore
 
 /// One message as the server handed it over.
 public struct FetchedMessage: Sendable {
@@ -6,6 +7,12 @@ public struct FetchedMessage: Sendable {
     /// When the server received it (INTERNALDATE), if it said.
     public var internalDate: Date?
     public var raw: [UInt8]
+
+    public init(uid: UInt32, internalDate: Date?, raw: [UInt8]) {
+        self.uid = uid
+        self.internalDate = internalDate
+        self.raw = raw
+    }
 }
 
 /// The state of the selected mailbox that filing needs.
@@ -13,6 +20,12 @@ public struct MailboxStatus: Sendable, Equatable {
     public var uidValidity: UInt32
     public var uidNext: UInt32?
     public var exists: Int
+
+    public init(uidValidity: UInt32, uidNext: UInt32?, exists: Int) {
+        self.uidValidity = uidValidity
+        self.uidNext = uidNext
+        self.exists = exists
+    }
 }
 
 /// A logged-in IMAP session on one mailbox: select, search, fetch in batches, flag, move.
@@ -42,7 +55,7 @@ public final class IMAPSession {
     static let minimumRate = 32 * 1024
 
     /// Connects and authenticates. `maximumMessageSize` bounds what one fetched message may occupy in memory.
-    public init(endpoint: IMAPEndpoint, maximumMessageSize: Int = 64 << 20) throws(TransportError) {
+    public init(settings endpoint: IMAPSettings, maximumMessageSize: Int = 64 << 20) throws(TransportError) {
         connection = try IMAPConnection(endpoint)
         var limits = IMAPFramer.Limits()
         limits.maximumLiteral = maximumMessageSize

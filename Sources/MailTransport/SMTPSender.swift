@@ -1,37 +1,22 @@
 import CCurl
 import CCurlShim
 import Foundation
-
-/// Settings for the SMTP submission server.
-public struct SMTPEndpoint: Sendable {
-    public var url: URL
-    public var user: String?
-    public var password: String?
-    public var caFile: String?
-    public var timeout: TimeInterval
-    /// The name we greet with in EHLO (our Message-ID domain).
-    public var heloName: String
-
-    public init(url: URL, user: String?, password: String?, caFile: String?, timeout: TimeInterval, heloName: String) {
-        self.url = url
-        self.user = user
-        self.password = password
-        self.caFile = caFile
-        self.timeout = timeout
-        self.heloName = heloName
-    }
-}
+import MailIntakeCore
 
 /// Sends mail through libcurl's SMTP: SMTPS or STARTTLS (required, verified), AUTH when a user
 /// is set. One sender keeps its handle, so consecutive messages reuse the connection.
 public final class SMTPSender {
-    private let endpoint: SMTPEndpoint
+    private let endpoint: SMTPSettings
+    /// The name we greet with in EHLO (our Message-ID domain).
+    private let heloName: String
     private var curl: CurlEasy?
     /// The total deadline of one submission, in timeouts: connect, TLS, greeting, AUTH, envelope and data.
     static let phases = 4.0
 
-    public init(endpoint: SMTPEndpoint) {
-        self.endpoint = endpoint
+    /// The core's settings, taken as they are: no mirror of them in the transport.
+    public init(settings: SMTPSettings, heloName: String) {
+        endpoint = settings
+        self.heloName = heloName
     }
 
     /// Submits `content` (a complete RFC 5322 message with CRLF line ends) from `sender` to
@@ -91,11 +76,11 @@ public final class SMTPSender {
         if let curl { return curl }
         let curl = try CurlEasy()
         var components = URLComponents(url: endpoint.url, resolvingAgainstBaseURL: false)
-        components?.path = "/" + endpoint.heloName  // libcurl takes the EHLO name from the URL's path
+        components?.path = "/" + heloName  // libcurl takes the EHLO name from the URL's path
         guard let url = components?.string else { throw TransportError(.configuration, "unusable SMTP URL \(endpoint.url)") }
         try curl.set(CURLOPT_URL, string: url)
         if let user = endpoint.user { try curl.set(CURLOPT_USERNAME, string: user) }
-        if let password = endpoint.password { try curl.set(CURLOPT_PASSWORD, string: password) }
+        if let password = endpoint.password?.value { try curl.set(CURLOPT_PASSWORD, string: password) }
         try curl.configureTLS(caFile: endpoint.caFile)
         // Every phase within `timeout`: connecting, each reply of the server (libcurl's own default
         // is 120 s), and the whole exchange within a few of them.
