@@ -15,8 +15,21 @@ public final class Database {
 
     /// Opens (creating if needed) the database at `path`, with WAL, foreign keys and a busy timeout.
     /// A new file is created readable by its owner only: it holds citizens' mail.
-    public init(path: String, busyTimeout: Int32 = 5000) throws(DatabaseError) {
+    public init(path: String, busyTimeout: Int32 = 5000, readOnly: Bool = false) throws(DatabaseError) {
         self.path = path
+        if readOnly {
+            var db: OpaquePointer?
+            let status = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
+            guard status == SQLITE_OK, let db else {
+                let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+                sqlite3_close(db)
+                throw DatabaseError(code: status, message: "\(message) (\(path)); check that the file exists and this user may read it")
+            }
+            handle = db
+            sqlite3_extended_result_codes(db, 1)
+            sqlite3_busy_timeout(db, busyTimeout)
+            return
+        }
         // A new file is made here with its mode, rather than by narrowing the umask (which is
         // process-wide, and this process has other threads); SQLite gives its -wal and -shm the
         // database file's mode.
@@ -67,6 +80,7 @@ public final class Database {
     /// A prepared statement for `sql`, from the cache when it was prepared before. Its users reset
     /// it when they are done (`defer`), so a cached one is always ready.
     private func statement(_ sql: String) throws(DatabaseError) -> Statement {
+        try requireOpen(sql)
         if let cached = statementCache[sql] { return cached }
         let statement = try Statement(database: self, sql: sql)
         statementCache[sql] = statement
@@ -77,6 +91,7 @@ public final class Database {
 
     /// Runs one or more statements that take no arguments and return no rows.
     public func execute(_ sql: String) throws(DatabaseError) {
+        try requireOpen(sql)
         var errorMessage: UnsafeMutablePointer<CChar>?
         let status = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
         if status != SQLITE_OK {
@@ -106,6 +121,7 @@ public final class Database {
 
     /// Runs a query and calls `body` for each row as it is read, so large results never sit in memory at once.
     public func forEachRow(_ sql: String, _ arguments: [SQLConvertible?] = [], _ body: (Row) throws -> Void) throws {
+        try requireOpen(sql)
         let statement = try Statement(database: self, sql: sql)
         try statement.bind(arguments)
         while try statement.step() { try body(statement.row()) }
@@ -121,7 +137,23 @@ public final class Database {
     /// Runs `body` in a transaction that commits when it returns and rolls back when it throws,
     /// rethrowing the first error. BEGIN IMMEDIATE takes the write lock up front, so a busy
     /// database fails before any work is done rather than at COMMIT.
+    /// Inside a transaction already, it nests as a savepoint: the inner part rolls back alone.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
+        if let handle, sqlite3_get_autocommit(handle) == 0 {
+            savepoints += 1
+            let name = "nested\(savepoints)"
+            defer { savepoints -= 1 }
+            try execute("SAVEPOINT \(name)")
+            do {
+                let result = try body()
+                try execute("RELEASE \(name)")
+                return result
+            } catch {
+                try? execute("ROLLBACK TO \(name)")
+                try? execute("RELEASE \(name)")
+                throw error
+            }
+        }
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
@@ -132,6 +164,8 @@ public final class Database {
             throw error
         }
     }
+
+    private var savepoints = 0
 
     /// Copies the whole database into a new file at `destination` while it stays in use (SQLite's
     /// online backup API). The file is created exclusively, readable by its owner only, and never
@@ -166,6 +200,11 @@ public final class Database {
             throw DatabaseError(code: finish, message: String(cString: sqlite3_errmsg(target)))
         }
         completed = true
+    }
+
+    /// A closed connection says so, rather than SQLite's misuse code.
+    private func requireOpen(_ sql: String) throws(DatabaseError) {
+        guard handle != nil else { throw DatabaseError(code: SQLITE_MISUSE, message: "the database connection is closed", sql: sql) }
     }
 
     var rawHandle: OpaquePointer? { handle }

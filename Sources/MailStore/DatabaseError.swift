@@ -1,3 +1,5 @@
+import CSQLite
+
 /// A failure reported by SQLite: the extended result code, SQLite's message, and the SQL that
 /// failed (never its arguments, which may hold personal data).
 public struct DatabaseError: Error, Sendable, CustomStringConvertible {
@@ -14,13 +16,13 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     /// The primary result code (the low byte of the extended one).
     public var primaryCode: Int32 { code & 0xff }
 
-    public var isConstraintViolation: Bool { primaryCode == 19 }
-    public var isBusy: Bool { primaryCode == 5 || primaryCode == 6 }
-    public var isReadOnly: Bool { primaryCode == 8 }
-    public var isDiskFull: Bool { primaryCode == 13 }
+    public var isConstraintViolation: Bool { primaryCode == SQLITE_CONSTRAINT }
+    public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
+    public var isReadOnly: Bool { primaryCode == SQLITE_READONLY }
+    public var isDiskFull: Bool { primaryCode == SQLITE_FULL }
     /// SQLITE_IOERR: the file system failed a read, a write or the growth of the WAL's shared
     /// memory file (which a full disk refuses, before any write of the database itself).
-    public var isIOError: Bool { primaryCode == 10 }
+    public var isIOError: Bool { primaryCode == SQLITE_IOERR }
 
     public var description: String {
         var text = "SQLite error \(code): \(message)"

@@ -1,3 +1,5 @@
+import CSQLite
+
 /// A value bound into or read out of SQLite.
 public enum SQLValue: Sendable, Equatable {
     case null
@@ -51,4 +53,19 @@ public struct Row: Sendable {
         guard let index = columns[name] else { return .null }
         return values[index]
     }
+
+    /// A column the query must have returned: a missing one, or NULL where the schema forbids it,
+    /// is an error naming the column, never a silent `""` or `0`.
+    public func required<T>(_ name: String, _ value: (SQLValue) -> T?) throws(DatabaseError) -> T {
+        guard let index = columns[name] else {
+            throw DatabaseError(code: SQLITE_ERROR, message: "the query returned no column `\(name)`")
+        }
+        guard let converted = value(values[index]) else {
+            throw DatabaseError(code: SQLITE_MISMATCH, message: "column `\(name)` holds \(values[index]), not the value its schema says")
+        }
+        return converted
+    }
+
+    public func text(_ name: String) throws(DatabaseError) -> String { try required(name) { $0.string } }
+    public func integer(_ name: String) throws(DatabaseError) -> Int64 { try required(name) { $0.int64 } }
 }

@@ -56,7 +56,7 @@ extension Commands {
         guard options.count == 2, let number = Int(options[1]), number > 0 else {
             throw CommandFailure.usage("attachment needs a REFERENCE and a number: mailintake attachment MB-2026-000042 1 > file")
         }
-        let repository = try openRepository(configPath, environment)
+        let repository = try openRepository(configPath, environment, readOnly: true)
         guard let detail = try repository.inquiry(reference: options[0]) else {
             throw CommandFailure.runtime("no inquiry \(options[0]); `mailintake list` shows the references")
         }

@@ -73,7 +73,7 @@ extension Commands {
 extension Commands {
     /// `outbox`: mail that has not gone out; `outbox retry REFERENCE`: send an inquiry's failed or held mail again.
     static func outbox(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
-        let repository = try openRepository(configPath, environment)
+        let repository = try openRepository(configPath, environment, readOnly: options.first != "retry")
         if options.first == "retry" {
             guard options.count == 2 else { throw CommandFailure.usage("outbox retry needs one REFERENCE, such as MB-2026-000042") }
             guard let count = try repository.requeue(reference: options[1]) else {

@@ -70,7 +70,7 @@ enum Commands {
         var failing = 0
         var databaseProblem: String?
         do {
-            let repository = try openRepository(configPath, environment)
+            let repository = try openRepository(configPath, environment, readOnly: true)
             state = try repository.state()
             outbox = try repository.outboxCounts()
             failing = try repository.failingAcknowledgements(since: Date().addingTimeInterval(-86_400), attempts: 3)
@@ -134,12 +134,13 @@ enum Commands {
 
     // MARK: staff views
 
-    static func openRepository(_ configPath: String, _ environment: [String: String]) throws -> MailRepository {
+    /// The database, for reading only where the command only reads (see `MailRepository.init`).
+    static func openRepository(_ configPath: String, _ environment: [String: String], readOnly: Bool = false) throws -> MailRepository {
         let configuration = try loadConfiguration(configPath, environment)
         guard FileManager.default.fileExists(atPath: configuration.storePath) else {
             throw CommandFailure.runtime("no database at \(configuration.storePath) yet; run `mailintake run --once` first")
         }
-        return try MailRepository(path: configuration.storePath)
+        return try MailRepository(path: configuration.storePath, readOnly: readOnly)
     }
 
     static func list(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
@@ -155,7 +156,7 @@ enum Commands {
             limit = min(value, 1_000_000)
             index += 2
         }
-        let repository = try openRepository(configPath, environment)
+        let repository = try openRepository(configPath, environment, readOnly: true)
         let rows = try repository.recentInquiries(limit: limit)
         if rows.isEmpty { StandardOutput.say("no inquiries filed yet"); return 0 }
         StandardOutput.say(pad("REFERENCE", 16) + pad("RECEIVED", 22) + pad("LANG", 5) + pad("FIELD", 13) + pad("SENDER", 9) + pad("INTENT", 22) + pad("ACK", 11) + "SUBJECT")
@@ -176,7 +177,7 @@ enum Commands {
         guard options.count == 1, let reference = options.first, !reference.hasPrefix("-") else {
             throw CommandFailure.usage("show needs one REFERENCE, such as MB-2026-000042, and takes no options")
         }
-        let repository = try openRepository(configPath, environment)
+        let repository = try openRepository(configPath, environment, readOnly: true)
         guard let detail = try repository.inquiry(reference: reference) else {
             throw CommandFailure.runtime("no inquiry \(reference); `mailintake list` shows the references")
         }
@@ -227,7 +228,7 @@ enum Commands {
         guard options.count == 2, options[0] == "--format", ["json", "csv"].contains(options[1]) else {
             throw CommandFailure.usage("export needs --format json or --format csv")
         }
-        let repository = try openRepository(configPath, environment)
+        let repository = try openRepository(configPath, environment, readOnly: true)
         if options[1] == "json" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -238,4 +238,43 @@ struct MailRepositoryTests {
         }
         #expect(Self.openDescriptors(path) == 0, "\(Self.openDescriptors(path)) descriptors left open on \(path)")
     }
+
+    @Test("transactions nest as savepoints: an inner failure rolls back the inner part only")
+    func savepoints() throws {
+        let repository = try MailRepository(path: Self.temporaryPath())
+        struct Boom: Error {}
+        try repository.transaction {
+            _ = try repository.insertInquiry(Self.inquiry("MB-2026-000001"))
+            #expect(throws: Boom.self) {
+                try repository.transaction {
+                    _ = try repository.insertInquiry(Self.inquiry("MB-2026-000002"))
+                    throw Boom()
+                }
+            }
+        }
+        #expect(try repository.database.rows("SELECT reference FROM inquiries").compactMap { $0["reference"].string } == ["MB-2026-000001"])
+    }
+
+    @Test("a read-only open reads, refuses to write, and migrates nothing")
+    func readOnly() throws {
+        let path = Self.temporaryPath()
+        let writer = try MailRepository(path: path)
+        _ = try writer.insertInquiry(Self.inquiry("MB-2026-000001"))
+        writer.close()
+        let reader = try MailRepository(path: path, readOnly: true)
+        #expect(try reader.inquiry(reference: "MB-2026-000001") != nil)
+        #expect(throws: DatabaseError.self) { _ = try reader.insertInquiry(Self.inquiry("MB-2026-000002")) }
+        reader.close()
+        #expect(throws: DatabaseError.self) { try writer.database.execute("SELECT 1") }  // closed
+        // A database an older binary left behind is not migrated by a reader: it says what to do.
+        let older = try MailRepository(path: path)
+        try older.database.execute("DELETE FROM schema_migrations WHERE name = (SELECT max(name) FROM schema_migrations)")
+        older.close()
+        do {
+            _ = try MailRepository(path: path, readOnly: true)
+            Issue.record("an old schema was read as if current")
+        } catch let error as DatabaseError {
+            #expect(error.message.contains("older than this mailintake"), "\(error)")
+        }
+    }
 }

@@ -1,0 +1,133 @@
+import Foundation
+import MailIntakeCore
+
+/// The inquiries as staff see them, and their corrections.
+extension MailRepository {
+    // MARK: staff views
+
+    private static let recordSQL = """
+        SELECT i.id, i.reference, i.received_at, i.from_address, i.from_name, i.subject, i.language, i.field, i.secondary_fields,
+               i.sender_type, i.legal_kind, i.intent, i.ack_reason, i.confidence, i.evidence, i.needs_review,
+               i.original_labels, i.corrected_at, i.routed_to,
+               (SELECT status FROM outbox o WHERE o.inquiry_id = i.id AND o.kind = 'acknowledgement' ORDER BY o.id LIMIT 1) AS ack_status
+        FROM inquiries i
+        """
+
+    static func record(_ row: Row) throws -> InquiryRecord {
+        InquiryRecord(
+            reference: try row.text("reference"), receivedAt: try row.text("received_at"),
+            fromAddress: row["from_address"].string, fromName: row["from_name"].string, subject: try row.text("subject"),
+            language: try row.text("language"), field: try row.text("field"), secondaryFields: strings(row["secondary_fields"].string),
+            senderType: try row.text("sender_type"), legalKind: row["legal_kind"].string, intent: try row.text("intent"),
+            ackStatus: row["ack_status"].string ?? "suppressed", ackReason: row["ack_reason"].string,
+            corrected: row["corrected_at"].string != nil)
+    }
+
+    /// Every inquiry, oldest first, handed over one at a time so an export of years of mail stays small in memory.
+    public func forEachInquiry(_ body: (InquiryRecord) throws -> Void) throws {
+        try database.forEachRow(Self.recordSQL + " ORDER BY i.id") { try body(try Self.record($0)) }
+    }
+
+    /// The newest `limit` inquiries, newest first.
+    public func recentInquiries(limit: Int) throws -> [InquiryRecord] {
+        try database.rows(Self.recordSQL + " ORDER BY i.id DESC LIMIT ?", [limit]).map { try Self.record($0) }
+    }
+
+    public func inquiry(reference: String) throws -> InquiryDetail? {
+        guard let row = try database.row(Self.recordSQL + " WHERE i.reference = ?", [reference]), let id = row["id"].int64 else { return nil }
+        let messages = try database.rows("""
+            SELECT id, disposition, uid, size, filed_at, problems, raw FROM messages WHERE inquiry_id = ? ORDER BY id
+            """, [id]).map { m in
+            (id: m["id"].int64 ?? 0, disposition: m["disposition"].string ?? "", uid: UInt32(exactly: m["uid"].int ?? 0) ?? 0, size: m["size"].int ?? 0,
+             filedAt: m["filed_at"].string ?? "", problems: Self.strings(m["problems"].string), raw: m["raw"].bytes ?? [])
+        }
+        let outbox = try database.rows("""
+            SELECT kind, recipient, status, attempts, last_error, server_reply, sent_at FROM outbox WHERE inquiry_id = ? ORDER BY id
+            """, [id]).map { o in
+            (kind: o["kind"].string ?? "", recipient: o["recipient"].string ?? "", status: o["status"].string ?? "", attempts: o["attempts"].int ?? 0,
+             lastError: o["last_error"].string, serverReply: o["server_reply"].string, sentAt: o["sent_at"].string)
+        }
+        let attachments = try database.rows("""
+            SELECT a.message_id, a.position, a.filename, a.content_type, a.size, a.sha256 FROM attachments a
+            JOIN messages m ON m.id = a.message_id WHERE m.inquiry_id = ? ORDER BY a.message_id, a.position
+            """, [id]).map { a in
+            (messageID: a["message_id"].int64 ?? 0, position: a["position"].int ?? 0, filename: a["filename"].string ?? "",
+             contentType: a["content_type"].string ?? "", size: a["size"].int ?? 0, sha256: a["sha256"].string ?? "")
+        }
+        let corrections = try database.rows("""
+            SELECT corrected_at, corrected_by, note, before, after FROM corrections WHERE inquiry_id = ? ORDER BY id
+            """, [id]).compactMap { c -> Correction? in
+            guard let before = Self.labels(c["before"].string), let after = Self.labels(c["after"].string) else { return nil }
+            return Correction(correctedAt: c["corrected_at"].string ?? "", correctedBy: c["corrected_by"].string, note: c["note"].string,
+                              before: before, after: after)
+        }
+        return InquiryDetail(record: try Self.record(row), confidence: row["confidence"].double ?? 0, evidence: Self.strings(row["evidence"].string),
+                             needsReview: (row["needs_review"].int ?? 0) != 0, routedTo: row["routed_to"].string,
+                             originalLabels: Self.labels(row["original_labels"].string),
+                             corrections: corrections, messages: messages, attachments: attachments, outbox: outbox)
+    }
+
+    // MARK: corrections
+
+    /// Every corrected inquiry as a labelled example: the first message filed for it and the
+    /// labels staff gave it last, with the highest correction id (what the model has learned through).
+    public func correctedExamples() throws -> (examples: [(raw: [UInt8], labels: Labels)], through: Int64) {
+        var examples: [(raw: [UInt8], labels: Labels)] = []
+        try database.forEachRow("""
+            SELECT i.language, i.field, i.secondary_fields, i.sender_type, i.legal_kind, i.intent,
+                   (SELECT m.raw FROM messages m WHERE m.inquiry_id = i.id AND m.raw IS NOT NULL ORDER BY m.id LIMIT 1) AS raw
+            FROM inquiries i WHERE i.corrected_at IS NOT NULL ORDER BY i.id
+            """) { row in
+            guard let raw = row["raw"].bytes else { return }
+            examples.append((raw, Labels(language: row["language"].string ?? "", field: row["field"].string ?? "",
+                                         secondaryFields: Self.strings(row["secondary_fields"].string), senderType: row["sender_type"].string ?? "",
+                                         legalKind: row["legal_kind"].string, intent: row["intent"].string ?? "")))
+        }
+        let through = try database.row("SELECT coalesce(max(id), 0) AS n FROM corrections")?["n"].int64 ?? 0
+        return (examples, through)
+    }
+
+    /// The highest correction id: when it passes the model's, the model is rebuilt.
+    public func latestCorrection() throws -> Int64 {
+        try database.row("SELECT coalesce(max(id), 0) AS n FROM corrections")?["n"].int64 ?? 0
+    }
+
+    static func labels(_ json: String?) -> Labels? {
+        guard let json else { return nil }
+        return try? JSONDecoder().decode(Labels.self, from: Data(json.utf8))
+    }
+
+    static func json(_ labels: Labels) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(labels), as: UTF8.self)
+    }
+
+    /// Replaces an inquiry's labels with staff's, in one transaction: the correction is recorded
+    /// with its time, who made it and the labels before; the classifier's own labels are kept
+    /// the first time; the review flag is cleared. Returns the labels before and after, or nil
+    /// when there is no such inquiry.
+    public func correct(reference: String, by person: String?, note: String?, now: Date = Date(),
+                        _ change: (inout Labels) throws -> Void) throws -> (before: Labels, after: Labels)? {
+        try transaction {
+            guard let row = try database.row("""
+                SELECT id, language, field, secondary_fields, sender_type, legal_kind, intent, original_labels FROM inquiries WHERE reference = ?
+                """, [reference]), let id = row["id"].int64 else { return nil }
+            let before = Labels(language: row["language"].string ?? "", field: row["field"].string ?? "",
+                                secondaryFields: Self.strings(row["secondary_fields"].string), senderType: row["sender_type"].string ?? "",
+                                legalKind: row["legal_kind"].string, intent: row["intent"].string ?? "")
+            var after = before
+            try change(&after)
+            let time = MailDate.iso8601(now)
+            try database.run("""
+                UPDATE inquiries SET language = ?, field = ?, secondary_fields = ?, sender_type = ?, legal_kind = ?, intent = ?,
+                    original_labels = coalesce(original_labels, ?), corrected_at = ?, needs_review = 0 WHERE id = ?
+                """, [after.language, after.field, Self.json(after.secondaryFields), after.senderType, after.legalKind, after.intent,
+                      try Self.json(before), time, id])
+            try database.run("""
+                INSERT INTO corrections (inquiry_id, corrected_at, corrected_by, note, before, after) VALUES (?, ?, ?, ?, ?, ?)
+                """, [id, time, person, note, try Self.json(before), try Self.json(after)])
+            return (before, after)
+        }
+    }
+}

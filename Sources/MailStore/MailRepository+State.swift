@@ -1,0 +1,59 @@
+import Foundation
+import MailIntakeCore
+
+/// What the service did (for `status` and the metrics), totals, and backups.
+extension MailRepository {
+    // MARK: service state
+
+    /// Records what the service did (key → value), in one transaction.
+    public func setState(_ values: [String: String], now: Date = Date()) throws {
+        try transaction {
+            for (key, value) in values {
+                try database.run("""
+                    INSERT INTO service_state (key, value, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                    """, [key, value, MailDate.iso8601(now)])
+            }
+        }
+    }
+
+    public func state() throws -> [String: String] {
+        var values: [String: String] = [:]
+        for row in try database.rows("SELECT key, value FROM service_state") {
+            values[row["key"].string ?? ""] = row["value"].string ?? ""
+        }
+        return values
+    }
+
+    /// Totals for the metrics file and `status`.
+    public func totals() throws -> (messages: Int, inquiries: Int, followUps: Int, duplicates: Int, suppressed: Int,
+                                    outbox: [String: [String: Int]]) {
+        var byDisposition: [String: Int] = [:]
+        for row in try database.rows("SELECT disposition, count(*) AS n FROM messages GROUP BY disposition") {
+            byDisposition[row["disposition"].string ?? ""] = row["n"].int ?? 0
+        }
+        let inquiries = try database.row("SELECT count(*) AS n FROM inquiries")?["n"].int ?? 0
+        let suppressed = try database.row("""
+            SELECT count(*) AS n FROM inquiries i WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.inquiry_id = i.id AND o.kind = 'acknowledgement')
+            """)?["n"].int ?? 0
+        var outbox: [String: [String: Int]] = [:]
+        for row in try database.rows("SELECT kind, status, count(*) AS n FROM outbox GROUP BY kind, status") {
+            outbox[row["kind"].string ?? "", default: [:]][row["status"].string ?? ""] = row["n"].int ?? 0
+        }
+        return (byDisposition.values.reduce(0, +), inquiries, byDisposition["follow_up"] ?? 0, byDisposition["duplicate"] ?? 0,
+                suppressed, outbox)
+    }
+
+    /// Acknowledgements that failed for good since `since`, or are still retrying after `attempts` tries.
+    public func failingAcknowledgements(since: Date, attempts: Int) throws -> Int {
+        try database.row("""
+            SELECT count(*) AS n FROM outbox WHERE kind = 'acknowledgement'
+              AND ((status = 'failed' AND created_at >= ?) OR (status = 'pending' AND attempts >= ?))
+            """, [MailDate.iso8601(since), attempts])?["n"].int ?? 0
+    }
+
+    /// Writes an online copy of the database (SQLite's backup API; the service may keep running).
+    public func backup(to path: String) throws {
+        try database.backup(to: path)
+    }
+}
