@@ -14,7 +14,8 @@ public struct Filer {
         case alreadyFiled
     }
 
-    public let repository: MailRepository
+    /// Only what filing needs of the store.
+    public let repository: any FilingStore
     public let configuration: Configuration
     public let templates: AckTemplates
     public let classifier: InquiryClassifier
@@ -24,7 +25,7 @@ public struct Filer {
     /// What happened to a new inquiry's acknowledgement (decided by the planner).
     public typealias Acknowledgement = AcknowledgementPlanner.Acknowledgement
 
-    public init(repository: MailRepository, configuration: Configuration, templates: AckTemplates,
+    public init(repository: any FilingStore, configuration: Configuration, templates: AckTemplates,
                 classifier: InquiryClassifier) {
         self.repository = repository
         self.configuration = configuration

@@ -18,33 +18,17 @@ public final class Database {
     public init(path: String, busyTimeout: Int32 = 5000, readOnly: Bool = false) throws(DatabaseError) {
         self.path = path
         if readOnly {
-            var db: OpaquePointer?
-            let status = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
-            guard status == SQLITE_OK, let db else {
-                let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-                sqlite3_close(db)
-                throw DatabaseError(code: status, message: "\(message) (\(path)); check that the file exists and this user may read it")
-            }
-            handle = db
-            sqlite3_extended_result_codes(db, 1)
-            sqlite3_busy_timeout(db, busyTimeout)
+            handle = try Self.open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, busyTimeout: busyTimeout,
+                                   hint: "check that the file exists and this user may read it")
             return
         }
         // A new file is made here with its mode, rather than by narrowing the umask (which is
         // process-wide, and this process has other threads); SQLite gives its -wal and -shm the
         // database file's mode.
-        let created = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let created = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if created >= 0 { Glibc.close(created) }
-        var db: OpaquePointer?
-        let status = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
-        guard status == SQLITE_OK, let db else {
-            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-            sqlite3_close(db)
-            throw DatabaseError(code: status, message: "\(message) (\(path)); check that the folder exists and the service may write to it")
-        }
-        handle = db
-        sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, busyTimeout)
+        handle = try Self.open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, busyTimeout: busyTimeout,
+                               hint: "check that the folder exists and the service may write to it")
         try execute("PRAGMA journal_mode = WAL")
         // NORMAL in WAL mode: a process crash loses nothing; a power cut may lose the last
         // commits, and then the mailbox cursor rolls back with them, so those messages are
@@ -55,6 +39,20 @@ public final class Database {
 
     deinit {
         close()
+    }
+
+    /// One connection with extended result codes and a busy timeout; an error says what to check.
+    private static func open(_ path: String, _ flags: Int32, busyTimeout: Int32, hint: String) throws(DatabaseError) -> OpaquePointer {
+        var db: OpaquePointer?
+        let status = sqlite3_open_v2(path, &db, flags, nil)
+        guard status == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(db)
+            throw DatabaseError(code: status, message: "\(message) (\(path)); \(hint)")
+        }
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, busyTimeout)
+        return db
     }
 
     /// Checkpoints the WAL into the database file and closes the connection: after this the
@@ -171,7 +169,7 @@ public final class Database {
     /// online backup API). The file is created exclusively, readable by its owner only, and never
     /// through a symlink: a backup must not overwrite anything, nor be steered into another file.
     public func backup(to destination: String) throws(DatabaseError) {
-        let created = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let created = Glibc.open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard created >= 0 else {
             let reason = errno == EEXIST ? "it already exists (a backup never overwrites; choose a new name)" : String(cString: strerror(errno))
             throw DatabaseError(code: SQLITE_CANTOPEN, message: "cannot create the backup file \(destination): \(reason)")

@@ -8,6 +8,9 @@ import Foundation
 final class CurlEasy {
     let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// The upload in progress, which the read and debug callbacks reach through the handle.
+    var upload: UploadState?
+
     /// One string list per option, freed when the option is set again and with the handle.
     private var lists: [UInt32: UnsafeMutablePointer<curl_slist>] = [:]
 
@@ -26,6 +29,11 @@ final class CurlEasy {
     }
 
     deinit {
+        // Cleanup may still talk to the server (SMTP's QUIT); the callbacks must not reach a
+        // handle that is going away.
+        _ = mi_curl_setopt_long(handle, CURLOPT_VERBOSE, 0)
+        _ = mi_curl_setopt_pointer(handle, CURLOPT_DEBUGDATA, nil)
+        _ = mi_curl_setopt_pointer(handle, CURLOPT_READDATA, nil)
         curl_easy_cleanup(handle)
         lists.values.forEach { curl_slist_free_all($0) }
         errorBuffer.deallocate()
@@ -75,6 +83,29 @@ final class CurlEasy {
         try set(option, pointer: head.map(UnsafeMutableRawPointer.init))
         if let previous = lists[option.rawValue] { curl_slist_free_all(previous) }
         lists[option.rawValue] = head
+    }
+
+    /// The read and debug callbacks of an upload, with the handle itself as their userdata: it
+    /// lives as long as libcurl may call them, unlike a per-call box (`Unmanaged` unretained, so
+    /// the handle does not keep itself alive).
+    func installUploadCallbacks() throws(TransportError) {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        try set(CURLOPT_READDATA, pointer: me)
+        try set(CURLOPT_READFUNCTION, callback: { buffer, size, count, userdata in
+            guard let buffer, let userdata else { return 0 }
+            let easy = Unmanaged<CurlEasy>.fromOpaque(userdata).takeUnretainedValue()
+            return easy.upload?.read(into: buffer, capacity: size * count) ?? 0
+        })
+        try set(CURLOPT_DEBUGDATA, pointer: me)
+        try set(debug: { _, type, data, size, userdata in
+            // Only the server's replies (CURLINFO_HEADER_IN); our own lines may hold credentials.
+            guard type == CURLINFO_HEADER_IN, let data, let userdata else { return 0 }
+            let easy = Unmanaged<CurlEasy>.fromOpaque(userdata).takeUnretainedValue()
+            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
+            easy.upload?.lastReply = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            return 0
+        })
+        try set(CURLOPT_VERBOSE, 1)  // needed for the debug callback; nothing is printed
     }
 
     /// TLS settings shared by IMAP and SMTP: verification always on, TLS required for plain schemes.

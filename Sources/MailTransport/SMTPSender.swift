@@ -24,34 +24,15 @@ public final class SMTPSender {
     /// Throws `.unconfirmed` when the server took the whole message and gave no answer to it.
     public func send(content: [UInt8], sender: String, recipient: String) throws(TransportError) -> String {
         let curl = try handle()
+        // The handle owns the transfer and is its callbacks' userdata: nothing they point at
+        // can be freed while libcurl still holds the pointer.
         let upload = UploadState(content: content)
-        let box = Unmanaged.passRetained(upload)
-        defer {
-            // libcurl keeps the pointers until they are replaced: clear them before the box goes.
-            try? curl.set(CURLOPT_READDATA, pointer: nil)
-            try? curl.set(CURLOPT_DEBUGDATA, pointer: nil)
-            box.release()
-        }
+        curl.upload = upload
+        defer { curl.upload = nil }
         try curl.set(CURLOPT_MAIL_FROM, string: "<\(sender)>")
         try curl.set(CURLOPT_MAIL_RCPT, list: ["<\(recipient)>"])
         try curl.set(CURLOPT_UPLOAD, 1)
         try curl.set(CURLOPT_INFILESIZE_LARGE, offset: Int64(content.count))
-        try curl.set(CURLOPT_READDATA, pointer: box.toOpaque())
-        try curl.set(CURLOPT_READFUNCTION, callback: { buffer, size, count, userdata in
-            guard let buffer, let userdata else { return 0 }
-            let state = Unmanaged<UploadState>.fromOpaque(userdata).takeUnretainedValue()
-            return state.read(into: buffer, capacity: size * count)
-        })
-        try curl.set(CURLOPT_DEBUGDATA, pointer: box.toOpaque())
-        try curl.set(debug: { _, type, data, size, userdata in
-            // Only the server's replies (CURLINFO_HEADER_IN); our own lines may hold credentials.
-            guard type == CURLINFO_HEADER_IN, let data, let userdata else { return 0 }
-            let state = Unmanaged<UploadState>.fromOpaque(userdata).takeUnretainedValue()
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
-            state.lastReply = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            return 0
-        })
-        try curl.set(CURLOPT_VERBOSE, 1)  // needed for the debug callback; nothing is printed
         do {
             try curl.perform("sending mail to the SMTP server")
         } catch {
@@ -79,6 +60,7 @@ public final class SMTPSender {
         components?.path = "/" + heloName  // libcurl takes the EHLO name from the URL's path
         guard let url = components?.string else { throw TransportError(.configuration, "unusable SMTP URL \(endpoint.url)") }
         try curl.set(CURLOPT_URL, string: url)
+        try curl.installUploadCallbacks()
         if let user = endpoint.user { try curl.set(CURLOPT_USERNAME, string: user) }
         if let password = endpoint.password?.value { try curl.set(CURLOPT_PASSWORD, string: password) }
         try curl.configureTLS(caFile: endpoint.caFile)
@@ -92,9 +74,9 @@ public final class SMTPSender {
     }
 }
 
-/// The bytes being uploaded and the server's last reply, reached from C callbacks through `Unmanaged`
-/// for the span of one synchronous perform.
-private final class UploadState {
+/// The bytes being uploaded and the server's last reply: held by the handle (`CurlEasy.upload`)
+/// for the span of one synchronous perform, and reached by its callbacks through the handle.
+final class UploadState {
     let content: [UInt8]
     var offset = 0
     var lastReply: String?

@@ -1,0 +1,25 @@
+import Foundation
+import MailIntakeCore
+
+/// What filing needs of the store, and nothing more: the filer is a thin transaction over these
+/// (`MailRepository` is the one implementation; the protocol says what the filing transaction may
+/// touch, so a change to it shows here).
+public protocol FilingStore: AnyObject {
+    func transaction<T>(_ body: () throws -> T) throws -> T
+    func isFiled(mailbox: String, uidValidity: UInt32, uid: UInt32) throws -> Bool
+    func originalOf(sha256: String, messageID: String?, sameBody: ([UInt8]) -> Bool) throws -> Int64?
+    func insertMessage(_ message: NewMessage) throws -> Int64
+    func insertInquiry(_ inquiry: NewInquiry) throws -> Int64
+    func insertAttachment(messageRowID: Int64, position: Int, filename: String, contentType: String, size: Int, sha256: String) throws
+    func saveCursor(_ cursor: MailboxCursor) throws
+    func nextReference(prefix: String, year: Int) throws -> String
+    func inquiryID(reference: String) throws -> Int64?
+    func inquiryID(messageIDs: [String]) throws -> Int64?
+    func reference(ofInquiry id: Int64) throws -> String?
+    func routedTo(inquiryID: Int64) throws -> String?
+    func acknowledgementCount(to recipient: String?, since: Date) throws -> Int
+    func enqueue(_ kind: OutboxEntry.Kind, inquiryID: Int64, recipient: String, messageID: String, content: [UInt8],
+                 heldBecause reason: String?, now: Date) throws
+}
+
+extension MailRepository: FilingStore {}
