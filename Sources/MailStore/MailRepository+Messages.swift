@@ -7,8 +7,11 @@ extension MailRepository {
 
     public func cursor(mailbox: String) throws -> MailboxCursor? {
         guard let row = try database.row("SELECT uidvalidity, last_uid FROM mailbox_cursors WHERE mailbox = ?", [mailbox]) else { return nil }
-        return MailboxCursor(mailbox: mailbox, uidValidity: UInt32(exactly: row["uidvalidity"].int ?? 0) ?? 0,
-                             lastUID: UInt32(exactly: row["last_uid"].int ?? 0) ?? 0)
+        // A cursor outside UIDs' 32 bits is a damaged database: an error, not a cursor at 0
+        // (which would fetch and file the whole mailbox again).
+        let uidValidity = try row.required("uidvalidity") { $0.int64.flatMap { UInt32(exactly: $0) } }
+        let lastUID = try row.required("last_uid") { $0.int64.flatMap { UInt32(exactly: $0) } }
+        return MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: lastUID)
     }
 
     /// Saves the cursor. Within one UIDVALIDITY it only ever moves forward; a new UIDVALIDITY starts it again.
