@@ -284,16 +284,15 @@ public final class Intake {
 
     // MARK: delivering
 
-    /// Sends every due acknowledgement. A temporary failure of one mail schedules its retry with
-    /// exponential backoff; a permanent one (5xx) or too many attempts marks it failed with the
-    /// server's reply. A failure of the server itself (down, timing out, refusing our login or
-    /// certificate) ends the round with the mail still pending and uncounted: the cause is the
-    /// server's, and it is reported once. A message the server took whole but never confirmed is
-    /// `unconfirmed`, never sent again by itself.
+    /// Sends every due acknowledgement; what becomes of a failed attempt, and when a round
+    /// stops, is `DeliveryRound`'s (the core's) to say: a temporary refusal retries with
+    /// exponential backoff, a permanent one fails with the server's reply, a failure of the server
+    /// itself ends the round with the mail pending and uncounted, and a message the server took
+    /// whole but never confirmed is `unconfirmed`, never sent again by itself.
     public func deliverOutbox(now: Date = Date()) throws -> DeliveryReport {
         var report = DeliveryReport()
         let from = configuration.smtp.from.address
-        var temporaryFailures = 0
+        var round = DeliveryRound(settings: configuration.ack)
         while !stop.isRequested {
             let due = try repository.dueOutbox(now: now, limit: 50)
             if due.isEmpty { break }
@@ -306,38 +305,33 @@ public final class Intake {
                 } catch {
                     report.lastError = error.description
                     let attempts = entry.attempts + 1
-                    if error.kind == .unconfirmed {
+                    let decision = round.failed(error.deliveryFailure, attempts: attempts, now: now)
+                    let kind = entry.kind.rawValue, reference = ["reference": entry.reference]
+                    switch decision.action {
+                    case .unconfirmed:
                         try repository.markUnconfirmed(id: entry.id, error: error.description, serverReply: error.serverReply)
                         report.unconfirmed += 1
-                        logger.error("\(entry.kind.rawValue) unconfirmed: \(error)", ["reference": entry.reference])
-                        return report  // a server that goes silent after the data is not handed more
-                    }
-                    if error.concernsTheServer {
+                        logger.error("\(kind) unconfirmed: \(error)", reference)
+                    case .release:
                         try repository.releaseSending(id: entry.id, error: error.description)
                         report.retried += 1
-                        return report
-                    }
-                    if error.isTemporary && attempts < configuration.ack.maxAttempts {
-                        let delay = min(configuration.ack.retryDelay * pow(2, Double(attempts - 1)), 6 * 3600)
-                        try repository.markAttemptFailed(id: entry.id, error: error.description, serverReply: error.serverReply,
-                                                         retryAt: now.addingTimeInterval(delay))
+                    case .retry(let at):
+                        try repository.markAttemptFailed(id: entry.id, error: error.description, serverReply: error.serverReply, retryAt: at)
                         report.retried += 1
-                        logger.warning("\(entry.kind.rawValue) not sent; will retry in \(Int(delay))s: \(error)", ["reference": entry.reference])
-                        // A server refusing everything for now is not hammered: stop this round.
-                        temporaryFailures += 1
-                        if temporaryFailures >= 3 { return report }
-                    } else {
+                        logger.warning("\(kind) not sent; will retry in \(Int(at.timeIntervalSince(now)))s: \(error)", reference)
+                    case .fail:
                         try repository.markAttemptFailed(id: entry.id, error: error.description,
                                                          serverReply: error.serverReply ?? error.replyCode.map(String.init), retryAt: nil)
                         report.failed += 1
-                        logger.error("\(entry.kind.rawValue) failed for good after \(attempts) attempt(s): \(error)", ["reference": entry.reference])
+                        logger.error("\(kind) failed for good after \(attempts) attempt(s): \(error)", reference)
                     }
+                    if decision.stopsRound { return report }
                     continue
                 }
                 try repository.markSent(id: entry.id, serverReply: reply)
                 onProgress?()
                 report.sent += 1
-                temporaryFailures = 0
+                round.sent()
                 logger.info("\(entry.kind.rawValue) sent", ["reference": entry.reference, "reply": String(reply.prefix(60))])
             }
         }

@@ -1,3 +1,5 @@
+import MailIntakeCore
+
 /// A failure talking to a mail server, from libcurl or from the server itself. `description`
 /// is one line that says what went wrong and what the operator can do about it.
 public struct TransportError: Error, Sendable, CustomStringConvertible {
@@ -40,6 +42,13 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case .rejected: return (replyCode ?? 400) < 500
         case .certificate, .authentication, .configuration, .unconfirmed: return false
         }
+    }
+
+    /// The failure as the outbox's policy (`DeliveryRound`) sees it.
+    public var deliveryFailure: DeliveryFailure {
+        if kind == .unconfirmed { return .unconfirmed }
+        if concernsTheServer { return .serverUnavailable }
+        return isTemporary ? .temporary : .permanent
     }
 
     /// True when the failure is the server's or our settings', not the message's: the same would

@@ -148,3 +148,34 @@ struct AcknowledgementPlannerTests {
         #expect(keys.messageIDs == ["ack@maribor.example", "q1@example.org", "ack@maribor.example"])
     }
 }
+
+/// The outbox's rules for a round of sending, without a server.
+@Suite("Delivery round")
+struct DeliveryRoundTests {
+    static func settings() throws -> AckSettings {
+        try AcknowledgementPlannerTests.planner(ack: "retry_delay = 60\nmax_attempts = 4").configuration.ack
+    }
+
+    @Test("a temporary refusal retries with a doubling delay; three in a row stop the round; a mail sent breaks the run")
+    func temporary() throws {
+        var round = DeliveryRound(settings: try Self.settings())
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        #expect(round.failed(.temporary, attempts: 1, now: now) == .init(action: .retry(at: now.addingTimeInterval(60)), stopsRound: false))
+        #expect(round.failed(.temporary, attempts: 3, now: now) == .init(action: .retry(at: now.addingTimeInterval(240)), stopsRound: false))
+        round.sent()
+        #expect(round.failed(.temporary, attempts: 1, now: now).stopsRound == false)
+        #expect(round.failed(.temporary, attempts: 1, now: now).stopsRound == false)
+        #expect(round.failed(.temporary, attempts: 1, now: now).stopsRound == true)
+        #expect(round.failed(.temporary, attempts: 4, now: now) == .init(action: .fail, stopsRound: false), "max_attempts reached")
+        #expect(DeliveryRound.delay(afterAttempt: 40, settings: try Self.settings()) == DeliveryRound.longestDelay)
+    }
+
+    @Test("a permanent refusal fails that mail only; the server's own failure releases it and stops; no answer after the data is unconfirmed")
+    func others() throws {
+        var round = DeliveryRound(settings: try Self.settings())
+        let now = Date()
+        #expect(round.failed(.permanent, attempts: 1, now: now) == .init(action: .fail, stopsRound: false))
+        #expect(round.failed(.serverUnavailable, attempts: 1, now: now) == .init(action: .release, stopsRound: true))
+        #expect(round.failed(.unconfirmed, attempts: 1, now: now) == .init(action: .unconfirmed, stopsRound: true))
+    }
+}
