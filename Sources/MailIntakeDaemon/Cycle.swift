@@ -61,10 +61,10 @@ public enum Cycle {
             outcome.deliveryError = "outbox: \(error)"
         }
         outcome.finishedAt = Date()
-        intake.repository.checkpoint()
-        ServiceHealth.record(CycleRecord(finishedAt: outcome.finishedAt, duration: outcome.finishedAt.timeIntervalSince(started),
-                                         pollError: outcome.pollError, deliveryError: outcome.deliveryError, backlog: outcome.poll?.backlog),
-                             repository: intake.repository, configuration: intake.configuration, logger: logger)
+        intake.store.sync { $0.checkpoint() }
+        let record = CycleRecord(finishedAt: outcome.finishedAt, duration: outcome.finishedAt.timeIntervalSince(started),
+                                 pollError: outcome.pollError, deliveryError: outcome.deliveryError, backlog: outcome.poll?.backlog)
+        intake.store.sync { ServiceHealth.record(record, repository: $0, configuration: intake.configuration, logger: logger) }
         return outcome
     }
 }

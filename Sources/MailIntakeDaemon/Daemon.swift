@@ -94,7 +94,7 @@ public final class Daemon: @unchecked Sendable {
             // RestartPreventExitStatus=2 keeps systemd from starting it over.
             logger.error("refusing to run: \(refused)")
             notifier.status("refused to run: empty database beside mail already filed; see the journal")
-            intake.repository.close()
+            intake.store.close()
             exit(2)
         }
         if let poll = outcome.poll, outcome.filed > 0 {
@@ -140,7 +140,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     private func statusLine(now: Date, filed: Int, failure: String?, nextIn delay: TimeInterval) -> String {
-        let counts = (try? intake.repository.outboxCounts()) ?? [:]
+        let counts = (try? intake.store.sync { try $0.outboxCounts() }) ?? [:]
         let outbox = "outbox \(counts["pending", default: 0]) pending, \(counts["failed", default: 0]) failed"
         let next = "next poll in \(Int(delay))s"
         if let failure {
@@ -235,7 +235,7 @@ public final class Daemon: @unchecked Sendable {
         // this runs after it; its IMAP session is logged out and released as the cycle returns),
         // then the database is checkpointed and closed, then the lock is given up.
         worker.async { [self, logger] in
-            intake.repository.close()
+            intake.store.close()
             lock?.release()
             logger.notice("stopped")
             exit(0)

@@ -14,8 +14,6 @@ public struct Filer {
         case alreadyFiled
     }
 
-    /// Only what filing needs of the store.
-    public let repository: any FilingStore
     public let configuration: Configuration
     public let templates: AckTemplates
     public let classifier: InquiryClassifier
@@ -25,9 +23,7 @@ public struct Filer {
     /// What happened to a new inquiry's acknowledgement (decided by the planner).
     public typealias Acknowledgement = AcknowledgementPlanner.Acknowledgement
 
-    public init(repository: any FilingStore, configuration: Configuration, templates: AckTemplates,
-                classifier: InquiryClassifier) {
-        self.repository = repository
+    public init(configuration: Configuration, templates: AckTemplates, classifier: InquiryClassifier) {
         self.configuration = configuration
         self.templates = templates
         self.classifier = classifier
@@ -68,8 +64,9 @@ public struct Filer {
 
     /// Files `prepared` as message `uid`; `cursor` is where the mailbox cursor stands once it is
     /// filed (see `CursorAdvance`: never past a UID not yet filed).
-    public func file(_ prepared: Prepared, mailbox: String, uidValidity: UInt32, uid: UInt32, cursor: UInt32, receivedAt: Date?,
-                     now: Date = Date()) throws -> Outcome {
+    /// `repository` is the store as the StoreQueue hands it over: only what filing needs of it.
+    public func file(_ prepared: Prepared, in repository: any FilingStore, mailbox: String, uidValidity: UInt32, uid: UInt32,
+                     cursor: UInt32, receivedAt: Date?, now: Date = Date()) throws -> Outcome {
         let raw = prepared.raw, parsed = prepared.parsed, classification = prepared.classification
         // Hashed here rather than in `prepare`: in the FilingPipeline this runs on the database's
         // thread, which balances the reading thread's TLS, parsing and classification.
@@ -95,14 +92,14 @@ public struct Filer {
 
             let letter = AcknowledgementPlanner.Letter(parsed: parsed, author: prepared.author, classification: classification,
                                                        adopted: prepared.adopted)
-            if let (inquiryID, reference) = try thread(of: parsed) {
+            if let (inquiryID, reference) = try thread(of: parsed, in: repository) {
                 message.disposition = .followUp
                 message.inquiryID = inquiryID
-                try recordAttachments(prepared.attachments, messageRowID: try repository.insertMessage(message))
+                try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
                 // The person who has the inquiry hears of the follow-up too.
                 let staff = try repository.routedTo(inquiryID: inquiryID).flatMap { MailAddress(validating: $0) }
                 if let mail = planner.followUpNotification(letter, reference: reference, staff: staff, received: received, now: now) {
-                    try enqueue(.notification, mail, inquiryID: inquiryID, now: now)
+                    try enqueue(.notification, mail, in: repository, inquiryID: inquiryID, now: now)
                 }
                 try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
                 return .followUp(reference: reference)
@@ -123,24 +120,25 @@ public struct Filer {
                 evidence: classification.evidence, needsReview: plan.needsReview, ackReason: plan.acknowledgement.reason,
                 routedTo: plan.staff?.address))
             message.inquiryID = inquiryID
-            try recordAttachments(prepared.attachments, messageRowID: try repository.insertMessage(message))
+            try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
             if let mail = plan.acknowledgementMail {
                 var held: String?
                 if case .held(let reason, _) = plan.acknowledgement { held = reason }
-                try enqueue(.acknowledgement, mail, inquiryID: inquiryID, heldBecause: held, now: now)
+                try enqueue(.acknowledgement, mail, in: repository, inquiryID: inquiryID, heldBecause: held, now: now)
             }
-            if let mail = plan.notification { try enqueue(.notification, mail, inquiryID: inquiryID, now: now) }
+            if let mail = plan.notification { try enqueue(.notification, mail, in: repository, inquiryID: inquiryID, now: now) }
             try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
             return .inquiry(reference: reference, acknowledgement: plan.acknowledgement)
         }
     }
 
-    private func enqueue(_ kind: OutboxEntry.Kind, _ mail: OutgoingMail, inquiryID: Int64, heldBecause reason: String? = nil, now: Date) throws {
+    private func enqueue(_ kind: OutboxEntry.Kind, _ mail: OutgoingMail, in repository: any FilingStore, inquiryID: Int64,
+                         heldBecause reason: String? = nil, now: Date) throws {
         try repository.enqueue(kind, inquiryID: inquiryID, recipient: mail.to.address, messageID: mail.messageID, content: mail.rendered(),
                                heldBecause: reason, now: now)
     }
 
-    private func recordAttachments(_ summaries: [AttachmentSummary], messageRowID: Int64) throws {
+    private func recordAttachments(_ summaries: [AttachmentSummary], in repository: any FilingStore, messageRowID: Int64) throws {
         for (offset, summary) in summaries.enumerated() {
             try repository.insertAttachment(messageRowID: messageRowID, position: offset + 1, filename: summary.filename,
                                             contentType: summary.contentType, size: summary.size, sha256: summary.sha256)
@@ -149,7 +147,7 @@ public struct Filer {
 
     /// The inquiry a reply belongs to, looked up by the planner's keys: a known reference in the
     /// subject, or a Message-ID we know (of an incoming message or of our acknowledgement).
-    private func thread(of parsed: ParsedMessage) throws -> (Int64, String)? {
+    private func thread(of parsed: ParsedMessage, in repository: any FilingStore) throws -> (Int64, String)? {
         let keys = planner.threadKeys(of: parsed)
         if let reference = keys.reference, let id = try repository.inquiryID(reference: reference) {
             return (id, reference)

@@ -29,7 +29,8 @@ public final class Intake {
     }
 
     public let configuration: Configuration
-    public let repository: MailRepository
+    /// The database, reached only through its queue.
+    public let store: StoreQueue
     public let logger: Logger
     private var filer: Filer
     private let keyword: KeywordClassifier
@@ -71,7 +72,7 @@ public final class Intake {
         self.configuration = configuration
         self.logger = logger
         self.stop = stop
-        repository = try MailRepository(path: configuration.storePath)
+        store = try StoreQueue(path: configuration.storePath)
         HealthFile(databasePath: configuration.storePath).prepare()
         let templates = try AckTemplates(directory: configuration.ack.templatesDirectory)
         let vocabulary = try Vocabulary(directory: configuration.classifier.vocabularyDirectory)
@@ -85,13 +86,13 @@ public final class Intake {
         } catch {
             logger.warning("\(error); classifying with the vocabulary alone until it is rebuilt")
         }
-        filer = Filer(repository: repository, configuration: configuration, templates: templates,
+        filer = Filer(configuration: configuration, templates: templates,
                       classifier: LearningClassifier(keyword: keyword, model: model))
         modelThrough = model?.correctionsThrough ?? 0
         smtp = connector.submitter(configuration.smtp, configuration.ack.messageIDDomain)
         // Callers hold the instance lock, so no other process is sending: a row still marked
         // 'sending' was interrupted by a crash.
-        let interrupted = try repository.recoverInterruptedSends()
+        let interrupted = try store.sync { try $0.recoverInterruptedSends() }
         if interrupted > 0 {
             logger.warning("\(interrupted) acknowledgement(s) were interrupted while being sent by an earlier run; marked unconfirmed rather than risk sending them twice (`mailintake outbox` lists them)")
         }
@@ -105,19 +106,19 @@ public final class Intake {
     /// `[classifier] model`, and used from the next message on. Returns whether it did.
     @discardableResult
     public func learnIfCorrected() throws -> Bool {
-        let latest = try repository.latestCorrection()
+        let latest = try store.sync { try $0.latestCorrection() }
         guard latest > modelThrough else { return false }
         let settings = configuration.classifier
         var examples: [(inquiry: InquiryText, labels: Labels)] = []
         for folder in settings.trainingDirectories {
             examples += try LabelledFolder.load(folder).map { (keyword.author(of: MessageParser.parse($0.raw)), $0.labels) }
         }
-        let (corrected, through) = try repository.correctedExamples()
+        let (corrected, through) = try store.sync { try $0.correctedExamples() }
         examples += corrected.map { (keyword.author(of: MessageParser.parse($0.raw)), $0.labels) }
         let model = LearnedModel.train(examples, keyword: keyword, sources: settings.trainingDirectories + ["corrections"],
                                        correctionsThrough: through)
         try model.save(path: settings.modelPath)
-        filer = Filer(repository: repository, configuration: configuration, templates: templates,
+        filer = Filer(configuration: configuration, templates: templates,
                       classifier: LearningClassifier(keyword: keyword, model: model))
         modelThrough = through
         logger.notice("learned model rebuilt from \(examples.count) examples (\(corrected.count) corrections)", ["model": settings.modelPath])
@@ -135,7 +136,7 @@ public final class Intake {
         defer { session.logout() }
         let status = try session.select(mailbox)
         var report = PollReport()
-        var cursor = try repository.cursor(mailbox: mailbox) ?? MailboxCursor(mailbox: mailbox, uidValidity: status.uidValidity, lastUID: 0)
+        var cursor = try store.sync { try $0.cursor(mailbox: mailbox) } ?? MailboxCursor(mailbox: mailbox, uidValidity: status.uidValidity, lastUID: 0)
         if cursor.uidValidity != status.uidValidity {
             // The mailbox was recreated: every UID is new. Message-ID and SHA-256 keep what we
             // already have from being filed twice.
@@ -146,7 +147,7 @@ public final class Intake {
 
         // An empty database next to a mailbox an earlier mailintake flagged: refuse, or adopt.
         var adopt = Set<UInt32>()
-        if try adoptFiled || repository.isEmpty() {
+        if try adoptFiled || store.sync({ try $0.isEmpty() }) {
             let flagged = try session.uids(withKeyword: imap.keyword)
             if !flagged.isEmpty {
                 guard adoptFiled else {
@@ -158,7 +159,7 @@ public final class Intake {
         }
 
         // Messages filed in an earlier run whose flags did not reach the server (a crash between COMMIT and STORE).
-        let unmarked = try repository.unmarkedUIDs(mailbox: mailbox, uidValidity: status.uidValidity)
+        let unmarked = try store.sync { try $0.unmarkedUIDs(mailbox: mailbox, uidValidity: status.uidValidity) }
         if !unmarked.isEmpty { report.markedOnServer += try mark(unmarked, uidValidity: status.uidValidity, session: session) }
 
         // UIDs are 32-bit (RFC 3501 2.3.1.1): after the highest one nothing can follow.
@@ -170,7 +171,7 @@ public final class Intake {
         let listed = try session.uids(from: cursor.lastUID + 1)
         guard !listed.isEmpty else { return report }
         var advance = CursorAdvance(start: cursor.lastUID, listed: listed,
-                                    alreadyFiled: try repository.filedUIDs(mailbox: mailbox, uidValidity: status.uidValidity, from: listed[0]))
+                                    alreadyFiled: try store.sync { try $0.filedUIDs(mailbox: mailbox, uidValidity: status.uidValidity, from: listed[0]) })
         let pending = advance.toFetch
         report.backlog = pending.count
         guard !pending.isEmpty else { return report }
@@ -178,7 +179,7 @@ public final class Intake {
         let sizes = try session.sizes(from: pending[0])
         let classifier = filer.classifier
         for batch in stride(from: 0, to: pending.count, by: imap.batchSize).map({ Array(pending[$0..<min($0 + imap.batchSize, pending.count)]) }) {
-            let pipeline = FilingPipeline(filer: filer, mailbox: mailbox, uidValidity: status.uidValidity)
+            let pipeline = FilingPipeline(filer: filer, store: store, mailbox: mailbox, uidValidity: status.uidValidity)
             var fetchError: Error?
             do {
                 // Oversize messages are fetched truncated, in UID order with the rest, so the cursor
@@ -278,7 +279,7 @@ public final class Intake {
             try session.addFlags([imap.keyword], to: uids)
             try session.move(uids, to: imap.moveTo ?? "Filed")
         }
-        try repository.markedOnServer(mailbox: imap.mailbox, uidValidity: uidValidity, uids: uids)
+        try store.sync { try $0.markedOnServer(mailbox: imap.mailbox, uidValidity: uidValidity, uids: uids) }
         return uids.count
     }
 
@@ -294,11 +295,11 @@ public final class Intake {
         let from = configuration.smtp.from.address
         var round = DeliveryRound(settings: configuration.ack)
         while !stop.isRequested {
-            let due = try repository.dueOutbox(now: now, limit: 50)
+            let due = try store.sync { try $0.dueOutbox(now: now, limit: 50) }
             if due.isEmpty { break }
             for entry in due {
                 if stop.isRequested { break }
-                try repository.markSending(id: entry.id)
+                try store.sync { try $0.markSending(id: entry.id) }
                 let reply: String
                 do {
                     reply = try smtp.send(content: entry.content, sender: from, recipient: entry.recipient)
@@ -309,26 +310,28 @@ public final class Intake {
                     let kind = entry.kind.rawValue, reference = ["reference": entry.reference]
                     switch decision.action {
                     case .unconfirmed:
-                        try repository.markUnconfirmed(id: entry.id, error: error.description, serverReply: error.serverReply)
+                        try store.sync { try $0.markUnconfirmed(id: entry.id, error: error.description, serverReply: error.serverReply) }
                         report.unconfirmed += 1
                         logger.error("\(kind) unconfirmed: \(error)", reference)
                     case .release:
-                        try repository.releaseSending(id: entry.id, error: error.description)
+                        try store.sync { try $0.releaseSending(id: entry.id, error: error.description) }
                         report.retried += 1
                     case .retry(let at):
-                        try repository.markAttemptFailed(id: entry.id, error: error.description, serverReply: error.serverReply, retryAt: at)
+                        try store.sync { try $0.markAttemptFailed(id: entry.id, error: error.description, serverReply: error.serverReply, retryAt: at) }
                         report.retried += 1
                         logger.warning("\(kind) not sent; will retry in \(Int(at.timeIntervalSince(now)))s: \(error)", reference)
                     case .fail:
-                        try repository.markAttemptFailed(id: entry.id, error: error.description,
-                                                         serverReply: error.serverReply ?? error.replyCode.map(String.init), retryAt: nil)
+                        try store.sync {
+                            try $0.markAttemptFailed(id: entry.id, error: error.description,
+                                                     serverReply: error.serverReply ?? error.replyCode.map(String.init), retryAt: nil)
+                        }
                         report.failed += 1
                         logger.error("\(kind) failed for good after \(attempts) attempt(s): \(error)", reference)
                     }
                     if decision.stopsRound { return report }
                     continue
                 }
-                try repository.markSent(id: entry.id, serverReply: reply)
+                try store.sync { try $0.markSent(id: entry.id, serverReply: reply) }
                 onProgress?()
                 report.sent += 1
                 round.sent()

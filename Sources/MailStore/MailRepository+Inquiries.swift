@@ -38,27 +38,28 @@ extension MailRepository {
         let messages = try database.rows("""
             SELECT id, disposition, uid, size, filed_at, problems, raw FROM messages WHERE inquiry_id = ? ORDER BY id
             """, [id]).map { m in
-            (id: m["id"].int64 ?? 0, disposition: m["disposition"].string ?? "", uid: UInt32(exactly: m["uid"].int ?? 0) ?? 0, size: m["size"].int ?? 0,
-             filedAt: m["filed_at"].string ?? "", problems: Self.strings(m["problems"].string), raw: m["raw"].bytes ?? [])
+            (id: try m.integer("id"), disposition: try m.text("disposition"),
+             uid: try m.required("uid") { $0.int64.flatMap { UInt32(exactly: $0) } }, size: Int(try m.integer("size")),
+             filedAt: try m.text("filed_at"), problems: Self.strings(m["problems"].string), raw: try m.required("raw") { $0.bytes })
         }
         let outbox = try database.rows("""
             SELECT kind, recipient, status, attempts, last_error, server_reply, sent_at FROM outbox WHERE inquiry_id = ? ORDER BY id
             """, [id]).map { o in
-            (kind: o["kind"].string ?? "", recipient: o["recipient"].string ?? "", status: o["status"].string ?? "", attempts: o["attempts"].int ?? 0,
+            (kind: try o.text("kind"), recipient: try o.text("recipient"), status: try o.text("status"), attempts: Int(try o.integer("attempts")),
              lastError: o["last_error"].string, serverReply: o["server_reply"].string, sentAt: o["sent_at"].string)
         }
         let attachments = try database.rows("""
             SELECT a.message_id, a.position, a.filename, a.content_type, a.size, a.sha256 FROM attachments a
             JOIN messages m ON m.id = a.message_id WHERE m.inquiry_id = ? ORDER BY a.message_id, a.position
             """, [id]).map { a in
-            (messageID: a["message_id"].int64 ?? 0, position: a["position"].int ?? 0, filename: a["filename"].string ?? "",
-             contentType: a["content_type"].string ?? "", size: a["size"].int ?? 0, sha256: a["sha256"].string ?? "")
+            (messageID: try a.integer("message_id"), position: Int(try a.integer("position")), filename: try a.text("filename"),
+             contentType: try a.text("content_type"), size: Int(try a.integer("size")), sha256: try a.text("sha256"))
         }
         let corrections = try database.rows("""
             SELECT corrected_at, corrected_by, note, before, after FROM corrections WHERE inquiry_id = ? ORDER BY id
             """, [id]).compactMap { c -> Correction? in
             guard let before = Self.labels(c["before"].string), let after = Self.labels(c["after"].string) else { return nil }
-            return Correction(correctedAt: c["corrected_at"].string ?? "", correctedBy: c["corrected_by"].string, note: c["note"].string,
+            return Correction(correctedAt: try c.text("corrected_at"), correctedBy: c["corrected_by"].string, note: c["note"].string,
                               before: before, after: after)
         }
         return InquiryDetail(record: try Self.record(row), confidence: row["confidence"].double ?? 0, evidence: Self.strings(row["evidence"].string),

@@ -41,7 +41,7 @@ enum Commands {
         }
         let outcome = Cycle.run(intake, logger: log)
         if let refused = outcome.refused {
-            intake.repository.close()
+            intake.store.close()
             throw CommandFailure.usage("refusing to run: \(refused)")
         }
         if let poll = outcome.poll {
@@ -51,7 +51,7 @@ enum Commands {
             log.notice("delivery done: \(delivery.sent) sent, \(delivery.retried) to retry, \(delivery.failed) failed, \(delivery.unconfirmed) unconfirmed")
         }
         for error in [outcome.pollError, outcome.deliveryError].compactMap({ $0 }) { StandardOutput.complain("mailintake: \(error)") }
-        intake.repository.close()
+        intake.store.close()
         lock.release()
         return outcome.failure == nil ? 0 : 1
     }

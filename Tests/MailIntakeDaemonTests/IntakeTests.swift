@@ -116,13 +116,13 @@ struct IntakeTests {
         mailbox.skip = [2]
         let intake = try Self.intake(mailbox, submitter)
         #expect(try intake.poll().inquiries == 2)
-        #expect(try intake.repository.cursor(mailbox: "INBOX")?.lastUID == 1)
+        #expect(try intake.store.sync { try $0.cursor(mailbox: "INBOX") }?.lastUID == 1)
         #expect(mailbox.flags[2] == nil, "a message never fetched is never flagged")
         mailbox.skip = []
         mailbox.fetched = []
         #expect(try intake.poll().inquiries == 1)
         #expect(mailbox.fetched == [[2]], "only the missing one is fetched again")
-        #expect(try intake.repository.cursor(mailbox: "INBOX")?.lastUID == 3)
+        #expect(try intake.store.sync { try $0.cursor(mailbox: "INBOX") }?.lastUID == 3)
     }
 
     @Test("the same message twice is a duplicate; a reply with the reference is a follow-up; neither is acknowledged")
@@ -148,14 +148,14 @@ struct IntakeTests {
         submitter.failure = TransportError(.authentication, "535 5.7.8 Authentication credentials invalid")
         let refused = try intake.deliverOutbox()
         #expect(refused.sent == 0 && refused.failed == 0)
-        #expect(try intake.repository.database.row("SELECT count(*) AS n FROM outbox WHERE status = 'pending' AND attempts = 0")?["n"].int == 3)
+        #expect(try intake.store.sync { try $0.database.row("SELECT count(*) AS n FROM outbox WHERE status = 'pending' AND attempts = 0") }?["n"].int == 3)
         submitter.failure = TransportError(.unconfirmed, "no answer after the final dot")
         let silent = try intake.deliverOutbox()
         #expect(silent.unconfirmed == 1, "the round stops at the first")
         submitter.failure = nil
         #expect(try intake.deliverOutbox().sent == 2)
         #expect(try intake.deliverOutbox().sent == 0, "the unconfirmed one is never sent again by itself")
-        #expect(try intake.repository.outboxCounts() == ["sent": 2, "unconfirmed": 1])
+        #expect(try intake.store.sync { try $0.outboxCounts() } == ["sent": 2, "unconfirmed": 1])
     }
 
     @Test("a correction rebuilds the learned model on the next learning step, once")
@@ -165,7 +165,7 @@ struct IntakeTests {
         let intake = try Self.intake(mailbox, submitter)
         let reference = try #require(try intake.poll().references.first)
         #expect(try intake.learnIfCorrected() == false)
-        _ = try intake.repository.correct(reference: reference, by: "test", note: nil) { $0.field = "culture" }
+        _ = try intake.store.sync { try $0.correct(reference: reference, by: "test", note: nil) { $0.field = "culture" } }
         #expect(try intake.learnIfCorrected() == true)
         #expect(try intake.learnIfCorrected() == false)
         #expect(FileManager.default.fileExists(atPath: intake.configuration.classifier.modelPath))
