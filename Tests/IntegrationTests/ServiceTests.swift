@@ -56,7 +56,9 @@ struct ServiceTests {
         kill(daemon.processIdentifier, SIGHUP)
         #expect(waitUntil(15) { instance.log().contains("reload rejected") }, "\(instance.log())")
         #expect(instance.log().contains("mailintake.conf"))
-        #expect(received().contains("READY=1 | STATUS=reload rejected"))
+        // The log line is written before the datagram is sent, and the listener stores what it
+        // receives a moment later: wait for it rather than race it.
+        #expect(waitUntil(5) { received().contains("READY=1 | STATUS=reload rejected") }, "\(received())")
         try instance.append([instance.folder + "/after-reject.eml"].map { path in
             try Self.mail(1, tag: "reload").write(toFile: path, atomically: true, encoding: .utf8)
             return path
