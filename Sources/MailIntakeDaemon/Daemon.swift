@@ -115,12 +115,10 @@ public final class Daemon: @unchecked Sendable {
         } else if let failure {
             logger.debug("still failing: \(failure)")
         }
-        let pollError = outcome.pollError
-        let filed = outcome.filed
         // Only an IMAP failure slows polling; the outbox has its own backoff per mail.
-        consecutivePollFailures = pollError == nil ? 0 : consecutivePollFailures + 1
+        consecutivePollFailures = outcome.pollError == nil ? 0 : consecutivePollFailures + 1
         let delay = nextDelay()
-        notifier.status(statusLine(now: now, filed: filed, failure: failure, nextIn: delay))
+        notifier.status(statusLine(now: now, filed: outcome.filed, failure: failure, nextIn: delay))
         guard !stop.isRequested else { return }
         worker.asyncAfter(deadline: .now() + delay) { [self] in cycle() }
     }

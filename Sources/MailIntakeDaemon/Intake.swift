@@ -109,19 +109,13 @@ public final class Intake {
         let latest = try store.sync { try $0.latestCorrection() }
         guard latest > modelThrough else { return false }
         let settings = configuration.classifier
-        var examples: [(inquiry: InquiryText, labels: Labels)] = []
-        for folder in settings.trainingDirectories {
-            examples += try LabelledFolder.load(folder).map { (keyword.author(of: MessageParser.parse($0.raw)), $0.labels) }
-        }
-        let (corrected, through) = try store.sync { try $0.correctedExamples() }
-        examples += corrected.map { (keyword.author(of: MessageParser.parse($0.raw)), $0.labels) }
-        let model = LearnedModel.train(examples, keyword: keyword, sources: settings.trainingDirectories + ["corrections"],
-                                       correctionsThrough: through)
-        try model.save(path: settings.modelPath)
+        let trained = try ModelTraining.train(keyword: keyword, folders: settings.trainingDirectories,
+                                              corrections: { [store] in try store.sync { try $0.correctedExamples() } })
+        try trained.model.save(path: settings.modelPath)
         filer = Filer(configuration: configuration, templates: templates,
-                      classifier: LearningClassifier(keyword: keyword, model: model))
-        modelThrough = through
-        logger.notice("learned model rebuilt from \(examples.count) examples (\(corrected.count) corrections)", ["model": settings.modelPath])
+                      classifier: LearningClassifier(keyword: keyword, model: trained.model))
+        modelThrough = trained.model.correctionsThrough
+        logger.notice("learned model rebuilt from \(trained.examples) examples (\(trained.sources.joined(separator: ", ")))", ["model": settings.modelPath])
         return true
     }
 

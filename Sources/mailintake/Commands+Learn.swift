@@ -1,5 +1,6 @@
 import Foundation
 import MailIntakeCore
+import MailIntakeDaemon
 import MailStore
 
 /// `classify` and `learn`: the classifier without the daemon.
@@ -145,29 +146,18 @@ extension Commands {
         }
         let keyword = try keywordClassifier(parsed)
         let folders = parsed.from + (parsed.configuration?.classifier.trainingDirectories ?? [])
-        var examples: [(inquiry: InquiryText, labels: Labels)] = []
-        var lines: [String] = []
-        for folder in folders {
-            let loaded = try LabelledFolder.load(folder)
-            examples += loaded.map { (keyword.author(of: MessageParser.parse($0.raw)), $0.labels) }
-            lines.append("\(loaded.count) labelled messages from \(folder)")
+        var corrections: (() throws -> (examples: [(raw: [UInt8], labels: Labels)], through: Int64))?
+        if parsed.corrections, let storePath = parsed.configuration?.storePath, FileManager.default.fileExists(atPath: storePath) {
+            // Only read: learning never changes the database.
+            corrections = { try MailRepository(path: storePath, readOnly: true).correctedExamples() }
         }
-        var through: Int64 = 0
-        var sources = folders
-        if parsed.corrections, let configuration = parsed.configuration, FileManager.default.fileExists(atPath: configuration.storePath) {
-            let (corrected, latest) = try MailRepository(path: configuration.storePath).correctedExamples()
-            examples += corrected.map { (keyword.author(of: MessageParser.parse($0.raw)), $0.labels) }
-            through = latest
-            sources.append("corrections")
-            lines.append("\(corrected.count) corrected inquiries from \(configuration.storePath)")
-        }
-        guard !examples.isEmpty else {
+        let trained = try ModelTraining.train(keyword: keyword, folders: folders, corrections: corrections)
+        guard trained.examples > 0 else {
             throw CommandFailure.usage("learn found nothing to learn from: correct inquiries with `mailintake reclassify`, or give --from DIR (a folder of .eml files with a labels.json)")
         }
-        let model = LearnedModel.train(examples, keyword: keyword, sources: sources, correctionsThrough: through)
-        try model.save(path: out)
-        lines.forEach { StandardOutput.say($0) }
-        StandardOutput.say("learned from \(examples.count) examples; wrote \(out)")
+        try trained.model.save(path: out)
+        trained.sources.forEach { StandardOutput.say($0) }
+        StandardOutput.say("learned from \(trained.examples) examples; wrote \(out)")
         return 0
     }
 }

@@ -277,4 +277,42 @@ struct MailRepositoryTests {
             #expect(error.message.contains("older than this mailintake"), "\(error)")
         }
     }
+
+    @Test("a required column that is missing or NULL is an error naming it, not an empty value")
+    func requiredColumns() throws {
+        let repository = try MailRepository(path: Self.temporaryPath())
+        let row = try #require(try repository.database.row("SELECT 'x' AS present, NULL AS empty"))
+        #expect(try row.text("present") == "x")
+        for column in ["empty", "absent"] {
+            do {
+                _ = try row.text(column)
+                Issue.record("\(column) was read as a value")
+            } catch {
+                // Typed throws: `error` is a DatabaseError.
+                #expect(error.message.contains("`\(column)`"), "\(error)")
+            }
+        }
+    }
+
+    @Test("a migration that would break a foreign key is rolled back and not recorded")
+    func migrationForeignKeyCheck() throws {
+        let database = try Database(path: Self.temporaryPath())
+        let migrator = Migrator([
+            .init(name: "1-tables", sql: "CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));"),
+            .init(name: "2-dangling", sql: "INSERT INTO b (a_id) VALUES (42);"),
+        ])
+        #expect(throws: DatabaseError.self) { try migrator.migrate(database) }
+        #expect(try database.rows("SELECT name FROM schema_migrations").compactMap { $0["name"].string } == ["1-tables"])
+        #expect(try database.row("SELECT count(*) AS n FROM b")?["n"].int == 0)
+        #expect(try database.row("PRAGMA foreign_keys")?.values.first?.int == 1, "foreign keys are on again afterwards")
+
+        // A table others refer to can be rebuilt (with keys enforced, dropping it would fail).
+        let rebuilt = try Database(path: Self.temporaryPath())
+        try Migrator([
+            .init(name: "1-tables", sql: "CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));"),
+            .init(name: "2-rows", sql: "INSERT INTO a (id) VALUES (1); INSERT INTO b (a_id) VALUES (1);"),
+            .init(name: "3-rebuild", sql: "CREATE TABLE a_new (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO a_new (id) SELECT id FROM a; DROP TABLE a; ALTER TABLE a_new RENAME TO a;"),
+        ]).migrate(rebuilt)
+        #expect(try rebuilt.row("SELECT count(*) AS n FROM b JOIN a ON a.id = b.a_id")?["n"].int == 1)
+    }
 }

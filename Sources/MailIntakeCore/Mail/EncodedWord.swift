@@ -91,9 +91,9 @@ public enum EncodedWord {
             return String(decoding: output, as: UTF8.self)
         }
 
+        /// Writes the pending white space. Callers flush a pending word first: the space follows it.
         private mutating func flushSpace() {
             if let start = spaceStart {
-                flushWord()
                 var end = start
                 while end < bytes.count, bytes[end] == 0x20 || bytes[end] == 0x09 { end += 1 }
                 output += bytes[start..<end]

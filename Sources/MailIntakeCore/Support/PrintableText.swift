@@ -31,7 +31,4 @@ public enum PrintableText {
         default: return false
         }
     }
-
-    /// `safe`, for values that are only ever printed on one line.
-    public static func line(_ text: String) -> String { safe(text) }
 }
