@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "MailStore", dependencies: ["CSQLite", "MailIntakeCore"]),
         .target(name: "MailTransport", dependencies: ["CCurl", "CCurlShim", "MailIntakeCore"]),
         .target(name: "MailIntakeDaemon", dependencies: ["MailIntakeCore", "MailStore", "MailTransport"]),
-        .executableTarget(name: "mailintake", dependencies: ["MailIntakeDaemon"]),
+        .executableTarget(name: "mailintake", dependencies: ["MailIntakeDaemon", "MailTransport"]),
         .testTarget(name: "MailIntakeCoreTests", dependencies: ["MailIntakeCore"]),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "MailIntakeCore"]),
         .testTarget(name: "MailTransportTests", dependencies: ["MailTransport"]),

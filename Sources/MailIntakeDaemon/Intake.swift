@@ -72,6 +72,8 @@ public final class Intake {
         self.configuration = configuration
         self.logger = logger
         self.stop = stop
+        // Token renewals and their failures go to the service's log.
+        TokenSources.shared.logger = logger
         store = try StoreQueue(path: configuration.storePath)
         HealthFile(databasePath: configuration.storePath).prepare()
         let templates = try AckTemplates(directory: configuration.ack.templatesDirectory)

@@ -43,7 +43,8 @@ public enum ServiceHealth {
             health["recorded_in_database"] = "1"
             HealthFile(databasePath: configuration.storePath).write(health)
             if let path = configuration.metricsFile {
-                try writeAtomically(metrics(state: try repository.state(), totals: try repository.totals()), to: path)
+                try writeAtomically(metrics(state: try repository.state(), totals: try repository.totals(),
+                                            tokens: OAuth2Health.check(configuration, now: cycle.finishedAt)), to: path)
             }
         } catch {
             // The database refused (full, read-only): the health file, overwritten in place, still says why.
@@ -57,7 +58,7 @@ public enum ServiceHealth {
 
     /// The Prometheus text exposition format.
     static func metrics(state: [String: String], totals: (messages: Int, inquiries: Int, followUps: Int, duplicates: Int, suppressed: Int,
-                                                           outbox: [String: [String: Int]])) -> String {
+                                                           outbox: [String: [String: Int]]), tokens: [TokenHealth] = []) -> String {
         var lines: [String] = []
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             lines.append("# HELP \(name) \(help)")
@@ -88,6 +89,15 @@ public enum ServiceHealth {
         metric("mailintake_last_success_timestamp_seconds", "gauge", "When polling last succeeded (Unix time).", [("", seconds("last_success_at"))])
         metric("mailintake_last_poll_ok", "gauge", "1 if the last poll succeeded.", [("", state["last_poll_ok"] ?? "0")])
         metric("mailintake_backlog_messages", "gauge", "Messages on the server still to be filed after the last poll.", [("", state["backlog"] ?? "0")])
+        if !tokens.isEmpty {
+            let labels = { (health: TokenHealth) in "{side=\"\(health.side)\"}" }
+            metric("mailintake_oauth2_ok", "gauge", "1 when the side's OAuth2 tokens are usable and no token request is failing.",
+                   tokens.map { (labels($0), $0.ok ? "1" : "0") })
+            metric("mailintake_oauth2_access_token_expiry_timestamp_seconds", "gauge", "When the access token in hand expires (Unix time; 0 when none).",
+                   tokens.map { (labels($0), String(Int($0.accessTokenExpiresAt?.timeIntervalSince1970 ?? 0))) })
+            metric("mailintake_oauth2_refresh_token_age_seconds", "gauge", "Age of the refresh token in hand (absent with client_credentials).",
+                   tokens.compactMap { health in health.refreshTokenAge.map { (labels(health), String(Int($0))) } })
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

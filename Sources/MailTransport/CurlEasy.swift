@@ -10,6 +10,8 @@ final class CurlEasy {
     private let errorBuffer: UnsafeMutablePointer<CChar>
     /// The upload in progress, which the read and debug callbacks reach through the handle.
     var upload: UploadState?
+    /// The body being received (HTTPS), which the write callback reaches through the handle.
+    var download: DownloadState?
 
     /// One string list per option, freed when the option is set again and with the handle.
     private var lists: [UInt32: UnsafeMutablePointer<curl_slist>] = [:]
@@ -34,6 +36,7 @@ final class CurlEasy {
         _ = mi_curl_setopt_long(handle, CURLOPT_VERBOSE, 0)
         _ = mi_curl_setopt_pointer(handle, CURLOPT_DEBUGDATA, nil)
         _ = mi_curl_setopt_pointer(handle, CURLOPT_READDATA, nil)
+        _ = mi_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, nil)
         curl_easy_cleanup(handle)
         lists.values.forEach { curl_slist_free_all($0) }
         errorBuffer.deallocate()
@@ -106,6 +109,25 @@ final class CurlEasy {
             return 0
         })
         try set(CURLOPT_VERBOSE, 1)  // needed for the debug callback; nothing is printed
+    }
+
+    /// The write callback of an HTTPS exchange: the body is kept up to the download's limit, and a
+    /// longer one ends the transfer (libcurl reports a write error).
+    func installDownloadCallback() throws(TransportError) {
+        try set(CURLOPT_WRITEDATA, pointer: Unmanaged.passUnretained(self).toOpaque())
+        try set(CURLOPT_WRITEFUNCTION, callback: { buffer, size, count, userdata in
+            guard let buffer, let userdata else { return 0 }
+            let easy = Unmanaged<CurlEasy>.fromOpaque(userdata).takeUnretainedValue()
+            return easy.download?.append(UnsafeRawBufferPointer(start: buffer, count: size * count)) ?? 0
+        })
+    }
+
+    /// SASL XOAUTH2 with `token` (RFC-less but what Microsoft and Google speak). CURLOPT_HTTPAUTH
+    /// is never set on a mail handle: with it, libcurl before 8.6 sends OAUTHBEARER even when
+    /// XOAUTH2 is asked for (curl issue 10259).
+    func configureBearer(_ token: String) throws(TransportError) {
+        try set(CURLOPT_LOGIN_OPTIONS, string: "AUTH=XOAUTH2")
+        try set(CURLOPT_XOAUTH2_BEARER, string: token)
     }
 
     /// TLS settings shared by IMAP and SMTP: verification always on, TLS required for plain schemes.
@@ -203,6 +225,8 @@ final class CurlEasy {
             throw TransportError(.tls, message, curlCode: number)
         case CURLE_LOGIN_DENIED:
             throw TransportError(.authentication, message, curlCode: number)
+        case CURLE_WRITE_ERROR where download?.overflowed == true:
+            throw TransportError(.protocolError, "\(what): the answer is larger than \(download?.limit ?? 0) bytes", curlCode: number)
         case CURLE_SEND_FAIL_REWIND, CURLE_WEIRD_SERVER_REPLY:
             throw TransportError(.protocolError, message, curlCode: number)
         default:
@@ -210,5 +234,23 @@ final class CurlEasy {
             if reply >= 400 { throw TransportError(.rejected, message, curlCode: number, replyCode: reply) }
             throw TransportError(.protocolError, message, curlCode: number)
         }
+    }
+}
+
+/// The body of an HTTPS answer, bounded: held by the handle (`CurlEasy.download`) for one perform.
+final class DownloadState {
+    let limit: Int
+    var body: [UInt8] = []
+    var overflowed = false
+
+    init(limit: Int) { self.limit = limit }
+
+    func append(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard body.count + bytes.count <= limit else {
+            overflowed = true
+            return 0
+        }
+        body.append(contentsOf: bytes)
+        return bytes.count
     }
 }

@@ -12,7 +12,8 @@ final class IMAPConnection {
     let timeout: TimeInterval
 
     /// The core's settings, taken as they are: no mirror of them in the transport.
-    init(_ endpoint: IMAPSettings) throws(TransportError) {
+    /// `bearer`: the OAuth2 access token, when the settings ask for OAuth2 (`TokenSources` supplies it).
+    init(_ endpoint: IMAPSettings, bearer: String?) throws(TransportError) {
         curl = try CurlEasy()
         timeout = endpoint.timeout
         guard var components = URLComponents(url: endpoint.url, resolvingAgainstBaseURL: false) else {
@@ -22,7 +23,13 @@ final class IMAPConnection {
         guard let url = components.string else { throw TransportError(.configuration, "unusable IMAP URL \(endpoint.url)") }
         try curl.set(CURLOPT_URL, string: url)
         try curl.set(CURLOPT_USERNAME, string: endpoint.user)
-        if let password = endpoint.password?.value { try curl.set(CURLOPT_PASSWORD, string: password) }
+        switch endpoint.authentication {
+        case .password(let password):
+            if let password { try curl.set(CURLOPT_PASSWORD, string: password.value) }
+        case .oauth2:
+            guard let bearer else { throw TransportError(.configuration, "OAuth2 login without an access token") }
+            try curl.configureBearer(bearer)
+        }
         try curl.configureTLS(caFile: endpoint.caFile)
         try curl.configureTimeouts(connect: endpoint.timeout)
         try curl.set(CURLOPT_CONNECT_ONLY, 1)

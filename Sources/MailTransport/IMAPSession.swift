@@ -55,8 +55,8 @@ public final class IMAPSession {
     static let minimumRate = 32 * 1024
 
     /// Connects and authenticates. `maximumMessageSize` bounds what one fetched message may occupy in memory.
-    public init(settings endpoint: IMAPSettings, maximumMessageSize: Int = 64 << 20) throws(TransportError) {
-        connection = try IMAPConnection(endpoint)
+    public init(settings endpoint: IMAPSettings, maximumMessageSize: Int = 64 << 20, bearer: String? = nil) throws(TransportError) {
+        connection = try IMAPConnection(endpoint, bearer: bearer)
         var limits = IMAPFramer.Limits()
         limits.maximumLiteral = maximumMessageSize
         limits.maximumResponse = maximumMessageSize + (1 << 20)

@@ -41,6 +41,14 @@ public struct MailConnector {
     }
 
     public static var network: MailConnector { MailConnector(
-        mailbox: { settings in try IMAPSession(settings: settings, maximumMessageSize: settings.maxMessageSize + (1 << 20)) },
+        mailbox: { settings in
+            let size = settings.maxMessageSize + (1 << 20)
+            guard let oauth = settings.authentication.oauth2 else { return try IMAPSession(settings: settings, maximumMessageSize: size) }
+            // libcurl authenticates in the connect phase: a refused token ends the connect, and
+            // one fresh token gets one more try.
+            return try TokenSources.withAccessToken(oauth) { token throws(TransportError) in
+                try IMAPSession(settings: settings, maximumMessageSize: size, bearer: token)
+            }
+        },
         submitter: { settings, heloName in SMTPSender(settings: settings, heloName: heloName) }) }
 }

@@ -23,7 +23,17 @@ public final class SMTPSender {
     /// `recipient`. Returns the server's final reply line, such as `250 2.0.0 Ok: queued as 4F2`.
     /// Throws `.unconfirmed` when the server took the whole message and gave no answer to it.
     public func send(content: [UInt8], sender: String, recipient: String) throws(TransportError) -> String {
+        guard let oauth = endpoint.authentication.oauth2 else { return try submit(content: content, sender: sender, recipient: recipient, bearer: nil) }
+        // A refused token fails at AUTH, before the envelope: trying once more with a new one cannot send twice.
+        return try TokenSources.withAccessToken(oauth) { token throws(TransportError) in
+            try submit(content: content, sender: sender, recipient: recipient, bearer: token)
+        }
+    }
+
+    private func submit(content: [UInt8], sender: String, recipient: String, bearer: String?) throws(TransportError) -> String {
         let curl = try handle()
+        // Set for every message: a reused connection ignores it, a new one logs in with the current token.
+        if let bearer { try curl.configureBearer(bearer) }
         // The handle owns the transfer and is its callbacks' userdata: nothing they point at
         // can be freed while libcurl still holds the pointer.
         let upload = UploadState(content: content)
@@ -62,7 +72,7 @@ public final class SMTPSender {
         try curl.set(CURLOPT_URL, string: url)
         try curl.installUploadCallbacks()
         if let user = endpoint.user { try curl.set(CURLOPT_USERNAME, string: user) }
-        if let password = endpoint.password?.value { try curl.set(CURLOPT_PASSWORD, string: password) }
+        if case .password(let password?) = endpoint.authentication { try curl.set(CURLOPT_PASSWORD, string: password.value) }
         try curl.configureTLS(caFile: endpoint.caFile)
         // Every phase within `timeout`: connecting, each reply of the server (libcurl's own default
         // is 120 s), and the whole exchange within a few of them.

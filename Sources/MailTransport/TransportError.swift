@@ -16,6 +16,11 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         /// The SMTP server took the whole message, final dot included, and then said nothing (or
         /// dropped the connection): it may or may not have accepted it. Never retried automatically.
         case unconfirmed
+        /// No OAuth2 access token could be had until a person acts: the refresh token was revoked
+        /// or expired, nobody signed in, or the client's id, secret or consent are wrong.
+        case signInNeeded
+        /// The OAuth2 authorization server could not be asked (down, slow, 5xx): retried with backoff.
+        case tokenUnavailable
     }
 
     public let kind: Kind
@@ -38,9 +43,9 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// True when trying again later may succeed (network, timeouts, 4xx); false for what needs a person (5xx, bad password, bad certificate).
     public var isTemporary: Bool {
         switch kind {
-        case .connection, .timeout, .tls, .protocolError: return true
+        case .connection, .timeout, .tls, .protocolError, .tokenUnavailable: return true
         case .rejected: return (replyCode ?? 400) < 500
-        case .certificate, .authentication, .configuration, .unconfirmed: return false
+        case .certificate, .authentication, .configuration, .unconfirmed, .signInNeeded: return false
         }
     }
 
@@ -55,7 +60,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// happen to every message now, so a round of sending stops and the mail stays pending.
     public var concernsTheServer: Bool {
         switch kind {
-        case .connection, .timeout, .tls, .certificate, .authentication, .configuration: return true
+        case .connection, .timeout, .tls, .certificate, .authentication, .configuration, .signInNeeded, .tokenUnavailable: return true
         case .protocolError, .rejected, .unconfirmed: return false
         }
     }
@@ -67,9 +72,10 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case .timeout: text += " — the server did not answer in time; it will be tried again"
         case .tls: text += " — check that the URL's scheme matches the port (imaps/smtps for implicit TLS, imap/smtp for STARTTLS)"
         case .certificate: text += " — the server's certificate is not trusted: install its CA and set ca_file, or fix the server's certificate; verification is never switched off"
-        case .authentication: text += " — check the user and the password file"
+        case .authentication: text += " — check the user and the password file (with OAuth2: the app's permission on this mailbox, docs/OAUTH2.md)"
         case .unconfirmed: text += " — it may or may not have been delivered, so it is not sent again automatically; check the SMTP server's log, then `mailintake outbox retry REFERENCE` if it never arrived"
-        case .protocolError, .rejected, .configuration: break
+        case .tokenUnavailable: text += " — mail waits on the server and acknowledgements in the outbox meanwhile"
+        case .protocolError, .rejected, .configuration, .signInNeeded: break
         }
         if let curlCode { text += " (curl error \(curlCode))" }
         return text

@@ -20,6 +20,10 @@ extension CommandLine {
           run [--once]                 poll, file and acknowledge; --once does one cycle and exits
           check-config                 validate the configuration and print it, secrets masked
           status                       last poll, last success, backlog, outbox, last error; exit 1 if stale or failing
+          oauth login [--for imap|smtp] [--code]
+                                       sign in once for OAuth2 (device code, or --code: paste the redirect); saves the refresh token
+          oauth status [--for imap|smtp]
+                                       the OAuth2 grant, access token expiry, refresh token age and likely expiry
           backup FILE                  an online copy of the database (SQLite backup API)
           classify [--json] [--vocabulary DIR] [--model FILE] [--web-form-sender ADDRESS] FILE...
                                        parse and classify .eml files; touches no database or server
@@ -65,6 +69,7 @@ extension CommandLine {
             case "reclassify": return try Commands.reclassify(options, configPath: configPath, environment: environment)
             case "outbox": return try Commands.outbox(options, configPath: configPath, environment: environment)
             case "status": return try Commands.status(options, configPath: configPath, environment: environment)
+            case "oauth": return try Commands.oauth(options, configPath: configPath, environment: environment)
             case "backup": return try Commands.backup(options, configPath: configPath, environment: environment)
             case "export": return try Commands.export(options, configPath: configPath, environment: environment)
             case "help", "--help", "-h":

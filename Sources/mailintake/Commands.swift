@@ -84,6 +84,10 @@ enum Commands {
         var report = ServiceHealth.evaluate(state: state, outbox: outbox, failingAcknowledgements: failing,
                                             pollInterval: configuration.imap.pollInterval, now: Date())
         if let databaseProblem { report.problems.insert(databaseProblem, at: 0) }
+        for tokens in OAuth2Health.check(configuration) {
+            report.lines += tokens.lines
+            report.problems += tokens.problems
+        }
         report.lines.forEach { StandardOutput.say($0) }
         if report.problems.isEmpty {
             StandardOutput.say("status:           OK")

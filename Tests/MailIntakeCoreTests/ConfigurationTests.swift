@@ -45,7 +45,7 @@ struct ConfigurationTests {
         let path = try Self.makeFolder(Self.valid)
         let config = try Configuration.load(path: path)
         let folder = (path as NSString).deletingLastPathComponent
-        #expect(config.imap.password?.value == "secret")
+        #expect(config.imap.authentication.password?.value == "secret")
         #expect(config.imap.pollInterval == 300)
         #expect(config.imap.mailbox == "INBOX")
         #expect(config.imap.afterFiling == .keyword)
@@ -135,7 +135,7 @@ struct ConfigurationTests {
         let path = try Self.makeFolder(Self.valid.replacingOccurrences(of: "password_file = imap.password", with: "password_credential = imap.password"))
         let folder = (path as NSString).deletingLastPathComponent
         let config = try Configuration.load(path: path, environment: ["CREDENTIALS_DIRECTORY": folder])
-        #expect(config.imap.password?.value == "secret")
+        #expect(config.imap.authentication.password?.value == "secret")
         #expect(throws: ConfigurationError.self) { try Configuration.load(path: path, environment: [:]) }
     }
 
@@ -146,8 +146,8 @@ struct ConfigurationTests {
         let folder = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder + "/creds", withIntermediateDirectories: true)
         try "from-systemd\n".write(toFile: folder + "/creds/imap", atomically: true, encoding: .utf8)
-        #expect(try Configuration.load(path: path, environment: ["CREDENTIALS_DIRECTORY": folder + "/creds"]).imap.password?.value == "from-systemd")
-        #expect(try Configuration.load(path: path, environment: [:]).imap.password?.value == "secret")
+        #expect(try Configuration.load(path: path, environment: ["CREDENTIALS_DIRECTORY": folder + "/creds"]).imap.authentication.password?.value == "from-systemd")
+        #expect(try Configuration.load(path: path, environment: [:]).imap.authentication.password?.value == "secret")
     }
 
     @Test("the shipped example configuration is valid apart from its password files")
@@ -225,6 +225,6 @@ struct ConfigurationTests {
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: credentials + "/imap")
         try Self.valid.replacingOccurrences(of: "password_file = imap.password", with: "password_credential = imap")
             .write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(try Configuration.load(path: path, environment: ["CREDENTIALS_DIRECTORY": credentials]).imap.password?.value == "from-systemd")
+        #expect(try Configuration.load(path: path, environment: ["CREDENTIALS_DIRECTORY": credentials]).imap.authentication.password?.value == "from-systemd")
     }
 }

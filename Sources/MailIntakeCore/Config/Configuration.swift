@@ -24,7 +24,7 @@ public struct IMAPSettings: Sendable {
     public var url: URL
     public var mailbox: String
     public var user: String
-    public var password: Secret?
+    public var authentication: MailAuthentication
     public var caFile: String?
     public var pollInterval: TimeInterval
     public var afterFiling: AfterFiling
@@ -40,7 +40,7 @@ public struct IMAPSettings: Sendable {
 public struct SMTPSettings: Sendable {
     public var url: URL
     public var user: String?
-    public var password: Secret?
+    public var authentication: MailAuthentication
     public var caFile: String?
     public var from: MailAddress
     public var timeout: TimeInterval
@@ -190,7 +190,7 @@ public struct Configuration: Sendable {
         add("imap.url", imap.url.absoluteString)
         add("imap.mailbox", imap.mailbox)
         add("imap.user", imap.user)
-        add("imap.password_file", imap.password)
+        Self.describe(imap.authentication, side: "imap", add: add)
         add("imap.ca_file", imap.caFile)
         add("imap.poll_interval", "\(Int(imap.pollInterval))s")
         add("imap.after_filing", imap.afterFiling.rawValue)
@@ -201,7 +201,7 @@ public struct Configuration: Sendable {
         add("imap.timeout", "\(Int(imap.timeout))s")
         add("smtp.url", smtp.url.absoluteString)
         add("smtp.user", smtp.user)
-        add("smtp.password_file", smtp.password)
+        Self.describe(smtp.authentication, side: "smtp", add: add)
         add("smtp.ca_file", smtp.caFile)
         add("smtp.from", smtp.from.address)
         add("smtp.timeout", "\(Int(smtp.timeout))s")
@@ -230,6 +230,30 @@ public struct Configuration: Sendable {
         add("log.level", logLevel.name)
         return lines.joined(separator: "\n")
     }
+
+    private static func describe(_ authentication: MailAuthentication, side: String, add: (String, Any?) -> Void) {
+        switch authentication {
+        case .password(let secret):
+            add("\(side).auth", "password")
+            add("\(side).password_file", secret)
+        case .oauth2(let oauth):
+            add("\(side).auth", "oauth2 ([\(oauth.section)])")
+            let key = { (name: String) in "\(oauth.section).\(name) (\(side))" }
+            add(key("provider"), oauth.provider.rawValue)
+            add(key("grant"), oauth.grant.rawValue)
+            add(key("client_id"), oauth.clientID)
+            add(key("client_secret"), oauth.clientSecret)
+            add(key("token_url"), oauth.tokenURL.absoluteString)
+            add(key("device_url"), oauth.deviceURL?.absoluteString)
+            add(key("authorize_url"), oauth.authorizeURL?.absoluteString)
+            add(key("scope"), oauth.scope)
+            add(key("ca_file"), oauth.caFile)
+            add(key("token_file"), oauth.tokenFile)
+            add(key("timeout"), "\(Int(oauth.timeout))s")
+            add(key("refresh_token_lifetime"), oauth.refreshTokenIdleLifetime.map { "\(Int($0 / OAuth2Settings.day))d unused" })
+            add(key("refresh_token_maximum_lifetime"), oauth.refreshTokenMaximumLifetime.map { "\(Int($0 / OAuth2Settings.day))d" })
+        }
+    }
 }
 
 /// Reads typed values out of an `INIFile`, remembering which keys it consumed so that
@@ -239,6 +263,8 @@ private struct SettingsReader {
     let environment: [String: String]
     var known: Set<String> = []
     let baseDirectory: String
+    /// OAuth2 sections already read: IMAP and SMTP may share one.
+    var oauthSections: [String: OAuth2Settings] = [:]
 
     init(file: INIFile, environment: [String: String]) {
         self.file = file
@@ -264,11 +290,12 @@ private struct SettingsReader {
         if !keyword.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "$_-.".contains($0)) }) {
             throw error("imap", "keyword", "an IMAP keyword may hold only letters, digits and $_-. (got `\(keyword)`)")
         }
+        let storePath = resolve(try requiredString("store", "path"))
         let imap = IMAPSettings(
             url: imapURL,
             mailbox: mailbox ?? "INBOX",
             user: try requiredString("imap", "user"),
-            password: try secret("imap"),
+            authentication: try authentication("imap", storePath: storePath),
             caFile: try existingFile("imap", "ca_file"),
             pollInterval: try duration("imap", "poll_interval", default: 60, minimum: 1, maximum: 86_400),
             afterFiling: afterFiling,
@@ -278,10 +305,15 @@ private struct SettingsReader {
             maxMessageSize: try byteSize("imap", "max_message_size", default: 50 << 20, range: (64 << 10)...(1 << 30)),
             timeout: try duration("imap", "timeout", default: 60, minimum: 1, maximum: 3600)
         )
+        let smtpUser = try optionalString("smtp", "user")
+        let smtpAuthentication = try authentication("smtp", storePath: storePath)
+        if smtpAuthentication.oauth2 != nil, smtpUser == nil {
+            throw error("smtp", "user", "is required with auth = oauth2: XOAUTH2 names the mailbox it logs in to; add `user = ` the mailbox's address")
+        }
         let smtp = SMTPSettings(
             url: try url("smtp", "url", schemes: ["smtps", "smtp"]),
-            user: try optionalString("smtp", "user"),
-            password: try secret("smtp"),
+            user: smtpUser,
+            authentication: smtpAuthentication,
             caFile: try existingFile("smtp", "ca_file"),
             from: try address("smtp", "from"),
             timeout: try duration("smtp", "timeout", default: 60, minimum: 1, maximum: 3600)
@@ -327,7 +359,6 @@ private struct SettingsReader {
             }
             webFormSenders.insert(address.address.lowercased())
         }
-        let storePath = resolve(try requiredString("store", "path"))
         var training: [String] = []
         // Paths, so not lower-cased as `list` does.
         for folder in (try optionalString("classifier", "training") ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !folder.isEmpty {
@@ -394,9 +425,14 @@ private struct SettingsReader {
 
     func rejectUnknownKeys() throws(ConfigurationError) {
         for entry in file.entries where !known.contains("\(entry.section).\(entry.key)") {
-            let hint = entry.key == "password"
-                ? "passwords are never written inline; put the password in a file readable only by the service and set password_file (or password_credential)"
-                : "unknown key; check its spelling and section against config/mailintake.conf"
+            let hint: String
+            if entry.key == "password" || entry.key == "client_secret" {
+                hint = "secrets are never written inline; put it in a file readable only by the service and set \(entry.key)_file (or \(entry.key)_credential)"
+            } else if (entry.section == "oauth2" || entry.section.hasPrefix("oauth2.")) && !known.contains(where: { $0.hasPrefix(entry.section + ".") }) {
+                hint = "the [\(entry.section)] section is not used: set `auth = oauth2` under [imap] or [smtp] (or both), or remove the section"
+            } else {
+                hint = "unknown key; check its spelling and section against config/mailintake.conf"
+            }
             throw ConfigurationError(file: file.path, line: entry.line, key: "\(entry.section).\(entry.key)", message: hint)
         }
     }
@@ -485,11 +521,16 @@ private struct SettingsReader {
         return size
     }
 
-    /// Accepts `90`, `90s`, `5m`, `1h`, from `minimum` to `maximum` seconds.
+    /// Accepts `90`, `90s`, `5m`, `1h`, `90d`, from `minimum` to `maximum` seconds.
     private mutating func duration(_ section: String, _ key: String, default fallback: TimeInterval, minimum: TimeInterval,
                                    maximum: TimeInterval) throws(ConfigurationError) -> TimeInterval {
+        try duration(section, key, default: Optional(fallback), minimum: minimum, maximum: maximum) ?? fallback
+    }
+
+    private mutating func duration(_ section: String, _ key: String, default fallback: TimeInterval?, minimum: TimeInterval,
+                                   maximum: TimeInterval) throws(ConfigurationError) -> TimeInterval? {
         guard let value = try optionalString(section, key) else { return fallback }
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
         var digits = Substring(value)
         var factor = 1.0
         if let last = value.last, let unit = units[last] {
@@ -506,7 +547,8 @@ private struct SettingsReader {
     }
 
     private static func span(_ seconds: TimeInterval) -> String {
-        seconds >= 3600 && seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(seconds / 3600))h" : "\(Int(seconds))s"
+        if seconds >= 86_400 && seconds.truncatingRemainder(dividingBy: 86_400) == 0 { return "\(Int(seconds / 86_400))d" }
+        return seconds >= 3600 && seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(seconds / 3600))h" : "\(Int(seconds))s"
     }
 
     private func resolve(_ path: String) -> String {
@@ -539,63 +581,152 @@ private struct SettingsReader {
         return value
     }
 
+    /// `[imap] auth` / `[smtp] auth`: a password (the default), or OAuth2 from `[oauth2.SIDE]`
+    /// when that section exists and `[oauth2]` otherwise.
+    private mutating func authentication(_ side: String, storePath: String) throws(ConfigurationError) -> MailAuthentication {
+        enum Method: String, CaseIterable { case password, oauth2 }
+        let method = try choice(side, "auth", default: Method.password)
+        switch method {
+        case .password:
+            return .password(try secret(side, fileKey: "password_file", credentialKey: "password_credential", what: "password"))
+        case .oauth2:
+            for key in ["password_file", "password_credential"] where file.entry(side, key) != nil {
+                _ = raw(side, key)
+                throw error(side, key, "is not used with auth = oauth2 (the login is an access token); remove it, or set auth = password")
+            }
+            let section = file.sectionLines["oauth2.\(side)"] != nil ? "oauth2.\(side)" : "oauth2"
+            guard file.sectionLines[section] != nil else {
+                throw error(side, "auth", "is oauth2 but the file has no [oauth2] section; add one with provider, grant and client_id (config/mailintake.conf shows them)")
+            }
+            if let settings = oauthSections[section] { return .oauth2(settings) }
+            let settings = try oauth2(section, storePath: storePath)
+            oauthSections[section] = settings
+            return .oauth2(settings)
+        }
+    }
+
+    /// One OAuth2 section: the provider's preset, overridden key by key.
+    private mutating func oauth2(_ section: String, storePath: String) throws(ConfigurationError) -> OAuth2Settings {
+        let provider: OAuth2Provider = try choice(section, "provider", default: OAuth2Provider.generic)
+        guard file.entry(section, "provider") != nil else {
+            throw error(section, "provider", "is required; use microsoft (Microsoft 365), google (Google Workspace) or generic (any other RFC 6749 server, with token_url and scope)")
+        }
+        guard let grantText = try optionalString(section, "grant"), let grant = OAuth2Grant(rawValue: grantText.lowercased()) else {
+            throw error(section, "grant", "must be client_credentials (app-only access, Microsoft 365) or refresh_token (a person signs in once with `mailintake oauth login`)")
+        }
+        let tenant = try optionalString(section, "tenant")
+        if let tenant {
+            guard provider == .microsoft else { throw error(section, "tenant", "is for provider = microsoft only; remove it") }
+            guard tenant.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.".contains($0)) }) else {
+                throw error(section, "tenant", "must be the tenant's id (a GUID) or its domain, such as maribor.onmicrosoft.com; got `\(tenant)`")
+            }
+        } else if provider == .microsoft, grant == .clientCredentials {
+            throw error(section, "tenant", "is required for app-only access: the directory (tenant) id from the app's overview page in Entra ID, or the tenant's domain")
+        }
+        if provider == .google, grant == .clientCredentials {
+            throw error(section, "grant", "Google has no client-credentials access to Gmail; use grant = refresh_token and sign in once with `mailintake oauth login --code`")
+        }
+        let clientID = try requiredString(section, "client_id")
+        guard clientID.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+            throw error(section, "client_id", "must be printable ASCII without spaces (the application (client) id); got `\(clientID)`")
+        }
+        let clientSecret = try secret(section, fileKey: "client_secret_file", credentialKey: "client_secret_credential", what: "client secret")
+        if grant == .clientCredentials, clientSecret == nil {
+            throw error(section, "client_secret_file", "is required with grant = client_credentials: put the app's client secret in a file only the service can read (chmod 600) and name it here, or use client_secret_credential")
+        }
+        let preset = OAuth2Settings.preset(provider, tenant: tenant, grant: grant)
+        func endpoint(_ key: String, _ fallback: String?) throws(ConfigurationError) -> URL? {
+            guard let text = try optionalString(section, key) ?? fallback else { return nil }
+            guard let url = URL(string: text), url.scheme?.lowercased() == "https", url.host != nil else {
+                throw error(section, key, "must be an https:// URL (tokens never travel unencrypted); got `\(text)`")
+            }
+            return url
+        }
+        guard let tokenURL = try endpoint("token_url", preset.tokenURL) else {
+            throw error(section, "token_url", "is required with provider = generic: the authorization server's token endpoint, https://…")
+        }
+        guard let scope = try optionalString(section, "scope") ?? preset.scope else {
+            throw error(section, "scope", "is required with provider = generic: the scope(s) that allow IMAP and SMTP, separated by spaces")
+        }
+        var idle = preset.idleLifetime
+        if let days = try duration(section, "refresh_token_lifetime", default: nil, minimum: 3600, maximum: 3650 * OAuth2Settings.day) { idle = days }
+        var maximum: TimeInterval?
+        if try boolean(section, "app_in_testing", default: false) {
+            guard provider == .google else { throw error(section, "app_in_testing", "is for provider = google only (an External app left in \"Testing\"); remove it") }
+            maximum = 7 * OAuth2Settings.day
+        }
+        let defaultFile = storePath + (section == "oauth2" ? ".oauth2.json" : ".\(section.replacingOccurrences(of: ".", with: "-")).json")
+        return OAuth2Settings(
+            section: section, provider: provider, grant: grant, clientID: clientID, clientSecret: clientSecret,
+            tokenURL: tokenURL, deviceURL: try endpoint("device_url", preset.deviceURL), authorizeURL: try endpoint("authorize_url", preset.authorizeURL),
+            scope: scope, caFile: try existingFile(section, "ca_file"),
+            tokenFile: try optionalString(section, "token_file").map(resolve) ?? defaultFile,
+            timeout: try duration(section, "timeout", default: 30 as TimeInterval, minimum: 1, maximum: 600),
+            refreshTokenIdleLifetime: idle, refreshTokenMaximumLifetime: maximum)
+    }
+
     /// `password_file = PATH`, or `password_credential = NAME` for `$CREDENTIALS_DIRECTORY/NAME`
-    /// (systemd's LoadCredential=). With both, the credential is used under systemd and the file
-    /// otherwise, so an admin running `mailintake status` by hand reads the same password from
-    /// the root-only file that the unit passes as a credential. A trailing newline in the file
-    /// is not part of the password.
-    private mutating func secret(_ section: String) throws(ConfigurationError) -> Secret? {
-        let fileEntry = try optionalString(section, "password_file")
-        let credential = try optionalString(section, "password_credential")
+    /// (systemd's LoadCredential=); the same pair for an OAuth2 client secret. With both, the
+    /// credential is used under systemd and the file otherwise, so an admin running `mailintake
+    /// status` by hand reads the same secret from the root-only file that the unit passes as a
+    /// credential. A trailing newline in the file is not part of the secret.
+    private mutating func secret(_ section: String, fileKey: String, credentialKey: String, what: String) throws(ConfigurationError) -> Secret? {
+        let inline = String(fileKey.dropLast(5))
+        if file.entry(section, inline) != nil {
+            _ = raw(section, inline)
+            throw error(section, inline, "secrets are never written inline; put the \(what) in a file readable only by the service and set \(fileKey) (or \(credentialKey))")
+        }
+        let fileEntry = try optionalString(section, fileKey)
+        let credential = try optionalString(section, credentialKey)
         let key: String
         let path: String
         switch (fileEntry, credential) {
         case (nil, nil): return nil
         case let (.some(value), .some(name)):
             if let directory = environment["CREDENTIALS_DIRECTORY"] {
-                key = "password_credential"
+                key = credentialKey
                 path = (directory as NSString).appendingPathComponent(name)
             } else {
-                key = "password_file"
+                key = fileKey
                 path = resolve(value)
             }
         case let (.some(value), nil):
-            key = "password_file"
+            key = fileKey
             path = resolve(value)
         case let (nil, .some(name)):
-            key = "password_credential"
+            key = credentialKey
             guard let directory = environment["CREDENTIALS_DIRECTORY"] else {
-                throw error(section, key, "$CREDENTIALS_DIRECTORY is not set: run under systemd with LoadCredential=\(name):FILE, or use password_file")
+                throw error(section, key, "$CREDENTIALS_DIRECTORY is not set: run under systemd with LoadCredential=\(name):FILE, or use \(fileKey)")
             }
             path = (directory as NSString).appendingPathComponent(name)
         }
-        // A password file is checked as ssh checks a key: a symlink could point the service at
+        // A secret file is checked as ssh checks a key: a symlink could point the service at
         // another file entirely (one to /etc/shadow was once sent as the password), and one that
         // group or others may read is a secret already shared. systemd's credentials are files
         // systemd itself made for this process, and are taken as they are.
-        if key == "password_file" {
+        if key == fileKey {
             var info = stat()
             guard lstat(path, &info) == 0 else {
-                throw error(section, key, "cannot read the password from `\(path)`: \(String(cString: strerror(errno))); check that the file exists and this user may read it")
+                throw error(section, key, "cannot read the \(what) from `\(path)`: \(String(cString: strerror(errno))); check that the file exists and this user may read it")
             }
             if (info.st_mode & S_IFMT) == S_IFLNK {
-                throw error(section, key, "`\(path)` is a symbolic link; point password_file at the real file (a link could send the service another file's content as the password)")
+                throw error(section, key, "`\(path)` is a symbolic link; point \(fileKey) at the real file (a link could send the service another file's content as the \(what))")
             }
             guard (info.st_mode & S_IFMT) == S_IFREG else {
-                throw error(section, key, "`\(path)` is not a regular file; write the password into a file")
+                throw error(section, key, "`\(path)` is not a regular file; write the \(what) into a file")
             }
             if info.st_mode & 0o077 != 0 {
                 throw error(section, key, "`\(path)` may be read by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); run `chmod 600 \(path)` so that only the service's user can read it")
             }
             guard info.st_size <= 4096 else {
-                throw error(section, key, "`\(path)` is \(info.st_size) bytes, too long for a password; check the path")
+                throw error(section, key, "`\(path)` is \(info.st_size) bytes, too long for a \(what); check the path")
             }
         }
         guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8) else {
-            throw error(section, key, "cannot read the password from `\(path)`; check that the file exists, holds UTF-8 text, and this user may read it")
+            throw error(section, key, "cannot read the \(what) from `\(path)`; check that the file exists, holds UTF-8 text, and this user may read it")
         }
         while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
-        if text.isEmpty { throw error(section, key, "`\(path)` is empty; write the password into it") }
+        if text.isEmpty { throw error(section, key, "`\(path)` is empty; write the \(what) into it") }
         return Secret(value: text, source: path)
     }
 

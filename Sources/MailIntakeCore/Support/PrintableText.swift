@@ -21,6 +21,13 @@ public enum PrintableText {
         return String(output)
     }
 
+    /// `safe`, cut to `limit` characters (with an ellipsis): for what a remote server says, which
+    /// may be of any length.
+    public static func safe(_ text: String, limit: Int) -> String {
+        let cut = text.count > limit ? String(text.prefix(limit)) + "…" : text
+        return safe(cut)
+    }
+
     /// True for what `safe` replaces.
     public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {

@@ -44,12 +44,22 @@ struct Instance {
         var ackExtra = ""
         /// More sections, e.g. [routing] or [working_days].
         var extraSections = ""
+        /// Log in to IMAP and SMTP with OAuth2 through the stack's token server, as the stack's
+        /// own account (`office`), whose name the access tokens carry: `[oauth2]` gets this grant.
+        var oauthGrant: String?
+        /// More `key = value` lines for [oauth2].
+        var oauthExtra = ""
     }
 
     init(_ options: Options = Options(), stack: MailStack? = nil) throws {
         self.stack = try stack ?? MailStack.require()
-        (user, password) = try self.stack.makeAccount()
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("mi-it-\(user)").path
+        if options.oauthGrant != nil {
+            (user, password) = (self.stack.variables["MI_OAUTH_USER"] ?? "office", self.stack.variables["MI_PASSWORD"] ?? "office-secret")
+        } else {
+            (user, password) = try self.stack.makeAccount()
+        }
+        // The OAuth2 tests share one account name (the tokens name it), each on its own stack.
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("mi-it-\(user)" + (options.oauthGrant != nil ? "-" + UUID().uuidString.prefix(8) : "")).path
         officeAddress = "office-\(user)@maribor.example"
         webFormAddress = "form-\(user)@maribor.example"
         mailbox = options.mailbox
@@ -70,12 +80,35 @@ struct Instance {
         let imapPort = options.imapPort ?? (options.imapScheme == "imaps" ? stack.imapsPort : stack.imapPort)
         let smtpPort = options.smtpPort ?? (options.smtpScheme == "smtps" ? stack.smtpsPort : stack.smtpPort)
         let ca = options.useCA ? "ca_file = \(stack.caFile)" : "# no ca_file: the test CA is unknown"
+        let variables = stack.variables
+        var oauth = ""
+        if let grant = options.oauthGrant {
+            try ((variables["MI_OAUTH_CLIENT_SECRET"] ?? "") + "\n").write(toFile: folder + "/client.secret", atomically: true, encoding: .utf8)
+            try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: folder + "/client.secret")
+            oauth = """
+                [oauth2]
+                provider = generic
+                grant = \(grant)
+                client_id = \(variables["MI_OAUTH_CLIENT_ID"] ?? "")
+                client_secret_file = client.secret
+                token_url = \(variables["MI_TOKEN_URL"] ?? "")
+                device_url = \(variables["MI_DEVICE_URL"] ?? "")
+                authorize_url = \(variables["MI_AUTHORIZE_URL"] ?? "")
+                scope = mail
+                ca_file = \(stack.caFile)
+                refresh_token_lifetime = 90d
+                \(options.oauthExtra.contains("timeout") ? "" : "timeout = 5s")
+                \(options.oauthExtra)
+                """
+        }
+        let imapLogin = options.oauthGrant != nil ? "auth = oauth2" : "password_file = imap.password"
+        let smtpLogin = options.oauthGrant != nil ? "user = \(user)\nauth = oauth2" : "user = \(stack.smtpUser)\npassword_file = smtp.password"
         let config = """
             [imap]
             url = \(options.imapScheme)://127.0.0.1:\(imapPort)
             mailbox = \(options.mailbox)
             user = \(user)
-            password_file = imap.password
+            \(imapLogin)
             \(ca)
             poll_interval = \(options.pollInterval)
             timeout = \(options.imapTimeout)
@@ -86,8 +119,7 @@ struct Instance {
 
             [smtp]
             url = \(options.smtpScheme)://127.0.0.1:\(smtpPort)
-            user = \(stack.smtpUser)
-            password_file = smtp.password
+            \(smtpLogin)
             \(ca)
             from = \(officeAddress)
             timeout = \(options.smtpTimeout)
@@ -113,6 +145,8 @@ struct Instance {
             senders = \(webFormAddress)
 
             \(options.extraSections)
+
+            \(oauth)
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

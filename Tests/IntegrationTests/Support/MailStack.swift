@@ -13,6 +13,8 @@ struct MailStack: Sendable {
     let smtpUser: String
     let smtpPassword: String
     let spool: String
+    /// Every MI_* variable of the stack's env file (the token server's among them).
+    var variables: [String: String] = [:]
 
     static let environment = ProcessInfo.processInfo.environment
 
@@ -25,7 +27,7 @@ struct MailStack: Sendable {
               let smtps = env["MI_SMTPS_PORT"].flatMap(Int.init), let ca = env["MI_CA"] else { return nil }
         return MailStack(directory: directory, imapPort: imap, imapsPort: imaps, smtpPort: smtp, smtpsPort: smtps, caFile: ca,
                          smtpUser: env["MI_SMTP_USER"] ?? "submit", smtpPassword: env["MI_SMTP_PASSWORD"] ?? "submit-secret",
-                         spool: env["MI_SMTP_SPOOL"] ?? directory + "/spool")
+                         spool: env["MI_SMTP_SPOOL"] ?? directory + "/spool", variables: env.filter { $0.key.hasPrefix("MI_") })
     }()
 
     /// Run the integration tests when a stack runs, or when the test script demands one (then they fail loudly).
@@ -49,7 +51,7 @@ struct MailStack: Sendable {
             throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: directory + "/env"])
         }
         return MailStack(directory: directory, imapPort: imap, imapsPort: imaps, smtpPort: smtp, smtpsPort: smtps, caFile: ca,
-                         smtpUser: "submit", smtpPassword: "submit-secret", spool: directory + "/spool")
+                         smtpUser: "submit", smtpPassword: "submit-secret", spool: directory + "/spool", variables: env)
     }
 
     /// `stop`, `stop-imap`, `start-imap`, `stop-smtp` or `start-smtp` on this stack.
