@@ -227,6 +227,8 @@ stop_one() {
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
+    # Gone, and its ports closed, before the caller goes on (a fault test checks they are).
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
 }
 
 # Starts one server again on its old ports (after stop-imap, stop-smtp or stop-token).

@@ -286,4 +286,35 @@ struct OAuth2IntegrationTests {
         #expect(instance.inquiryCount() == 1)
         #expect(try instance.acknowledgements().count == 1)
     }
+
+    @Test("SMTP alone on OAuth2 with its token server down: inquiries are filed, acknowledgements wait in the outbox, then go once")
+    func smtpTokenDown() throws {
+        let instance = try instance("client_credentials", extra: "timeout = 2s") { $0.oauthSides = ["smtp"] }
+        defer { try? instance.stack.control("stop") }
+        try instance.appendFixtures("01-sl-sport-club.eml", "02-en-school-exchange.eml")
+        try instance.stack.control("stop-token")
+        let down = try instance.mailintake("run", "--once")
+        #expect(down.status == 1)
+        #expect(down.stderr.contains("authorization server"), "\(down.stderr)")
+        #expect(instance.inquiryCount() == 2)
+        #expect(try instance.count("SELECT count(*) FROM outbox WHERE kind = 'acknowledgement' AND status = 'pending'") == 2)
+        #expect(try instance.acknowledgements().isEmpty)
+        let outbox = try instance.mailintake("outbox")
+        #expect(outbox.stdout.contains("pending"), "\(outbox.stdout)")
+        try instance.stack.control("start-token")
+        let up = try instance.mailintake("run", "--once")
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(try instance.acknowledgements().count == 2)
+        #expect(try instance.count("SELECT count(*) FROM outbox WHERE kind = 'acknowledgement' AND status = 'sent'") == 2)
+    }
+
+    @Test("the test servers refuse what they must: expired, foreign and forged tokens, dead refresh tokens (scripts/lib/oauth_selftest.py)")
+    func serversSelfTest() throws {
+        // Without this, a Dovecot that took any token would let every test above pass.
+        // Through `system`, as every stack is started: the servers it starts must not inherit a test
+        // thread's signal mask (a blocked SIGTERM would keep `stop-token` from stopping one).
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("mi-oauth-selftest-\(UUID().uuidString.prefix(8)).log").path
+        let result = try runLeavingDaemons("/usr/bin/python3", [MailStack.repositoryRoot + "/scripts/lib/oauth_selftest.py"], log: log)
+        #expect(result.status == 0, "\(result.output)")
+    }
 }

@@ -49,6 +49,8 @@ struct Instance {
         var oauthGrant: String?
         /// More `key = value` lines for [oauth2].
         var oauthExtra = ""
+        /// Which sides log in with OAuth2 (the other with its password).
+        var oauthSides: Set<String> = ["imap", "smtp"]
     }
 
     init(_ options: Options = Options(), stack: MailStack? = nil) throws {
@@ -101,8 +103,9 @@ struct Instance {
                 \(options.oauthExtra)
                 """
         }
-        let imapLogin = options.oauthGrant != nil ? "auth = oauth2" : "password_file = imap.password"
-        let smtpLogin = options.oauthGrant != nil ? "user = \(user)\nauth = oauth2" : "user = \(stack.smtpUser)\npassword_file = smtp.password"
+        let oauthSides = options.oauthGrant != nil ? options.oauthSides : []
+        let imapLogin = oauthSides.contains("imap") ? "auth = oauth2" : "password_file = imap.password"
+        let smtpLogin = oauthSides.contains("smtp") ? "user = \(user)\nauth = oauth2" : "user = \(stack.smtpUser)\npassword_file = smtp.password"
         let config = """
             [imap]
             url = \(options.imapScheme)://127.0.0.1:\(imapPort)
