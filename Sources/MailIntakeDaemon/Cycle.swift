@@ -9,7 +9,7 @@ public enum Cycle {
     /// What one cycle did.
     public struct Outcome: Sendable {
         public var poll: Intake.PollReport?
-        public var delivery: Intake.DeliveryReport?
+        public var delivery: Intake.OutboxRun?
         /// nil when polling worked.
         public var pollError: String?
         /// nil when delivery worked (or had nothing to do). A round that sent something is working

@@ -10,6 +10,9 @@ public struct Filer {
     public enum Outcome: Equatable, Sendable {
         case inquiry(reference: String, acknowledgement: Acknowledgement)
         case followUp(reference: String)
+        /// A bounce, delay notice, auto-reply or read receipt of our mail, filed under its inquiry
+        /// (nil reference: it matched no mail of ours and is kept as a system message).
+        case report(kind: DeliveryReport.Kind, reference: String?)
         case duplicate(ofMessage: Int64)
         case alreadyFiled
     }
@@ -92,6 +95,11 @@ public struct Filer {
 
             let letter = AcknowledgementPlanner.Letter(parsed: parsed, author: prepared.author, classification: classification,
                                                        adopted: prepared.adopted)
+            if !prepared.adopted, let report = DeliveryReport.read(parsed),
+               let outcome = try fileReport(report, message: message, attachments: prepared.attachments, in: repository, now: now) {
+                try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
+                return outcome
+            }
             if let (inquiryID, reference) = try thread(of: parsed, in: repository) {
                 message.disposition = .followUp
                 message.inquiryID = inquiryID
@@ -108,8 +116,7 @@ public struct Filer {
             let year = Calendar(identifier: .gregorian).component(.year, from: now)
             let reference = try repository.nextReference(prefix: configuration.ack.referencePrefix, year: year)
             let counts = AcknowledgementPlanner.Counts(
-                toRecipientToday: { try repository.acknowledgementCount(to: $0, since: now.addingTimeInterval(-86_400)) },
-                lastHour: { try repository.acknowledgementCount(to: nil, since: now.addingTimeInterval(-3600)) })
+                toRecipientToday: { try repository.acknowledgementCount(to: $0, since: now.addingTimeInterval(-86_400)) })
             let plan = try planner.plan(letter, reference: reference, received: received, now: now, counts: counts)
             let inquiryID = try repository.insertInquiry(NewInquiry(
                 reference: reference, receivedAt: received, fromAddress: prepared.author.authorAddress?.address ?? parsed.from?.address,
@@ -143,6 +150,60 @@ public struct Filer {
             try repository.insertAttachment(messageRowID: messageRowID, position: offset + 1, filename: summary.filename,
                                             contentType: summary.contentType, size: summary.size, sha256: summary.sha256)
         }
+    }
+
+    /// Files a report on our own mail under the inquiry it concerns: a bounce marks that mail
+    /// bounced and tells the desk once; a delay, an auto-reply or a read receipt is only kept.
+    /// None becomes an inquiry, gets a reference or an acknowledgement. Returns nil for an
+    /// auto-reply that answers no mail of ours: that is ordinary mail, filed as such.
+    private func fileReport(_ report: DeliveryReport, message: NewMessage, attachments: [AttachmentSummary],
+                            in repository: any FilingStore, now: Date) throws -> Outcome? {
+        var concerned: OutboxEntry?
+        for id in report.originalMessageIDs {
+            if let entry = try repository.outboxEntry(messageID: id) { concerned = entry; break }
+        }
+        var inquiryID = concerned?.inquiryID
+        var reference = concerned?.reference
+        if inquiryID == nil {
+            // No Message-ID of ours came back: our reference in the returned subject or the text.
+            let prefix = configuration.ack.referencePrefix
+            for text in report.searchText {
+                if let found = ReferenceNumber.find(in: text, prefix: prefix)?.description, let id = try repository.inquiryID(reference: found) {
+                    inquiryID = id
+                    reference = found
+                    concerned = try repository.acknowledgement(ofInquiry: id)
+                    break
+                }
+            }
+        }
+        var filed = message
+        filed.inquiryID = inquiryID
+        switch report.kind {
+        case .autoReply:
+            guard inquiryID != nil else { return nil }
+            filed.disposition = .autoReply
+        case .readReceipt: filed.disposition = inquiryID == nil ? .system : .readReceipt
+        case .bounce: filed.disposition = inquiryID == nil ? .system : .bounce
+        case .delay: filed.disposition = inquiryID == nil ? .system : .delay
+        }
+        let rowID = try repository.insertMessage(filed)
+        try recordAttachments(attachments, in: repository, messageRowID: rowID)
+        try repository.recordDeliveryReport(messageRowID: rowID, outboxID: concerned?.id, kind: report.kind.rawValue, status: report.status,
+                                            diagnostic: report.diagnostic, recipient: report.recipient, now: now)
+        if report.kind == .bounce, let entry = concerned, let inquiryID, let reference {
+            let firstReport = entry.status != "bounced"
+            try repository.markBounced(id: entry.id, status: report.status, diagnostic: report.diagnostic)
+            // Once per bounced acknowledgement, to the desk that has the inquiry.
+            if firstReport, entry.kind == .acknowledgement {
+                let staff = try repository.routedTo(inquiryID: inquiryID).flatMap { MailAddress(validating: $0) }
+                let text = try repository.firstMessageRaw(ofInquiry: inquiryID).map { MessageParser.parse($0).text }
+                if let mail = planner.bounceNotification(reference: reference, staff: staff, report: report, recipient: entry.recipient,
+                                                         inquiryText: text, inReplyTo: entry.messageID, now: now) {
+                    try enqueue(.notification, mail, in: repository, inquiryID: inquiryID, now: now)
+                }
+            }
+        }
+        return .report(kind: report.kind, reference: reference)
     }
 
     /// The inquiry a reply belongs to, looked up by the planner's keys: a known reference in the

@@ -10,6 +10,8 @@ public final class Intake {
     public struct PollReport: Sendable {
         public var inquiries = 0
         public var followUps = 0
+        /// Bounces, delay notices, auto-replies and read receipts of our mail (or unmatched ones).
+        public var reports = 0
         public var duplicates = 0
         public var markedOnServer = 0
         public var references: [String] = []
@@ -19,12 +21,14 @@ public final class Intake {
     }
 
     /// What one outbox run did.
-    public struct DeliveryReport: Sendable {
+    public struct OutboxRun: Sendable {
         public var sent = 0
         public var retried = 0
         public var failed = 0
         /// Taken whole by the server and never confirmed: waiting for a person.
         public var unconfirmed = 0
+        /// Acknowledgements left pending because the hourly cap is reached.
+        public var waitingForCap = 0
         public var lastError: String?
     }
 
@@ -46,6 +50,8 @@ public final class Intake {
     /// The rate limits (`hour`, or a recipient) already reported, so each is logged once a day.
     private var loggedLimits = Set<String>()
     private var limitsLoggedSince = Date()
+    /// The hourly cap's pacing has been logged for this episode.
+    private var throttleLogged = false
     /// UIDs the server listed and did not deliver, already reported (each is logged once).
     private var reportedMissing = Set<UInt32>()
 
@@ -242,7 +248,6 @@ public final class Intake {
             switch acknowledgement {
             case .queued:
                 logger.info("filed new inquiry", ["reference": reference, "uid": "\(uid)", "ack": "queued"])
-                loggedLimits.remove("hour")
             case .suppressed(let reason):
                 logger.info("filed new inquiry", ["reference": reference, "uid": "\(uid)", "ack": "suppressed", "reason": reason])
             case .held(let reason, let limit):
@@ -256,6 +261,17 @@ public final class Intake {
         case let .followUp(reference):
             report.followUps += 1
             logger.info("filed follow-up", ["reference": reference, "uid": "\(uid)"])
+        case let .report(kind, reference):
+            report.reports += 1
+            if let reference {
+                if kind == .bounce {
+                    logger.warning("the mail of \(reference) bounced; the desk is told (`mailintake show \(reference)`)", ["uid": "\(uid)"])
+                } else {
+                    logger.info("filed a \(kind.rawValue.replacingOccurrences(of: "_", with: " ")) under its inquiry", ["reference": reference, "uid": "\(uid)"])
+                }
+            } else {
+                logger.notice("filed a \(kind.rawValue.replacingOccurrences(of: "_", with: " ")) that matches no mail of ours as a system message (`mailintake list --system`)", ["uid": "\(uid)"])
+            }
         case let .duplicate(original):
             report.duplicates += 1
             logger.info("message seen before; recorded as a duplicate", ["uid": "\(uid)", "original_message": "\(original)"])
@@ -286,19 +302,33 @@ public final class Intake {
     /// exponential backoff, a permanent one fails with the server's reply, a failure of the server
     /// itself ends the round with the mail pending and uncounted, and a message the server took
     /// whole but never confirmed is `unconfirmed`, never sent again by itself.
-    public func deliverOutbox(now: Date = Date()) throws -> DeliveryReport {
-        var report = DeliveryReport()
+    public func deliverOutbox(now: Date = Date()) throws -> OutboxRun {
+        var report = OutboxRun()
         let from = configuration.smtp.from.address
         var round = DeliveryRound(settings: configuration.ack)
+        let window = configuration.ack.rateWindow
+        let counted = try store.sync { try $0.acknowledgementsSent(since: now.addingTimeInterval(-window)) }
+        round.limitAcknowledgements(sentInWindow: counted.count)
+        var throttled = false
         while !stop.isRequested {
-            let due = try store.sync { try $0.dueOutbox(now: now, limit: 50) }
+            let due = try store.sync { try $0.dueOutbox(now: now, limit: 50, acknowledgements: round.mayAcknowledge) }
             if due.isEmpty { break }
+            var progressed = false
             for entry in due {
                 if stop.isRequested { break }
-                try store.sync { try $0.markSending(id: entry.id) }
+                if entry.kind == .acknowledgement, !round.mayAcknowledge {
+                    throttled = true
+                    continue
+                }
+                progressed = true
                 let reply: String
                 do {
-                    reply = try smtp.send(content: entry.content, sender: from, recipient: entry.recipient)
+                    // `sending` is committed only when every byte is in libcurl's hands and the end
+                    // of the data is next: a crash before that leaves the mail pending, sent once after
+                    // the restart; only a crash between the final dot and `sent` leaves it unknown.
+                    reply = try smtp.send(content: entry.content, sender: from, recipient: entry.recipient) { [store] in
+                        try store.sync { try $0.markSending(id: entry.id) }
+                    }
                 } catch {
                     report.lastError = error.description
                     let attempts = entry.attempts + 1
@@ -330,9 +360,24 @@ public final class Intake {
                 try store.sync { try $0.markSent(id: entry.id, serverReply: reply) }
                 onProgress?()
                 report.sent += 1
-                round.sent()
+                round.sent(acknowledgement: entry.kind == .acknowledgement)
                 logger.info("\(entry.kind.rawValue) sent", ["reference": entry.reference, "reply": String(reply.prefix(60))])
             }
+            if !progressed { break }
+        }
+        let acknowledgementsDue = !round.mayAcknowledge && !throttled
+            ? try store.sync { try $0.dueOutbox(now: now, limit: 1).contains { $0.kind == .acknowledgement } } : throttled
+        if !round.mayAcknowledge, acknowledgementsDue {
+            let waiting = try store.sync { try $0.waitingAcknowledgements() }.count
+            let first = try store.sync { try $0.acknowledgementsSent(since: now.addingTimeInterval(-window)) }.first
+            report.waitingForCap = waiting
+            // Once per episode, not per round: the log says the backlog is being paced, and until when.
+            if !throttleLogged {
+                throttleLogged = true
+                logger.notice("the hourly cap is reached ([ack] max_per_hour = \(configuration.ack.maxPerHour)): \(waiting) acknowledgement(s) wait in the outbox and go out oldest first as the window allows, the next at \(MailDate.iso8601(round.nextAcknowledgementAt(firstInWindow: first, now: now)))")
+            }
+        } else if round.mayAcknowledge {
+            throttleLogged = false
         }
         return report
     }

@@ -44,7 +44,8 @@ public enum ServiceHealth {
             HealthFile(databasePath: configuration.storePath).write(health)
             if let path = configuration.metricsFile {
                 try writeAtomically(metrics(state: try repository.state(), totals: try repository.totals(),
-                                            tokens: OAuth2Health.check(configuration, now: cycle.finishedAt)), to: path)
+                                            tokens: OAuth2Health.check(configuration, now: cycle.finishedAt),
+                                            waiting: try repository.waitingAcknowledgements(), now: cycle.finishedAt), to: path)
             }
         } catch {
             // The database refused (full, read-only): the health file, overwritten in place, still says why.
@@ -58,7 +59,8 @@ public enum ServiceHealth {
 
     /// The Prometheus text exposition format.
     static func metrics(state: [String: String], totals: (messages: Int, inquiries: Int, followUps: Int, duplicates: Int, suppressed: Int,
-                                                           outbox: [String: [String: Int]]), tokens: [TokenHealth] = []) -> String {
+                                                           outbox: [String: [String: Int]], dispositions: [String: Int]), tokens: [TokenHealth] = [],
+                        waiting: (count: Int, oldest: Date?) = (0, nil), now: Date = Date()) -> String {
         var lines: [String] = []
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             lines.append("# HELP \(name) \(help)")
@@ -76,7 +78,7 @@ public enum ServiceHealth {
         metric("mailintake_acknowledgements_total", "counter", "Acknowledgements by outcome.", [
             ("{status=\"sent\"}", String(acks["sent"] ?? 0)), ("{status=\"failed\"}", String(acks["failed"] ?? 0)),
             ("{status=\"held\"}", String(acks["held"] ?? 0)), ("{status=\"pending\"}", String((acks["pending"] ?? 0) + (acks["sending"] ?? 0))),
-            ("{status=\"unconfirmed\"}", String(acks["unconfirmed"] ?? 0)),
+            ("{status=\"unconfirmed\"}", String(acks["unconfirmed"] ?? 0)), ("{status=\"bounced\"}", String(acks["bounced"] ?? 0)),
             ("{status=\"suppressed\"}", String(totals.suppressed)),
         ])
         let notes = totals.outbox["notification"] ?? [:]
@@ -84,11 +86,17 @@ public enum ServiceHealth {
             ("{status=\"sent\"}", String(notes["sent"] ?? 0)), ("{status=\"failed\"}", String(notes["failed"] ?? 0)),
             ("{status=\"pending\"}", String((notes["pending"] ?? 0) + (notes["sending"] ?? 0))),
         ])
+        metric("mailintake_reports_total", "counter", "Reports on our own mail filed under their inquiry, and unmatched ones (system).",
+               ["bounce", "delay", "auto_reply", "read_receipt", "system"].map { ("{kind=\"\($0)\"}", String(totals.dispositions[$0] ?? 0)) })
         metric("mailintake_poll_duration_seconds", "gauge", "Duration of the last poll-and-deliver cycle.", [("", state["poll_duration_seconds"] ?? "0")])
         metric("mailintake_last_poll_timestamp_seconds", "gauge", "When the last cycle ended (Unix time).", [("", seconds("last_poll_at"))])
         metric("mailintake_last_success_timestamp_seconds", "gauge", "When polling last succeeded (Unix time).", [("", seconds("last_success_at"))])
         metric("mailintake_last_poll_ok", "gauge", "1 if the last poll succeeded.", [("", state["last_poll_ok"] ?? "0")])
         metric("mailintake_backlog_messages", "gauge", "Messages on the server still to be filed after the last poll.", [("", state["backlog"] ?? "0")])
+        metric("mailintake_acknowledgements_waiting", "gauge", "Acknowledgements pending in the outbox (paced by the hourly cap, or retrying).", [("", String(waiting.count))])
+        metric("mailintake_acknowledgement_oldest_wait_seconds", "gauge", "How long the oldest pending acknowledgement has waited (0 when none).",
+               [("", String(Int(waiting.oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0)))])
+        metric("mailintake_acknowledgements_held", "gauge", "Acknowledgements held for staff (per-sender limit, or too old an inquiry).", [("", String(acks["held"] ?? 0))])
         if !tokens.isEmpty {
             let labels = { (health: TokenHealth) in "{side=\"\(health.side)\"}" }
             metric("mailintake_oauth2_ok", "gauge", "1 when the side's OAuth2 tokens are usable and no token request is failing.",
@@ -125,6 +133,7 @@ public enum ServiceHealth {
     /// minutes: the daemon backs off while a server is down). Acknowledgements are failing when
     /// one failed for good in the last day or one has been retried three times.
     public static func evaluate(state: [String: String], outbox: [String: Int], failingAcknowledgements: Int,
+                                waiting: (count: Int, oldest: Date?) = (0, nil), longWait: TimeInterval = 7200,
                                 pollInterval: TimeInterval, now: Date) -> Report {
         var lines: [String] = []
         var problems: [String] = []
@@ -140,6 +149,15 @@ public enum ServiceHealth {
         lines.append("last success:     \(ago(lastSuccess))")
         lines.append("messages waiting: \(state["backlog"] ?? "unknown") on the server, not yet filed")
         lines.append("outbox:           \(outbox["pending", default: 0]) pending, \(outbox["held", default: 0]) held, \(outbox["failed", default: 0]) failed, \(outbox["unconfirmed", default: 0]) unconfirmed")
+        if waiting.count > 0, let oldest = waiting.oldest {
+            lines.append("acks waiting:     \(waiting.count), the oldest since \(ago(oldest)) (the hourly cap paces them, oldest first)")
+            if now.timeIntervalSince(oldest) > longWait {
+                problems.append("\(waiting.count) acknowledgement(s) waiting, the oldest for \(Int(now.timeIntervalSince(oldest) / 60)) minutes (more than \(Int(longWait / 60))): the SMTP server may be refusing them, or [ack] max_per_hour is too low for the mail coming in; `mailintake outbox` shows them")
+            }
+        }
+        if let held = outbox["held"], held > 0 {
+            problems.append("\(held) acknowledgement(s) held for staff (over max_per_sender_per_day, or received more than max_age before they were filed): `mailintake outbox` says why, `mailintake outbox retry REFERENCE` sends one")
+        }
         let error = state["last_error"] ?? ""
         lines.append("last error:       \(error.isEmpty ? "none" : error)")
         let staleAfter = max(3 * pollInterval, 300)

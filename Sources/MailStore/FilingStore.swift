@@ -20,6 +20,12 @@ public protocol FilingStore: AnyObject {
     func acknowledgementCount(to recipient: String?, since: Date) throws -> Int
     func enqueue(_ kind: OutboxEntry.Kind, inquiryID: Int64, recipient: String, messageID: String, content: [UInt8],
                  heldBecause reason: String?, now: Date) throws
+    func outboxEntry(messageID: String) throws -> OutboxEntry?
+    func acknowledgement(ofInquiry inquiryID: Int64) throws -> OutboxEntry?
+    func markBounced(id: Int64, status: String?, diagnostic: String?) throws
+    func recordDeliveryReport(messageRowID: Int64, outboxID: Int64?, kind: String, status: String?, diagnostic: String?,
+                              recipient: String?, now: Date) throws
+    func firstMessageRaw(ofInquiry inquiryID: Int64) throws -> [UInt8]?
 }
 
 extension MailRepository: FilingStore {}

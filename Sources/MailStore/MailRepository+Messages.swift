@@ -149,6 +149,11 @@ extension MailRepository {
             """, [MailDate.iso8601(since)])?["n"].int ?? 0
     }
 
+    /// The raw bytes of an inquiry's first message (what the person wrote), for details such as their phone number.
+    public func firstMessageRaw(ofInquiry inquiryID: Int64) throws -> [UInt8]? {
+        try database.row("SELECT raw FROM messages WHERE inquiry_id = ? AND disposition = 'inquiry' ORDER BY id LIMIT 1", [inquiryID])?["raw"].bytes
+    }
+
     /// The staff address an inquiry was routed to.
     public func routedTo(inquiryID: Int64) throws -> String? {
         try database.row("SELECT routed_to FROM inquiries WHERE id = ?", [inquiryID])?["routed_to"].string

@@ -6,11 +6,29 @@ import MailIntakeCore
 extension MailRepository {
     // MARK: outbox
 
-    /// Pending mail whose next attempt is due, oldest first.
-    public func dueOutbox(now: Date, limit: Int) throws -> [OutboxEntry] {
+    /// Pending mail whose next attempt is due, oldest first; notifications only, when the hourly
+    /// cap lets no more acknowledgements go this round.
+    public func dueOutbox(now: Date, limit: Int, acknowledgements: Bool = true) throws -> [OutboxEntry] {
         try database.rows("""
-            \(Self.outboxSQL) WHERE o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?
+            \(Self.outboxSQL) WHERE o.status = 'pending' AND o.next_attempt_at <= ? \(acknowledgements ? "" : "AND o.kind != 'acknowledgement'")
+            ORDER BY o.id LIMIT ?
             """, [MailDate.iso8601(now), limit]).map { try Self.outboxEntry($0) }
+    }
+
+    /// Acknowledgements the server accepted since `since` (what the hourly cap counts), and when the first of them went.
+    public func acknowledgementsSent(since: Date) throws -> (count: Int, first: Date?) {
+        let row = try database.row("""
+            SELECT count(*) AS n, min(sent_at) AS first FROM outbox WHERE kind = 'acknowledgement' AND status = 'sent' AND sent_at >= ?
+            """, [MailDate.iso8601(since)])
+        return (row?["n"].int ?? 0, row?["first"].string.flatMap(MailDate.parseISO8601))
+    }
+
+    /// Acknowledgements not yet sent that will be (pending or being sent): how many, and since when the oldest waits.
+    public func waitingAcknowledgements() throws -> (count: Int, oldest: Date?) {
+        let row = try database.row("""
+            SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE kind = 'acknowledgement' AND status IN ('pending', 'sending')
+            """)
+        return (row?["n"].int ?? 0, row?["oldest"].string.flatMap(MailDate.parseISO8601))
     }
 
     private static let outboxSQL = """
@@ -66,16 +84,24 @@ extension MailRepository {
     }
 
     /// Moves one outbox row from `expected` to a new state, proving it won: exactly one row must
-    /// change, or someone else holds it and `OutboxConflict` is thrown.
+    /// change, or someone else holds it and `OutboxConflict` is thrown. `inFlight` is pending or
+    /// sending: an attempt ends in either, depending on whether it got as far as the handover.
     private func transition(id: Int64, from expected: String, _ sql: String, _ arguments: [SQLConvertible?]) throws {
-        try database.run(sql + " WHERE id = ? AND status = ?", arguments + [id, expected])
+        if expected == Self.inFlight {
+            try database.run(sql + " WHERE id = ? AND status IN ('pending', 'sending')", arguments + [id])
+        } else {
+            try database.run(sql + " WHERE id = ? AND status = ?", arguments + [id, expected])
+        }
         guard database.changes == 1 else { throw OutboxConflict(id: id, expected: expected) }
     }
 
-    /// Marks mail as being handed to the SMTP server, committed before the first byte is sent.
-    /// If the process dies before `markSent`, the row stays `sending`, and `recoverInterruptedSends`
-    /// marks it unconfirmed for a person to look at instead of sending it again: we cannot know
-    /// whether the server accepted it, and an acknowledgement must never arrive twice.
+    static let inFlight = "pending or sending"
+
+    /// Marks mail as being handed over, committed when every byte is with libcurl and only the
+    /// end of the data is left to send (`MailSubmitter.send`'s `handingOver`). If the process dies
+    /// before `markSent`, the row stays `sending`, and `recoverInterruptedSends` marks it
+    /// unconfirmed for a person to look at instead of sending it again: the server may have taken
+    /// it, and an acknowledgement must never arrive twice. Dying before this leaves it pending.
     public func markSending(id: Int64) throws {
         try transition(id: id, from: "pending", "UPDATE outbox SET status = 'sending'", [])
     }
@@ -93,7 +119,7 @@ extension MailRepository {
 
     /// Records the server's acceptance.
     public func markSent(id: Int64, serverReply: String) throws {
-        try transition(id: id, from: "sending",
+        try transition(id: id, from: Self.inFlight,
                        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, server_reply = ?, sent_at = ?, last_error = NULL",
                        [serverReply, Self.now()])
     }
@@ -101,25 +127,54 @@ extension MailRepository {
     /// Records a failed attempt: retried at `retryAt`, or given up (`retryAt == nil`).
     public func markAttemptFailed(id: Int64, error: String, serverReply: String?, retryAt: Date?) throws {
         if let retryAt {
-            try transition(id: id, from: "sending",
+            try transition(id: id, from: Self.inFlight,
                            "UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = ?, server_reply = ?, next_attempt_at = ?",
                            [error, serverReply, MailDate.iso8601(retryAt)])
         } else {
-            try transition(id: id, from: "sending", "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, server_reply = ?",
+            try transition(id: id, from: Self.inFlight, "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, server_reply = ?",
                            [error, serverReply])
         }
     }
 
     /// The server took the whole message and never confirmed it: kept for a person, never retried.
     public func markUnconfirmed(id: Int64, error: String, serverReply: String?) throws {
-        try transition(id: id, from: "sending", "UPDATE outbox SET status = 'unconfirmed', attempts = attempts + 1, last_error = ?, server_reply = ?",
+        try transition(id: id, from: Self.inFlight, "UPDATE outbox SET status = 'unconfirmed', attempts = attempts + 1, last_error = ?, server_reply = ?",
                        [error, serverReply])
     }
 
     /// The attempt never reached the point of handing the message over (the server is down, or
     /// refuses our login): back to pending as it was, the attempt not counted against the mail.
     public func releaseSending(id: Int64, error: String) throws {
-        try transition(id: id, from: "sending", "UPDATE outbox SET status = 'pending', last_error = ?", [error])
+        try transition(id: id, from: Self.inFlight, "UPDATE outbox SET status = 'pending', last_error = ?", [error])
+    }
+
+    /// The outbox row of mail we sent with this Message-ID, if any: what a report is about.
+    public func outboxEntry(messageID: String) throws -> OutboxEntry? {
+        try database.row(Self.outboxSQL + " WHERE o.message_id = ?", [messageID]).map { try Self.outboxEntry($0) }
+    }
+
+    /// An inquiry's acknowledgement, if it has one.
+    public func acknowledgement(ofInquiry inquiryID: Int64) throws -> OutboxEntry? {
+        try database.row(Self.outboxSQL + " WHERE o.inquiry_id = ? AND o.kind = 'acknowledgement' ORDER BY o.id LIMIT 1", [inquiryID])
+            .map { try Self.outboxEntry($0) }
+    }
+
+    /// A permanent failure reported for mail we sent: `bounced`, with the status and what the
+    /// remote server said, whatever it was before (sent, or unconfirmed: the report proves it left).
+    public func markBounced(id: Int64, status: String?, diagnostic: String?) throws {
+        try database.run("""
+            UPDATE outbox SET status = 'bounced', server_reply = coalesce(?, server_reply),
+                last_error = 'bounced: ' || coalesce(?, 'no status given') || coalesce(' ' || ?, '')
+            WHERE id = ? AND status IN ('sent', 'unconfirmed', 'bounced')
+            """, [status, status, diagnostic, id])
+    }
+
+    /// Keeps what a report said, tied to the message it came in and the mail it concerns.
+    public func recordDeliveryReport(messageRowID: Int64, outboxID: Int64?, kind: String, status: String?, diagnostic: String?,
+                                     recipient: String?, now: Date) throws {
+        try database.run("""
+            INSERT INTO delivery_reports (message_id, outbox_id, kind, status, diagnostic, recipient, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, [messageRowID, outboxID, kind, status, diagnostic, recipient, MailDate.iso8601(now)])
     }
 
     public func outboxCounts() throws -> [String: Int] {

@@ -27,7 +27,7 @@ extension MailRepository {
 
     /// Totals for the metrics file and `status`.
     public func totals() throws -> (messages: Int, inquiries: Int, followUps: Int, duplicates: Int, suppressed: Int,
-                                    outbox: [String: [String: Int]]) {
+                                    outbox: [String: [String: Int]], dispositions: [String: Int]) {
         var byDisposition: [String: Int] = [:]
         for row in try database.rows("SELECT disposition, count(*) AS n FROM messages GROUP BY disposition") {
             byDisposition[row["disposition"].string ?? ""] = row["n"].int ?? 0
@@ -41,7 +41,14 @@ extension MailRepository {
             outbox[row["kind"].string ?? "", default: [:]][row["status"].string ?? ""] = row["n"].int ?? 0
         }
         return (byDisposition.values.reduce(0, +), inquiries, byDisposition["follow_up"] ?? 0, byDisposition["duplicate"] ?? 0,
-                suppressed, outbox)
+                suppressed, outbox, byDisposition)
+    }
+
+    /// Messages that matched no mail of ours (unmatched bounces and receipts), newest first.
+    public func systemMessages(limit: Int) throws -> [(id: Int64, filedAt: String, raw: [UInt8])] {
+        try database.rows("SELECT id, filed_at, raw FROM messages WHERE disposition = 'system' ORDER BY id DESC LIMIT ?", [limit]).map {
+            (try $0.integer("id"), try $0.text("filed_at"), try $0.required("raw") { $0.bytes })
+        }
     }
 
     /// Acknowledgements that failed for good since `since`, or are still retrying after `attempts` tries.

@@ -16,7 +16,13 @@ public struct MailboxCursor: Sendable, Equatable {
 
 /// A message as stored: where it came from, its fingerprint, and what became of it.
 public struct NewMessage: Sendable {
-    public enum Disposition: String, Sendable { case inquiry, followUp = "follow_up", duplicate }
+    public enum Disposition: String, Sendable {
+        case inquiry, followUp = "follow_up", duplicate
+        /// Reports on our own mail, filed under the inquiry they concern (`DeliveryReport.Kind`).
+        case bounce, delay, autoReply = "auto_reply", readReceipt = "read_receipt"
+        /// A report that matches no mail of ours: kept for staff, with no inquiry.
+        case system
+    }
 
     public var mailbox: String
     public var uidValidity: UInt32

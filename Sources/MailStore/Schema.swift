@@ -177,5 +177,78 @@ enum Schema {
             CREATE INDEX outbox_by_recipient ON outbox (kind, recipient COLLATE NOCASE, created_at);
             CREATE INDEX outbox_by_kind_time ON outbox (kind, created_at);
             """),
+        // Reports on our own mail are not inquiries: bounces, delay notices, auto-replies and read
+        // receipts are filed under the inquiry they report on (or, unmatched, as system messages
+        // with no inquiry), mail can be 'bounced', and every report is kept in delivery_reports.
+        // Acknowledgements an older version held over the hourly cap are released: that cap now
+        // only delays. The messages' rebuild keeps their ids (attachments point at them).
+        .init(name: "2026-12-01-delivery-reports", sql: """
+            CREATE TABLE messages_new (
+                id           INTEGER PRIMARY KEY,
+                mailbox      TEXT NOT NULL,
+                uidvalidity  INTEGER NOT NULL,
+                uid          INTEGER NOT NULL,
+                message_id   TEXT,
+                sha256       TEXT NOT NULL,
+                size         INTEGER NOT NULL,
+                raw          BLOB,
+                disposition  TEXT NOT NULL CHECK (disposition IN ('inquiry', 'follow_up', 'duplicate', 'bounce', 'delay', 'auto_reply', 'read_receipt', 'system')),
+                inquiry_id   INTEGER REFERENCES inquiries(id),
+                duplicate_of INTEGER REFERENCES messages(id),
+                problems     TEXT NOT NULL DEFAULT '[]',
+                server_marked INTEGER NOT NULL DEFAULT 0,
+                filed_at     TEXT NOT NULL,
+                UNIQUE (mailbox, uidvalidity, uid),
+                CHECK ((disposition = 'duplicate') = (duplicate_of IS NOT NULL)),
+                CHECK (disposition = 'duplicate' OR raw IS NOT NULL),
+                CHECK (disposition IN ('duplicate', 'system') OR inquiry_id IS NOT NULL)
+            );
+            INSERT INTO messages_new SELECT id, mailbox, uidvalidity, uid, message_id, sha256, size, raw, disposition, inquiry_id,
+                duplicate_of, problems, server_marked, filed_at FROM messages;
+            DROP TABLE messages;
+            ALTER TABLE messages_new RENAME TO messages;
+            CREATE INDEX messages_by_message_id ON messages (message_id);
+            CREATE INDEX messages_by_sha256 ON messages (sha256);
+            CREATE INDEX messages_by_inquiry ON messages (inquiry_id);
+            CREATE INDEX messages_unmarked ON messages (mailbox, uidvalidity) WHERE server_marked = 0;
+
+            CREATE TABLE outbox_new (
+                id              INTEGER PRIMARY KEY,
+                inquiry_id      INTEGER NOT NULL REFERENCES inquiries(id),
+                kind            TEXT NOT NULL CHECK (kind IN ('acknowledgement', 'notification')),
+                recipient       TEXT NOT NULL,
+                message_id      TEXT NOT NULL UNIQUE,
+                content         BLOB NOT NULL,
+                status          TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'held', 'unconfirmed', 'bounced')),
+                attempts        INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT NOT NULL,
+                last_error      TEXT,
+                server_reply    TEXT,
+                created_at      TEXT NOT NULL,
+                sent_at         TEXT
+            );
+            INSERT INTO outbox_new SELECT id, inquiry_id, kind, recipient, message_id, content, status, attempts,
+                next_attempt_at, last_error, server_reply, created_at, sent_at FROM outbox;
+            DROP TABLE outbox;
+            ALTER TABLE outbox_new RENAME TO outbox;
+            CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+            CREATE INDEX outbox_by_inquiry ON outbox (inquiry_id);
+            CREATE INDEX outbox_by_recipient ON outbox (kind, recipient COLLATE NOCASE, created_at);
+            CREATE INDEX outbox_by_kind_time ON outbox (kind, created_at);
+            UPDATE outbox SET status = 'pending', last_error = 'released: the hourly cap now delays instead of holding; before: ' || last_error
+                WHERE status = 'held' AND last_error LIKE '%max_per_hour%';
+
+            CREATE TABLE delivery_reports (
+                id          INTEGER PRIMARY KEY,
+                message_id  INTEGER NOT NULL REFERENCES messages(id),
+                outbox_id   INTEGER REFERENCES outbox(id),
+                kind        TEXT NOT NULL CHECK (kind IN ('bounce', 'delay', 'auto_reply', 'read_receipt')),
+                status      TEXT,
+                diagnostic  TEXT,
+                recipient   TEXT,
+                reported_at TEXT NOT NULL
+            );
+            CREATE INDEX delivery_reports_by_outbox ON delivery_reports (outbox_id);
+            """),
     ])
 }

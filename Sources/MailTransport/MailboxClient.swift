@@ -22,7 +22,11 @@ public protocol MailboxClient: AnyObject {
 /// What the intake needs to send mail: `SMTPSender`, or a recorder in tests.
 public protocol MailSubmitter: AnyObject {
     /// Submits one message; returns the server's reply, or throws a `TransportError`.
-    func send(content: [UInt8], sender: String, recipient: String) throws(TransportError) -> String
+    /// `handingOver` runs once every byte is in the transport's hands and before the end of the
+    /// data is sent (the last moment the message can still be withdrawn): the outbox records
+    /// `sending` there, so a crash before it leaves the mail pending. When it throws, the
+    /// message is withdrawn (the data never ended, so the server discards it).
+    func send(content: [UInt8], sender: String, recipient: String, handingOver: () throws -> Void) throws(TransportError) -> String
 }
 
 extension IMAPSession: MailboxClient {}

@@ -22,32 +22,44 @@ public final class SMTPSender {
     /// Submits `content` (a complete RFC 5322 message with CRLF line ends) from `sender` to
     /// `recipient`. Returns the server's final reply line, such as `250 2.0.0 Ok: queued as 4F2`.
     /// Throws `.unconfirmed` when the server took the whole message and gave no answer to it.
-    public func send(content: [UInt8], sender: String, recipient: String) throws(TransportError) -> String {
-        guard let oauth = endpoint.authentication.oauth2 else { return try submit(content: content, sender: sender, recipient: recipient, bearer: nil) }
-        // A refused token fails at AUTH, before the envelope: trying once more with a new one cannot send twice.
-        return try TokenSources.withAccessToken(oauth) { token throws(TransportError) in
-            try submit(content: content, sender: sender, recipient: recipient, bearer: token)
+    public func send(content: [UInt8], sender: String, recipient: String, handingOver: () throws -> Void = {}) throws(TransportError) -> String {
+        try withoutActuallyEscaping(handingOver) { handingOver throws(TransportError) -> String in
+            guard let oauth = endpoint.authentication.oauth2 else {
+                return try submit(content: content, sender: sender, recipient: recipient, bearer: nil, handingOver: handingOver)
+            }
+            // A refused token fails at AUTH, before the envelope: trying once more with a new one cannot send twice.
+            return try TokenSources.withAccessToken(oauth) { token throws(TransportError) in
+                try submit(content: content, sender: sender, recipient: recipient, bearer: token, handingOver: handingOver)
+            }
         }
     }
 
-    private func submit(content: [UInt8], sender: String, recipient: String, bearer: String?) throws(TransportError) -> String {
+    private func submit(content: [UInt8], sender: String, recipient: String, bearer: String?,
+                        handingOver: @escaping () throws -> Void) throws(TransportError) -> String {
         let curl = try handle()
         // Set for every message: a reused connection ignores it, a new one logs in with the current token.
         if let bearer { try curl.configureBearer(bearer) }
         // The handle owns the transfer and is its callbacks' userdata: nothing they point at
         // can be freed while libcurl still holds the pointer.
-        let upload = UploadState(content: content)
+        let upload = UploadState(content: content, handingOver: handingOver)
         curl.upload = upload
         defer { curl.upload = nil }
         try curl.set(CURLOPT_MAIL_FROM, string: "<\(sender)>")
         try curl.set(CURLOPT_MAIL_RCPT, list: ["<\(recipient)>"])
         try curl.set(CURLOPT_UPLOAD, 1)
-        try curl.set(CURLOPT_INFILESIZE_LARGE, offset: Int64(content.count))
+        // No CURLOPT_INFILESIZE: with a known size libcurl stops reading at the last byte and
+        // never asks again, and that asking (the read returning 0) is the moment before the final
+        // dot when `handingOver` commits `sending`. (It costs only the SIZE= hint in MAIL FROM.)
+        try curl.set(CURLOPT_INFILESIZE_LARGE, offset: -1)
         do {
             try curl.perform("sending mail to the SMTP server")
         } catch {
             // The handle may be in a broken state (half-open connection): start afresh next time.
             self.curl = nil
+            if let failure = upload.handoverFailure {
+                // We withdrew the message before its end: the server discards it; it stays ours to send.
+                throw TransportError(.configuration, "the message was withdrawn before its end because its state could not be recorded: \(failure)")
+            }
             let reply = upload.lastReply
             let code = reply.flatMap { Int($0.prefix(3)) } ?? error.replyCode
             // All of the message went to libcurl after the server's 354, and no reply to it came:
@@ -92,12 +104,28 @@ final class UploadState {
     var lastReply: String?
     /// libcurl has read every byte: what follows is the final dot and the server's answer to it.
     var finished = false
+    /// Runs once, when libcurl asks for more after the last byte: the end of the data is next.
+    private var handingOver: (() throws -> Void)?
+    var handoverFailure: Error?
 
-    init(content: [UInt8]) { self.content = content }
+    init(content: [UInt8], handingOver: @escaping () throws -> Void = {}) {
+        self.content = content
+        self.handingOver = handingOver
+    }
 
     func read(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
         let count = min(capacity, content.count - offset)
         guard count > 0 else {
+            if let handover = handingOver {
+                handingOver = nil
+                do {
+                    try handover()
+                } catch {
+                    // Abort: libcurl drops the connection without the final dot.
+                    handoverFailure = error
+                    return Int(CURL_READFUNC_ABORT)
+                }
+            }
             finished = true
             return 0
         }
@@ -105,8 +133,6 @@ final class UploadState {
             UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress! + offset, byteCount: count)
         }
         offset += count
-        // Whether or not libcurl asks again for the end, every byte is now in its hands.
-        if offset == content.count { finished = true }
         return count
     }
 }

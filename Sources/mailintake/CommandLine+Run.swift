@@ -30,7 +30,7 @@ extension CommandLine {
           learn [--from DIR]... [--no-corrections] [--out FILE]
                                        rebuild the learned model from staff's corrections and labelled folders
           parse --json FILE.eml        what the parser understood of one message
-          list [--limit N]             the newest inquiries (default 50)
+          list [--limit N] [--system]  the newest inquiries (default 50); --system: reports matching no mail of ours
           show REFERENCE               one inquiry: labels, evidence, messages, attachments, acknowledgement
           reclassify REFERENCE [--field F] [--secondary A,B|none] [--sender-type natural|legal]
                      [--legal-kind K] [--intent I] [--language L] [--by NAME] [--note TEXT]

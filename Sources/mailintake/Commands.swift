@@ -68,12 +68,14 @@ enum Commands {
         var state: [String: String] = [:]
         var outbox: [String: Int] = [:]
         var failing = 0
+        var waiting: (count: Int, oldest: Date?) = (0, nil)
         var databaseProblem: String?
         do {
             let repository = try openRepository(configPath, environment, readOnly: true)
             state = try repository.state()
             outbox = try repository.outboxCounts()
             failing = try repository.failingAcknowledgements(since: Date().addingTimeInterval(-86_400), attempts: 3)
+            waiting = try repository.waitingAcknowledgements()
         } catch {
             guard health != nil else { throw error }
             databaseProblem = "the database cannot be read: \(error)"
@@ -81,7 +83,9 @@ enum Commands {
         if let health, (health["last_poll_at"] ?? "") > (state["last_poll_at"] ?? "") || databaseProblem != nil {
             state.merge(health) { $1 }
         }
-        var report = ServiceHealth.evaluate(state: state, outbox: outbox, failingAcknowledgements: failing,
+        // Waiting longer than two windows of the hourly cap is more than pacing.
+        var report = ServiceHealth.evaluate(state: state, outbox: outbox, failingAcknowledgements: failing, waiting: waiting,
+                                            longWait: max(2 * configuration.ack.rateWindow, 3 * configuration.imap.pollInterval),
                                             pollInterval: configuration.imap.pollInterval, now: Date())
         if let databaseProblem { report.problems.insert(databaseProblem, at: 0) }
         for tokens in OAuth2Health.check(configuration) {
@@ -150,9 +154,15 @@ enum Commands {
     static func list(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
         var limit = 50
         var index = 0
+        var system = false
         while index < options.count {
+            if options[index] == "--system" {
+                system = true
+                index += 1
+                continue
+            }
             guard options[index] == "--limit" else {
-                throw CommandFailure.usage("list: unknown option \(options[index]); list takes only --limit N")
+                throw CommandFailure.usage("list: unknown option \(options[index]); list takes --limit N and --system")
             }
             guard index + 1 < options.count, let value = Int(options[index + 1]), value > 0 else {
                 throw CommandFailure.usage("--limit needs a positive number")
@@ -161,6 +171,17 @@ enum Commands {
             index += 2
         }
         let repository = try openRepository(configPath, environment, readOnly: true)
+        if system {
+            // Reports that matched none of our mail: staff may still want to see them.
+            let messages = try repository.systemMessages(limit: limit)
+            if messages.isEmpty { StandardOutput.say("no system messages"); return 0 }
+            StandardOutput.say(pad("ID", 8) + pad("FILED", 22) + pad("FROM", 36) + "SUBJECT")
+            for message in messages {
+                let parsed = MessageParser.parse(message.raw)
+                StandardOutput.say(pad(String(message.id), 8) + pad(message.filedAt, 22) + pad(parsed.from?.address ?? "?", 36) + parsed.subject)
+            }
+            return 0
+        }
         let rows = try repository.recentInquiries(limit: limit)
         if rows.isEmpty { StandardOutput.say("no inquiries filed yet"); return 0 }
         StandardOutput.say(pad("REFERENCE", 16) + pad("RECEIVED", 22) + pad("LANG", 5) + pad("FIELD", 13) + pad("SENDER", 9) + pad("INTENT", 22) + pad("ACK", 11) + "SUBJECT")

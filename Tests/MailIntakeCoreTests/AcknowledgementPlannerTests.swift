@@ -8,14 +8,15 @@ import Testing
 struct AcknowledgementPlannerTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    static func planner(routing: String = "[routing]\ndefault = desk@maribor.example\n", ack: String = "") throws -> AcknowledgementPlanner {
+    static func planner(routing: String = "[routing]\ndefault = desk@maribor.example\n", ack: String = "",
+                        from: String = "mednarodno@maribor.example") throws -> AcknowledgementPlanner {
         let text = """
             [imap]
             url = imaps://imap.example.org:993
             user = office@maribor.example
             [smtp]
             url = smtps://smtp.example.org:465
-            from = mednarodno@maribor.example
+            from = \(from)
             [store]
             path = mailintake.sqlite
             [office]
@@ -57,15 +58,14 @@ struct AcknowledgementPlannerTests {
         """
 
     /// Counts that fail the test when they are asked, for plans that must not need them.
-    static var unasked: AcknowledgementPlanner.Counts { AcknowledgementPlanner.Counts(toRecipientToday: { _ in Issue.record("counted"); return 0 },
-                                                       lastHour: { Issue.record("counted"); return 0 }) }
-    static func counts(_ perSender: Int, _ hour: Int) -> AcknowledgementPlanner.Counts {
-        .init(toRecipientToday: { _ in perSender }, lastHour: { hour })
+    static var unasked: AcknowledgementPlanner.Counts { AcknowledgementPlanner.Counts(toRecipientToday: { _ in Issue.record("counted"); return 0 }) }
+    static func counts(_ perSender: Int) -> AcknowledgementPlanner.Counts {
+        .init(toRecipientToday: { _ in perSender })
     }
 
     @Test("an ordinary inquiry: acknowledged to its sender in its language, the desk told, answering the notification answers the person")
     func ordinary() throws {
-        let plan = try Self.planner().plan(Self.letter(Self.direct), reference: "MB-2026-000001", received: Date(), now: Date(), counts: Self.counts(0, 0))
+        let plan = try Self.planner().plan(Self.letter(Self.direct), reference: "MB-2026-000001", received: Date(), now: Date(), counts: Self.counts(0))
         #expect(plan.acknowledgement == .queued)
         let mail = try #require(plan.acknowledgementMail)
         #expect(mail.to.address == "ana@example.org")
@@ -76,15 +76,32 @@ struct AcknowledgementPlannerTests {
         #expect(notification.contains("Reply-To: <ana.novak@example.org>"), "\(notification)")
     }
 
-    @Test("the rate limits hold the acknowledgement, per sender first, then per hour")
+    @Test("[smtp] from may carry a name: the acknowledgement's From shows it, the envelope keeps the address")
+    func fromWithName() throws {
+        let planner = try Self.planner(from: "Urad za mednarodno sodelovanje <mednarodno@maribor.example>")
+        #expect(planner.configuration.smtp.from.address == "mednarodno@maribor.example")
+        #expect(planner.configuration.smtp.from.displayName == "Urad za mednarodno sodelovanje")
+        let mail = try #require(try planner.plan(Self.letter(Self.direct), reference: "MB-2026-000009", received: Date(), now: Date(), counts: Self.counts(0)).acknowledgementMail)
+        let text = String(decoding: mail.rendered(), as: UTF8.self)
+        #expect(text.contains("From: \"Urad za mednarodno sodelovanje\" <mednarodno@maribor.example>"), "\(text.prefix(400))")
+        #expect(throws: ConfigurationError.self) { try Self.planner(from: "Urad <not an address>") }
+    }
+
+    @Test("the per-sender limit and an inquiry older than max_age hold the acknowledgement; the hourly cap never does")
     func limits() throws {
         let planner = try Self.planner()
-        let perSender = try planner.plan(Self.letter(Self.direct), reference: "MB-2026-000002", received: Date(), now: Date(), counts: Self.counts(2, 0))
+        let now = Date()
+        let perSender = try planner.plan(Self.letter(Self.direct), reference: "MB-2026-000002", received: now, now: now, counts: Self.counts(2))
         #expect(perSender.acknowledgement == .held(reason: "rate limit: 2 acknowledgements to this address in 24 hours ([ack] max_per_sender_per_day = 2)", limit: "ana@example.org"))
         #expect(perSender.acknowledgementMail != nil, "held mail waits in the outbox")
-        let hourly = try planner.plan(Self.letter(Self.direct), reference: "MB-2026-000003", received: Date(), now: Date(), counts: Self.counts(1, 5))
-        guard case .held(_, let limit) = hourly.acknowledgement else { Issue.record("not held: \(hourly.acknowledgement)"); return }
-        #expect(limit == "hour")
+        // Whatever went out this hour, a new inquiry's acknowledgement is queued: the outbox paces it.
+        #expect(try planner.plan(Self.letter(Self.direct), reference: "MB-2026-000003", received: now, now: now, counts: Self.counts(1)).acknowledgement == .queued)
+        let old = try planner.plan(Self.letter(Self.direct), reference: "MB-2026-000004", received: now.addingTimeInterval(-10 * 86_400), now: now, counts: Self.counts(0))
+        guard case .held(let reason, let limit) = old.acknowledgement else { Issue.record("not held: \(old.acknowledgement)"); return }
+        #expect(limit == "age")
+        #expect(reason.contains("received 10 days before") && reason.contains("max_age = 7d"))
+        #expect(old.notification.map { String(decoding: $0.rendered(), as: UTF8.self).contains("held") } == true, "the desk is told it is held")
+        #expect(try planner.plan(Self.letter(Self.direct), reference: "MB-2026-000005", received: now.addingTimeInterval(-6 * 86_400), now: now, counts: Self.counts(0)).acknowledgement == .queued)
     }
 
     @Test("forwards, adopted mail, our own mail and switched-off acknowledgements are not answered, and nothing is counted")
@@ -134,7 +151,7 @@ struct AcknowledgementPlannerTests {
             Vrsta zahteve: Prošnja za razgovor
             Sporočilo: Želim se dogovoriti za razgovor o izmenjavi dijakov.
             """
-        let plan = try Self.planner(routing: "").plan(Self.letter(form), reference: "MB-2026-000008", received: Date(), now: Date(), counts: Self.counts(0, 0))
+        let plan = try Self.planner(routing: "").plan(Self.letter(form), reference: "MB-2026-000008", received: Date(), now: Date(), counts: Self.counts(0))
         #expect(plan.acknowledgementMail?.to.address == "petra.kos@example.org", "\(plan.acknowledgement)")
         #expect(plan.staff == nil && plan.notification == nil)
     }
@@ -177,5 +194,23 @@ struct DeliveryRoundTests {
         #expect(round.failed(.permanent, attempts: 1, now: now) == .init(action: .fail, stopsRound: false))
         #expect(round.failed(.serverUnavailable, attempts: 1, now: now) == .init(action: .release, stopsRound: true))
         #expect(round.failed(.unconfirmed, attempts: 1, now: now) == .init(action: .unconfirmed, stopsRound: true))
+    }
+
+    @Test("the hourly cap: acknowledgements stop at max_per_hour for the window, notifications do not, and the next may go when the first leaves it")
+    func cap() throws {
+        let settings = try AcknowledgementPlannerTests.planner(ack: "rate_window = 10m").configuration.ack  // max_per_hour = 5
+        var round = DeliveryRound(settings: settings)
+        #expect(round.mayAcknowledge, "no cap counted yet")
+        round.limitAcknowledgements(sentInWindow: 3)
+        round.sent(acknowledgement: true)
+        round.sent(acknowledgement: false)  // a notification is not counted
+        #expect(round.mayAcknowledge)
+        round.sent(acknowledgement: true)
+        #expect(!round.mayAcknowledge)
+        var full = DeliveryRound(settings: settings)
+        full.limitAcknowledgements(sentInWindow: 9)
+        #expect(!full.mayAcknowledge && full.acknowledgementsAllowed == 0)
+        let first = Date(timeIntervalSince1970: 1_000_000)
+        #expect(full.nextAcknowledgementAt(firstInWindow: first, now: first.addingTimeInterval(100)) == first.addingTimeInterval(600))
     }
 }

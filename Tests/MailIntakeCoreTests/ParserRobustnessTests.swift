@@ -48,13 +48,61 @@ struct ParserRobustnessTests {
         }
     }
 
-    @Test("reads deeply nested multiparts up to a limit and reports the rest")
-    func deepNesting() {
+    static func nested(_ levels: Int) -> [UInt8] {
         var text = "From: a@b.si\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
-        for depth in 1...60 { text += "--b\(depth - 1)\r\nContent-Type: multipart/mixed; boundary=b\(depth)\r\n\r\n" }
-        text += "--b60\r\nContent-Type: text/plain\r\n\r\ndeep\r\n"
-        let parsed = MessageParser.parse(Array(text.utf8))
-        #expect(parsed.problems.contains { $0.contains("deeper than") })
+        for depth in 1...levels { text += "--b\(depth - 1)\r\nContent-Type: multipart/mixed; boundary=b\(depth)\r\n\r\n" }
+        text += "--b\(levels)\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nProšnja za razgovor iz globine\r\n"
+        return Array(text.utf8)
+    }
+
+    @Test("finds the text in multiparts nested dozens deep (list servers, forwarding chains), and cuts, reported, beyond the bound")
+    func deepNesting() {
+        let deep = MessageParser.parse(Self.nested(50))
+        #expect(deep.text.contains("Prošnja za razgovor iz globine"), "\(deep.problems)")
+        #expect(!deep.problems.contains { $0.contains("deeper than") })
+        let deeper = MessageParser.parse(Self.nested(MIMEPart.maximumDepth + 20))
+        #expect(deeper.problems.contains { $0.contains("deeper than") })
+        // On a thread with a small stack, as the daemon's worker threads have: no overflow.
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            _ = MessageParser.parse(Self.nested(MIMEPart.maximumDepth + 20))
+            done.signal()
+        }
+        thread.stackSize = 512 << 10
+        thread.start()
+        done.wait()
+    }
+
+    @Test("a multi-byte character split across two encoded words is one character; RFC 2231 filename* wins; the Unicode name is kept")
+    func realMailPrograms() {
+        #expect(EncodedWord.decode("=?UTF-8?Q?Pro=C5?= =?UTF-8?Q?=A1nja_za_sodelovanje?=") == "Prošnja za sodelovanje")
+        #expect(EncodedWord.decode("=?UTF-8?B?UHJvxQ==?= =?UTF-8?B?oW5qYQ==?=") == "Prošnja")
+        let mail = """
+            From: =?UTF-8?Q?=C5=A0pela_?= =?UTF-8?Q?=C4=8Cehovin?= <spela@example.org>\r
+            Subject: Prijava\r
+            Content-Type: multipart/mixed; boundary=x\r
+            \r
+            --x\r
+            Content-Type: text/plain; charset=utf-8\r
+            \r
+            V prilogi.\r
+            --x\r
+            Content-Type: application/pdf\r
+            Content-Disposition: attachment; filename="Prosnja.pdf"; filename*=UTF-8''Pro%C5%A1nja%20za%20sodelovanje.pdf\r
+            Content-Transfer-Encoding: base64\r
+            \r
+            JVBERi0xLjQK\r
+            --x--\r
+            """
+        let parsed = MessageParser.parse(Array(mail.utf8))
+        #expect(parsed.fromName == "Špela Čehovin")
+        #expect(parsed.attachments.first?.filename == "Prošnja za sodelovanje.pdf")
+        let summary = parsed.attachments.first?.attachmentSummary(position: 1)
+        #expect(summary?.filename == "Prošnja za sodelovanje.pdf")
+        // Given the other way round, filename* still wins.
+        let reversed = mail.replacingOccurrences(of: #"filename="Prosnja.pdf"; filename*=UTF-8''Pro%C5%A1nja%20za%20sodelovanje.pdf"#,
+                                                 with: #"filename*=UTF-8''Pro%C5%A1nja%20za%20sodelovanje.pdf; filename="Prosnja.pdf""#)
+        #expect(MessageParser.parse(Array(reversed.utf8)).attachments.first?.filename == "Prošnja za sodelovanje.pdf")
     }
 }
 

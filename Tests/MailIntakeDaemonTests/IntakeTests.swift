@@ -39,8 +39,9 @@ final class MemoryMailbox: MailboxClient {
 final class RecordingSubmitter: MailSubmitter {
     var sent: [(recipient: String, content: [UInt8])] = []
     var failure: TransportError?
-    func send(content: [UInt8], sender: String, recipient: String) throws(TransportError) -> String {
+    func send(content: [UInt8], sender: String, recipient: String, handingOver: () throws -> Void) throws(TransportError) -> String {
         if let failure { throw failure }
+        do { try handingOver() } catch { throw TransportError(.configuration, "\(error)") }
         sent.append((recipient, content))
         return "250 2.0.0 queued"
     }

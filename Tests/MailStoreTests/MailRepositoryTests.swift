@@ -92,10 +92,12 @@ struct MailRepositoryTests {
         due = try repository.dueOutbox(now: Date().addingTimeInterval(601), limit: 10)
         #expect(due.first?.attempts == 1)
         // Every step is a compare-and-set: a step from the wrong state is refused, not applied.
-        #expect(throws: MailRepository.OutboxConflict.self) { try repository.markSent(id: due[0].id, serverReply: "250 ok") }
+        // An attempt ends from pending (it failed before the handover) or from sending.
         try repository.markSending(id: due[0].id)
         #expect(throws: MailRepository.OutboxConflict.self) { try repository.markSending(id: due[0].id) }
         try repository.markSent(id: due[0].id, serverReply: "250 ok")
+        #expect(throws: MailRepository.OutboxConflict.self) { try repository.markSent(id: due[0].id, serverReply: "250 ok") }
+        #expect(throws: MailRepository.OutboxConflict.self) { try repository.releaseSending(id: due[0].id, error: "late") }
         #expect(try repository.outboxCounts() == ["sent": 1])
         #expect(try repository.inquiry(reference: "MB-2026-000001")?.record.ackStatus == "sent")
         #expect(try repository.inquiryID(messageIDs: ["m1@x"]) == inquiryID)

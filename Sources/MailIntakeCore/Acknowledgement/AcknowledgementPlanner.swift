@@ -20,8 +20,9 @@ public struct AcknowledgementPlanner: Sendable {
     /// What happens to a new inquiry's acknowledgement.
     public enum Acknowledgement: Equatable, Sendable {
         case queued
-        /// Over a rate limit: waiting in the outbox as 'held' until staff release it. `limit` is
-        /// `hour` or the recipient's address, so the log can say so once per limit.
+        /// Held in the outbox until staff release it: over the per-sender limit (loop protection;
+        /// `limit` is the address), or received longer ago than `max_age` (`limit` is `age`), so
+        /// the log can say so once per limit. The hourly cap never holds: it only delays.
         case held(reason: String, limit: String)
         case suppressed(reason: String)
 
@@ -62,15 +63,13 @@ public struct AcknowledgementPlanner: Sendable {
         public var isOurOwn: Bool { parsed.headers.first(AckPolicy.loopMarkerHeader) != nil }
     }
 
-    /// The acknowledgements already counted for the rate limits: to `recipient` in the last 24
-    /// hours, and to anyone in the last hour. Asked only when an acknowledgement would be due.
+    /// The acknowledgements already counted for the per-sender limit: to `recipient` in the last
+    /// 24 hours. Asked only when an acknowledgement would be due.
     public struct Counts {
         public var toRecipientToday: (String) throws -> Int
-        public var lastHour: () throws -> Int
 
-        public init(toRecipientToday: @escaping (String) throws -> Int, lastHour: @escaping () throws -> Int) {
+        public init(toRecipientToday: @escaping (String) throws -> Int) {
             self.toRecipientToday = toRecipientToday
-            self.lastHour = lastHour
         }
     }
 
@@ -95,7 +94,7 @@ public struct AcknowledgementPlanner: Sendable {
     public func plan(_ letter: Letter, reference: String, received: Date, now: Date, counts: Counts) throws -> Plan {
         let decision = letter.adopted
             ? (Acknowledgement.suppressed(reason: "adopted: the server showed it filed by an earlier database (run --adopt-filed), so it was not acknowledged again"), nil)
-            : try acknowledgement(for: letter, now: now, counts: counts)
+            : try acknowledgement(for: letter, received: received, now: now, counts: counts)
         let classification = letter.classification
         let needsReview = letter.parsed.needsReview || classification.confidence < configuration.classifier.reviewBelow
         let staff = letter.isOurOwn || letter.adopted ? nil : configuration.routing.recipient(field: classification.field, senderType: classification.senderType)
@@ -118,8 +117,9 @@ public struct AcknowledgementPlanner: Sendable {
     // MARK: the rules
 
     /// Whom to acknowledge, and whether: switched on, not a forward, the web form's address, the
-    /// policy's rules, then the rate limits.
-    func acknowledgement(for letter: Letter, now: Date, counts: Counts) throws -> (Acknowledgement, MailAddress?) {
+    /// policy's rules, then the per-sender limit and the inquiry's age. (The hourly cap is the
+    /// outbox's: over it, acknowledgements wait pending and go out as the window allows.)
+    func acknowledgement(for letter: Letter, received: Date, now: Date, counts: Counts) throws -> (Acknowledgement, MailAddress?) {
         let ack = configuration.ack
         guard ack.enabled else { return (.suppressed(reason: "acknowledgements are switched off ([ack] enabled = no)"), nil) }
         let author = letter.author
@@ -142,17 +142,19 @@ public struct AcknowledgementPlanner: Sendable {
             return (.held(reason: "rate limit: \(perSender) acknowledgements to this address in 24 hours ([ack] max_per_sender_per_day = \(ack.maxPerSenderPerDay))",
                           limit: recipient.address.lowercased()), recipient)
         }
-        let overall = try counts.lastHour()
-        if overall >= ack.maxPerHour {
-            return (.held(reason: "rate limit: \(overall) acknowledgements in the last hour ([ack] max_per_hour = \(ack.maxPerHour))",
-                          limit: "hour"), recipient)
+        let age = now.timeIntervalSince(received)
+        if age > ack.maxAge {
+            // A promise to answer in N working days, sent weeks late, would mislead: staff decide.
+            return (.held(reason: "received \(Int(age / 86_400)) days before it was filed, more than [ack] max_age = \(Int(ack.maxAge / 86_400))d; staff decide whether an acknowledgement still helps (`mailintake outbox retry REFERENCE` sends it)",
+                          limit: "age"), recipient)
         }
         return (.queued, recipient)
     }
 
-    /// Our From: the SMTP sender with the office's name.
+    /// Our From: the SMTP sender with its own name where `[smtp] from` gives one, else the office's name.
     var sender: MailAddress {
-        MailAddress(validating: configuration.smtp.from.address, displayName: configuration.office.name) ?? configuration.smtp.from
+        if configuration.smtp.from.displayName != nil { return configuration.smtp.from }
+        return MailAddress(validating: configuration.smtp.from.address, displayName: configuration.office.name) ?? configuration.smtp.from
     }
 
     /// The acknowledgement in the inquiry's language (English where no template exists).
@@ -176,6 +178,15 @@ public struct AcknowledgementPlanner: Sendable {
             inReplyTo: parsed.messageID, references: parsed.references + (parsed.messageID.map { [$0] } ?? []),
             extraHeaders: [("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All"),
                            (AckPolicy.loopMarkerHeader, reference), ("X-Mailintake-Reference", reference)])
+    }
+
+    /// The desk's notice of a bounced acknowledgement, or nil when nobody is to be told.
+    public func bounceNotification(reference: String, staff: MailAddress?, report: DeliveryReport, recipient: String,
+                                   inquiryText: String?, inReplyTo: String?, now: Date) -> OutgoingMail? {
+        guard let staff else { return nil }
+        let notice = BounceNotice(reference: reference, recipient: report.recipient ?? recipient, status: report.status,
+                                  diagnostic: report.diagnostic, phone: inquiryText.flatMap(BounceNotice.phone(in:)))
+        return notice.mail(from: sender, to: staff, inReplyTo: inReplyTo, messageIDDomain: configuration.ack.messageIDDomain, now: now)
     }
 
     func notification(_ event: StaffNotification.Event, to staff: MailAddress, letter: Letter, reference: String, received: Date,

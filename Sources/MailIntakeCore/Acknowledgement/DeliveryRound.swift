@@ -20,6 +20,8 @@ public enum DeliveryFailure: Sendable, Equatable {
 public struct DeliveryRound: Sendable {
     public let settings: AckSettings
     private var temporaryInARow = 0
+    /// Acknowledgements the hourly cap still lets go in this round; notifications are not capped.
+    public private(set) var acknowledgementsAllowed = Int.max
 
     /// Three temporary refusals in a row end the round.
     public static let temporaryLimit = 3
@@ -47,8 +49,24 @@ public struct DeliveryRound: Sendable {
         public let stopsRound: Bool
     }
 
-    /// A mail went out: the run of temporary refusals is broken.
-    public mutating func sent() { temporaryInARow = 0 }
+    /// The cap's window already holds `sentInWindow` acknowledgements: the rest of them wait,
+    /// pending, oldest first, and go out as the window moves on. A backlog is delayed, never dropped.
+    public mutating func limitAcknowledgements(sentInWindow: Int) {
+        acknowledgementsAllowed = max(0, settings.maxPerHour - sentInWindow)
+    }
+
+    public var mayAcknowledge: Bool { acknowledgementsAllowed > 0 }
+
+    /// A mail went out: the run of temporary refusals is broken, and an acknowledgement counts against the cap.
+    public mutating func sent(acknowledgement: Bool = false) {
+        temporaryInARow = 0
+        if acknowledgement, acknowledgementsAllowed != Int.max { acknowledgementsAllowed -= 1 }
+    }
+
+    /// When the next acknowledgement may go, once the cap is reached: when the first one counted leaves the window.
+    public func nextAcknowledgementAt(firstInWindow: Date?, now: Date) -> Date {
+        (firstInWindow ?? now).addingTimeInterval(settings.rateWindow)
+    }
 
     /// What to do with a mail whose `attempts`-th attempt (counting this one) failed so.
     public mutating func failed(_ failure: DeliveryFailure, attempts: Int, now: Date) -> Decision {

@@ -73,3 +73,57 @@ public struct StaffNotification: Sendable {
                            (AckPolicy.loopMarkerHeader, reference), ("X-Mailintake-Reference", reference)])
     }
 }
+
+/// The one notice the desk gets when an acknowledgement bounced for good: the person will not
+/// hear from the office by mail unless someone reaches them another way.
+public struct BounceNotice: Sendable {
+    public var reference: String
+    public var recipient: String
+    public var status: String?
+    public var diagnostic: String?
+    /// A telephone number from the person's own message, when it has one.
+    public var phone: String?
+
+    public init(reference: String, recipient: String, status: String?, diagnostic: String?, phone: String?) {
+        self.reference = reference
+        self.recipient = recipient
+        self.status = status
+        self.diagnostic = diagnostic
+        self.phone = phone
+    }
+
+    public func mail(from: MailAddress, to: MailAddress, inReplyTo: String?, messageIDDomain: String, now: Date) -> OutgoingMail {
+        let said = [status, diagnostic].compactMap { $0 }.joined(separator: " ")
+        var lines = [
+            "The acknowledgement of inquiry \(reference) to \(recipient) bounced\(said.isEmpty ? "" : " (\(said))").",
+            "The person may have mistyped their address; they have not been told that the office received their message.",
+            "",
+        ]
+        if let phone { lines.append("Their message gives a telephone number: \(phone)") }
+        lines.append("`mailintake show \(reference)` shows the inquiry and the report.")
+        return OutgoingMail(
+            from: from, to: to, replyTo: nil,
+            subject: "[\(reference)] Acknowledgement bounced: \(recipient)",
+            body: lines.joined(separator: "\n"), date: now,
+            messageID: OutgoingMail.makeMessageID(reference: reference, domain: messageIDDomain),
+            inReplyTo: inReplyTo, references: inReplyTo.map { [$0] } ?? [],
+            extraHeaders: [("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All"),
+                           (AckPolicy.loopMarkerHeader, reference), ("X-Mailintake-Reference", reference)])
+    }
+
+    /// The first telephone number in a text: 8 to 15 digits, with the spaces, slashes, dots,
+    /// dashes and brackets people write them with (`02/2201-219`, `+386 41 123 456`).
+    public static func phone(in text: String) -> String? {
+        // Not inside a word, an address or a reference (MB-2026-000007).
+        let pattern = #"(?<![\w@.\-/])(?:\+|00)?[0-9][0-9 ()/.\-]{6,20}[0-9](?![\w@\-])"#
+        var search = text.startIndex..<text.endIndex
+        while let range = text.range(of: pattern, options: .regularExpression, range: search) {
+            let candidate = String(text[range])
+            let digits = candidate.filter(\.isNumber).count
+            // Not a date (1. 12. 2026) or a reference: enough digits, and not only dots between them.
+            if (8...15).contains(digits), candidate.contains(where: { " /-()+".contains($0) }) { return candidate.trimmingCharacters(in: .whitespaces) }
+            search = range.upperBound..<text.endIndex
+        }
+        return nil
+    }
+}

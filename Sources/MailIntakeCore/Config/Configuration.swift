@@ -67,9 +67,15 @@ public struct AckSettings: Sendable {
     /// Senders never answered: local parts (`noreply`, also `noreply+x`, `noreply-x`), whole
     /// addresses, or `*@domain`.
     public var neverAnswer: [String]
-    /// At most this many acknowledgements to one address in 24 hours, and this many in all per hour.
+    /// At most this many acknowledgements to one address in 24 hours (more are held: loop
+    /// protection), and this many sent in all per `rateWindow` (more wait, pending, oldest first).
     public var maxPerSenderPerDay: Int
     public var maxPerHour: Int
+    /// The window of `maxPerHour`: an hour, shorter only to try the throttle out.
+    public var rateWindow: TimeInterval
+    /// An inquiry received longer ago than this (filed after an outage, or a restored backlog) is
+    /// not acknowledged by itself: its acknowledgement is held for staff, and `status` says so.
+    public var maxAge: TimeInterval
     /// Acknowledge only mail that the receiving server authenticated (backscatter guard).
     public var requireAuthentication: AuthenticationRequirement
     /// The authserv-id of our receiving server's Authentication-Results headers.
@@ -203,7 +209,7 @@ public struct Configuration: Sendable {
         add("smtp.user", smtp.user)
         Self.describe(smtp.authentication, side: "smtp", add: add)
         add("smtp.ca_file", smtp.caFile)
-        add("smtp.from", smtp.from.address)
+        add("smtp.from", smtp.from.displayName.map { "\($0) <\(smtp.from.address)>" } ?? smtp.from.address)
         add("smtp.timeout", "\(Int(smtp.timeout))s")
         add("store.path", storePath)
         add("office.name", office.name)
@@ -219,6 +225,8 @@ public struct Configuration: Sendable {
         add("ack.never_answer", ack.neverAnswer.joined(separator: ", "))
         add("ack.max_per_sender_per_day", ack.maxPerSenderPerDay)
         add("ack.max_per_hour", ack.maxPerHour)
+        add("ack.rate_window", "\(Int(ack.rateWindow))s")
+        add("ack.max_age", "\(Int(ack.maxAge / 86_400))d")
         add("ack.require_authentication", ack.requireAuthentication.rawValue)
         add("ack.authserv_id", ack.authservID)
         for (key, days) in ack.workingDays.sorted(by: { $0.key < $1.key }) { add("working_days.\(key)", days) }
@@ -315,7 +323,7 @@ private struct SettingsReader {
             user: smtpUser,
             authentication: smtpAuthentication,
             caFile: try existingFile("smtp", "ca_file"),
-            from: try address("smtp", "from"),
+            from: try address("smtp", "from", allowingName: true),
             timeout: try duration("smtp", "timeout", default: 60, minimum: 1, maximum: 3600)
         )
         let officeEmail = try address("office", "email")
@@ -339,6 +347,8 @@ private struct SettingsReader {
             neverAnswer: try list("ack", "never_answer") ?? AckSettings.defaultNeverAnswer,
             maxPerSenderPerDay: try integer("ack", "max_per_sender_per_day", default: 3, range: 1...1000),
             maxPerHour: try integer("ack", "max_per_hour", default: 60, range: 1...100_000),
+            rateWindow: try duration("ack", "rate_window", default: 3600, minimum: 10, maximum: 86_400),
+            maxAge: try duration("ack", "max_age", default: 7 * 86_400, minimum: 3600, maximum: 365 * 86_400),
             requireAuthentication: try choice("ack", "require_authentication", default: AuthenticationRequirement.no),
             authservID: try optionalString("ack", "authserv_id")?.lowercased(),
             workingDays: try workingDays()
@@ -470,8 +480,17 @@ private struct SettingsReader {
         return url
     }
 
-    private mutating func address(_ section: String, _ key: String) throws(ConfigurationError) -> MailAddress {
+    /// An address; with `allowingName`, also `Name <address>` as every mail program's settings take it.
+    private mutating func address(_ section: String, _ key: String, allowingName: Bool = false) throws(ConfigurationError) -> MailAddress {
         let value = try requiredString(section, key)
+        if allowingName, value.hasSuffix(">"), let open = value.lastIndex(of: "<") {
+            let name = value[..<open].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard let address = MailAddress(validating: String(value[value.index(after: open)..<value.index(before: value.endIndex)]),
+                                            displayName: name.isEmpty ? nil : name) else {
+                throw error(section, key, "is not a valid address: `\(value)`; write `Name <address@example.org>` or the address alone")
+            }
+            return address
+        }
         guard let address = MailAddress(validating: value) else {
             throw error(section, key, "is not a valid e-mail address: `\(value)`")
         }

@@ -44,6 +44,7 @@ public struct ContentType: Sendable, Equatable {
         var parameters: [String: String] = [:]
         // RFC 2231 continuations: name*0*=utf-8''%C5%A1, name*1*=ola.pdf (or name*0="a", name*1="b").
         var sections: [String: [(index: Int, value: String, extended: Bool)]] = [:]
+        var rfc2231 = Set<String>()
         for piece in pieces.dropFirst() {
             guard let equals = piece.firstIndex(of: "=") else { continue }
             var name = piece[..<equals].trimmingWhitespace().lowercased()
@@ -54,9 +55,16 @@ public struct ContentType: Sendable, Equatable {
                 sections[String(name[..<star]), default: []].append((index, value, extended))
                 continue
             }
-            parameters[name] = extended ? decodeExtended(value) : value
+            // RFC 2231 4: a `name*` beside a plain `name` (as mail programs send both, for old
+            // readers) is the one that counts, in whichever order they stand.
+            if extended {
+                parameters[name] = decodeExtended(value)
+                rfc2231.insert(name)
+            } else if !rfc2231.contains(name) {
+                parameters[name] = value
+            }
         }
-        for (name, parts) in sections where parameters[name] == nil {
+        for (name, parts) in sections where !rfc2231.contains(name) {
             let ordered = parts.sorted { $0.index < $1.index }
             guard let first = ordered.first else { continue }
             if first.extended {

@@ -60,7 +60,9 @@ public struct MIMEPart: Sendable {
         children.isEmpty ? [self] : children.flatMap(\.leaves)
     }
 
-    static let maximumDepth = 30
+    /// Dozens of levels occur (list servers and forwarding chains wrap what they pass on); the
+    /// bound keeps the recursion well inside a worker thread's 512 KiB stack.
+    public static let maximumDepth = 64
 
     /// Parses a part (or a whole message) from its raw bytes, within the message's `budget`.
     static func parse(_ raw: ArraySlice<UInt8>, depth: Int, problems: inout [String], budget: ParseBudget) -> MIMEPart {
