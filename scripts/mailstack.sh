@@ -68,9 +68,9 @@ start() {
     chmod 755 "$dir"
     make_tls "$dir/tls"
 
-    local imap_port imaps_port smtp_port smtps_port token_port
+    local imap_port imaps_port smtp_port smtps_port token_port smtp_ascii_port
     imap_port=$(free_port); imaps_port=$(free_port); smtp_port=$(free_port); smtps_port=$(free_port)
-    token_port=$(free_port)
+    token_port=$(free_port); smtp_ascii_port=$(free_port)
     local user=office password=office-secret
     local mail_uid mail_gid internal_user internal_group login_user
     if [ "$(id -u)" -eq 0 ]; then
@@ -168,8 +168,8 @@ CONF
     # How to start each server again after a test stopped it (stop-imap, start-imap, ...).
     # Dovecot's master keeps the starter's stdout/stderr: send them to a file.
     printf '#!/bin/sh\nexec dovecot -c "%s/dovecot.conf" >>"%s/dovecot.start.log" 2>&1\n' "$dir" "$dir" > "$dir/imap.start"
-    printf '#!/bin/sh\n/usr/bin/python3 "%s" --spool "%s/spool" --port %s --tls-port %s --cert "%s/tls/server.crt" --key "%s/tls/server.key" --user submit --password submit-secret --fail-file "%s/smtp-fail" --pid-file "%s/smtp.pid" --oauth-user %s --oauth-key-file "%s/keys/default/HS256/default" >>"%s/smtp.log" 2>&1 &\n' \
-        "$here/lib/smtp_sink.py" "$dir" "$smtp_port" "$smtps_port" "$dir" "$dir" "$dir" "$dir" "$user" "$dir" "$dir" > "$dir/smtp.start"
+    printf '#!/bin/sh\n/usr/bin/python3 "%s" --spool "%s/spool" --port %s --tls-port %s --cert "%s/tls/server.crt" --key "%s/tls/server.key" --user submit --password submit-secret --fail-file "%s/smtp-fail" --pid-file "%s/smtp.pid" --oauth-user %s --oauth-key-file "%s/keys/default/HS256/default" --ascii-port %s >>"%s/smtp.log" 2>&1 &\n' \
+        "$here/lib/smtp_sink.py" "$dir" "$smtp_port" "$smtps_port" "$dir" "$dir" "$dir" "$dir" "$user" "$dir" "$smtp_ascii_port" "$dir" > "$dir/smtp.start"
     printf '#!/bin/sh\n/usr/bin/python3 "%s" --port %s --cert "%s/tls/server.crt" --key "%s/tls/server.key" --state-dir "%s/token" --jwt-key-file "%s/keys/default/HS256/default" --user %s --pid-file "%s/token.pid" >>"%s/token.log" 2>&1 &\n' \
         "$here/lib/token_server.py" "$token_port" "$dir" "$dir" "$dir" "$dir" "$user" "$dir" "$dir" > "$dir/token.start"
     chmod 755 "$dir/imap.start" "$dir/smtp.start" "$dir/token.start"
@@ -183,6 +183,7 @@ export MI_IMAP_PORT=$imap_port
 export MI_IMAPS_PORT=$imaps_port
 export MI_SMTP_PORT=$smtp_port
 export MI_SMTPS_PORT=$smtps_port
+export MI_SMTP_ASCII_PORT=$smtp_ascii_port
 export MI_CA='$dir/tls/ca.crt'
 export MI_USER=$user
 export MI_PASSWORD=$password
@@ -201,7 +202,7 @@ export MI_OAUTH_CLIENT_SECRET=test-client-secret
 export MI_OAUTH_USER=$user
 export MI_OAUTH_KEY_FILE='$dir/keys/default/HS256/default'
 ENV
-    for port in $imap_port $imaps_port $smtp_port $smtps_port $token_port; do wait_port "$port" "$dir"; done
+    for port in $imap_port $imaps_port $smtp_port $smtps_port $smtp_ascii_port $token_port; do wait_port "$port" "$dir"; done
     echo "mailstack: running in $dir (IMAP $imap_port, IMAPS $imaps_port, SMTP $smtp_port, SMTPS $smtps_port, token server $token_port)" >&2
 }
 

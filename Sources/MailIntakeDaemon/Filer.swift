@@ -197,8 +197,9 @@ public struct Filer {
             if firstReport, entry.kind == .acknowledgement {
                 let staff = try repository.routedTo(inquiryID: inquiryID).flatMap { MailAddress(validating: $0) }
                 let text = try repository.firstMessageRaw(ofInquiry: inquiryID).map { MessageParser.parse($0).text }
-                if let mail = planner.bounceNotification(reference: reference, staff: staff, report: report, recipient: entry.recipient,
-                                                         inquiryText: text, inReplyTo: entry.messageID, now: now) {
+                if let mail = planner.undeliveredNotification(reference: reference, staff: staff, recipient: report.recipient ?? entry.recipient,
+                                                              status: report.status, diagnostic: report.diagnostic, bounced: true,
+                                                              inquiryText: text, inReplyTo: entry.messageID, now: now) {
                     try enqueue(.notification, mail, in: repository, inquiryID: inquiryID, now: now)
                 }
             }

@@ -297,6 +297,20 @@ public final class Intake {
 
     // MARK: delivering
 
+    /// Tells the inquiry's desk that its acknowledgement could not be sent at all.
+    private func notifyDesk(of entry: OutboxEntry, failure: String, now: Date) throws {
+        let planner = filer.planner
+        try store.sync { repository in
+            let staff = try repository.routedTo(inquiryID: entry.inquiryID).flatMap { MailAddress(validating: $0) }
+            let text = try repository.firstMessageRaw(ofInquiry: entry.inquiryID).map { MessageParser.parse($0).text }
+            guard let mail = planner.undeliveredNotification(reference: entry.reference, staff: staff, recipient: entry.recipient, status: nil,
+                                                             diagnostic: PrintableText.safe(failure, limit: 300), bounced: false,
+                                                             inquiryText: text, inReplyTo: entry.messageID, now: now) else { return }
+            try repository.enqueue(.notification, inquiryID: entry.inquiryID, recipient: mail.to.address, messageID: mail.messageID,
+                                   content: mail.rendered(), heldBecause: nil, now: now)
+        }
+    }
+
     /// Sends every due acknowledgement; what becomes of a failed attempt, and when a round
     /// stops, is `DeliveryRound`'s (the core's) to say: a temporary refusal retries with
     /// exponential backoff, a permanent one fails with the server's reply, a failure of the server
@@ -353,6 +367,10 @@ public final class Intake {
                         }
                         report.failed += 1
                         logger.error("\(kind) failed for good after \(attempts) attempt(s): \(error)", reference)
+                        // Never silently: the desk that has the inquiry hears that its person was not acknowledged.
+                        if entry.kind == .acknowledgement {
+                            try notifyDesk(of: entry, failure: error.serverReply ?? error.message, now: now)
+                        }
                     }
                     if decision.stopsRound { return report }
                     continue

@@ -106,6 +106,10 @@ final class CurlEasy {
             let easy = Unmanaged<CurlEasy>.fromOpaque(userdata).takeUnretainedValue()
             let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
             easy.upload?.lastReply = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.hasPrefix("250"), line.uppercased().contains("SMTPUTF8") { easy.upload?.serverOffersSMTPUTF8 = true }
+            if easy.upload?.refusal == nil, let first = line.first, first == "4" || first == "5" {
+                easy.upload?.refusal = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
             return 0
         })
         try set(CURLOPT_VERBOSE, 1)  // needed for the debug callback; nothing is printed

@@ -45,7 +45,11 @@ public final class SMTPSender {
         curl.upload = upload
         defer { curl.upload = nil }
         try curl.set(CURLOPT_MAIL_FROM, string: "<\(sender)>")
-        try curl.set(CURLOPT_MAIL_RCPT, list: ["<\(recipient)>"])
+        // An IDN domain goes as A-labels (7-bit, any server takes it); a UTF-8 local part as it is:
+        // libcurl (7.88 too) then adds SMTPUTF8 to MAIL FROM when the server offers it.
+        let address = MailAddress(validating: recipient)
+        let international = address?.needsSMTPUTF8 ?? false
+        try curl.set(CURLOPT_MAIL_RCPT, list: ["<\(address?.asciiDomainAddress ?? recipient)>"])
         try curl.set(CURLOPT_UPLOAD, 1)
         // No CURLOPT_INFILESIZE: with a known size libcurl stops reading at the last byte and
         // never asks again, and that asking (the read returning 0) is the moment before the final
@@ -60,7 +64,8 @@ public final class SMTPSender {
                 // We withdrew the message before its end: the server discards it; it stays ours to send.
                 throw TransportError(.configuration, "the message was withdrawn before its end because its state could not be recorded: \(failure)")
             }
-            let reply = upload.lastReply
+            // The refusal itself, not the 221 that answers libcurl's QUIT after it.
+            let reply = upload.refusal ?? upload.lastReply
             let code = reply.flatMap { Int($0.prefix(3)) } ?? error.replyCode
             // All of the message went to libcurl after the server's 354, and no reply to it came:
             // the server may have queued it. Sending it again could deliver it twice.
@@ -68,8 +73,13 @@ public final class SMTPSender {
                 throw TransportError(.unconfirmed, "the SMTP server took the whole message and then gave no answer (\(error.message))",
                                      curlCode: error.curlCode, serverReply: reply)
             }
+            // A 4xx/5xx to MAIL or RCPT is the server's answer about this mail (libcurl reports it
+            // as a send error): rejected, whatever CURLcode came with it.
             let kind: TransportError.Kind = (code ?? 0) >= 400 && error.kind != .authentication ? .rejected : error.kind
-            let message = reply.map { "\(error.message); the server said: \($0)" } ?? error.message
+            var message = reply.map { "\(error.message); the server said: \($0)" } ?? error.message
+            if international, (code ?? 0) >= 500, !upload.serverOffersSMTPUTF8 {
+                message = "\(recipient) has non-ASCII characters before the @ (RFC 6531), which only a server that speaks SMTPUTF8 accepts, and this SMTP server does not: \(message)"
+            }
             throw TransportError(kind, message, curlCode: error.curlCode, replyCode: code, serverReply: reply)
         }
         return upload.lastReply ?? "\(curl.responseCode())"
@@ -102,6 +112,10 @@ final class UploadState {
     let content: [UInt8]
     var offset = 0
     var lastReply: String?
+    /// The first 4xx or 5xx reply of the exchange.
+    var refusal: String?
+    /// The server's EHLO offered SMTPUTF8 (seen only on a new connection).
+    var serverOffersSMTPUTF8 = false
     /// libcurl has read every byte: what follows is the final dot and the server's answer to it.
     var finished = false
     /// Runs once, when libcurl asks for more after the last byte: the end of the data is next.

@@ -114,7 +114,7 @@ class Spool:
             base = os.path.join(self.directory, "%06d" % number)
             identity = session.auth_data if isinstance(session.auth_data, Identity) else Identity(None, None)
             with open(base + ".json.tmp", "w") as f:
-                json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
+                json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "mail_options": envelope.mail_options,
                            "authenticated": session.authenticated,
                            "auth_mechanism": identity.mechanism, "auth_user": identity.login}, f)
             with open(base + ".eml.tmp", "wb") as f:
@@ -181,6 +181,7 @@ def main():
     parser.add_argument("--key", required=True)
     parser.add_argument("--user", required=True)
     parser.add_argument("--password", required=True)
+    parser.add_argument("--ascii-port", type=int, help="a STARTTLS port that does not offer SMTPUTF8 (RFC 6531)")
     parser.add_argument("--fail-file")
     parser.add_argument("--pid-file")
     parser.add_argument("--oauth-user", help="the user XOAUTH2 accepts (with --oauth-key-file)")
@@ -193,14 +194,22 @@ def main():
     auth = authenticator(args.user, args.password)
     # Without a user and a key to check tokens with, XOAUTH2 is not offered at all.
     exclude = [] if args.oauth_user and args.oauth_key_file else ["XOAUTH2"]
+    # Both main ports speak SMTPUTF8 (RFC 6531), as current submission servers do; the ASCII port
+    # is the older kind, which refuses a UTF-8 mailbox ("strict ASCII mode").
     starttls = SubmissionController(handler, hostname="127.0.0.1", port=args.port, tls_context=context,
                                     require_starttls=True, authenticator=auth, auth_required=True,
-                                    auth_require_tls=True, auth_exclude_mechanism=exclude)
+                                    auth_require_tls=True, auth_exclude_mechanism=exclude, enable_SMTPUTF8=True)
     implicit = SubmissionController(handler, hostname="127.0.0.1", port=args.tls_port, ssl_context=context,
                                     authenticator=auth, auth_required=True, auth_require_tls=False,
-                                    auth_exclude_mechanism=exclude)
-    starttls.start()
-    implicit.start()
+                                    auth_exclude_mechanism=exclude, enable_SMTPUTF8=True)
+    controllers = [starttls, implicit]
+    if args.ascii_port:
+        controllers.append(SubmissionController(handler, hostname="127.0.0.1", port=args.ascii_port, tls_context=context,
+                                                require_starttls=True, authenticator=auth, auth_required=True,
+                                                auth_require_tls=True, auth_exclude_mechanism=exclude,
+                                                enable_SMTPUTF8=False))  # aiosmtpd's Controller defaults it to on
+    for controller in controllers:
+        controller.start()
     if args.pid_file:
         with open(args.pid_file, "w") as f:
             f.write(str(os.getpid()))
@@ -208,8 +217,8 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
-    starttls.stop()
-    implicit.stop()
+    for controller in controllers:
+        controller.stop()
 
 
 if __name__ == "__main__":

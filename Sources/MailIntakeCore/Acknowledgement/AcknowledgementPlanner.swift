@@ -180,12 +180,14 @@ public struct AcknowledgementPlanner: Sendable {
                            (AckPolicy.loopMarkerHeader, reference), ("X-Mailintake-Reference", reference)])
     }
 
-    /// The desk's notice of a bounced acknowledgement, or nil when nobody is to be told.
-    public func bounceNotification(reference: String, staff: MailAddress?, report: DeliveryReport, recipient: String,
-                                   inquiryText: String?, inReplyTo: String?, now: Date) -> OutgoingMail? {
+    /// The desk's notice of an acknowledgement that bounced (`bounced`) or that our SMTP server
+    /// refused for good, or nil when nobody is to be told.
+    public func undeliveredNotification(reference: String, staff: MailAddress?, recipient: String, status: String?, diagnostic: String?,
+                                        bounced: Bool, inquiryText: String?, inReplyTo: String?, now: Date) -> OutgoingMail? {
         guard let staff else { return nil }
-        let notice = BounceNotice(reference: reference, recipient: report.recipient ?? recipient, status: report.status,
-                                  diagnostic: report.diagnostic, phone: inquiryText.flatMap(BounceNotice.phone(in:)))
+        var notice = BounceNotice(reference: reference, recipient: recipient, status: status,
+                                  diagnostic: diagnostic, phone: inquiryText.flatMap(BounceNotice.phone(in:)))
+        notice.bounced = bounced
         return notice.mail(from: sender, to: staff, inReplyTo: inReplyTo, messageIDDomain: configuration.ack.messageIDDomain, now: now)
     }
 

@@ -95,7 +95,10 @@ public struct OutgoingMail: Sendable, Equatable {
         return output
     }
 
-    static func mailbox(_ address: MailAddress) -> String {
+    static func mailbox(_ mailbox: MailAddress) -> String {
+        // An IDN domain as A-labels, so an ASCII local part keeps the header ASCII; a UTF-8 local
+        // part as it is (RFC 6532: it goes only to a server that speaks SMTPUTF8, as the envelope must).
+        let address = MailAddress(validating: mailbox.asciiDomainAddress, displayName: mailbox.displayName) ?? mailbox
         guard let name = address.displayName.map(oneLine), !name.isEmpty else { return "<\(address.address)>" }
         let encoded = name.utf8.count > 200 ? EncodedWord.encode(name) : EncodedWord.encodeIfNeeded(name)
         if encoded != name { return "\(encoded) <\(address.address)>" }

@@ -74,9 +74,12 @@ public struct StaffNotification: Sendable {
     }
 }
 
-/// The one notice the desk gets when an acknowledgement bounced for good: the person will not
-/// hear from the office by mail unless someone reaches them another way.
+/// The one notice the desk gets when an acknowledgement bounced, or our own SMTP server refused
+/// it for good: the person will not hear from the office by mail unless someone reaches them
+/// another way.
 public struct BounceNotice: Sendable {
+    /// It left and came back (a bounce), or it never left (refused by our server).
+    public var bounced = true
     public var reference: String
     public var recipient: String
     public var status: String?
@@ -95,15 +98,16 @@ public struct BounceNotice: Sendable {
     public func mail(from: MailAddress, to: MailAddress, inReplyTo: String?, messageIDDomain: String, now: Date) -> OutgoingMail {
         let said = [status, diagnostic].compactMap { $0 }.joined(separator: " ")
         var lines = [
-            "The acknowledgement of inquiry \(reference) to \(recipient) bounced\(said.isEmpty ? "" : " (\(said))").",
-            "The person may have mistyped their address; they have not been told that the office received their message.",
+            "The acknowledgement of inquiry \(reference) to \(recipient) \(bounced ? "bounced" : "could not be sent")\(said.isEmpty ? "" : " (\(said))").",
+            bounced ? "The person may have mistyped their address; they have not been told that the office received their message."
+                    : "They have not been told that the office received their message; `mailintake outbox` shows the reason.",
             "",
         ]
         if let phone { lines.append("Their message gives a telephone number: \(phone)") }
         lines.append("`mailintake show \(reference)` shows the inquiry and the report.")
         return OutgoingMail(
             from: from, to: to, replyTo: nil,
-            subject: "[\(reference)] Acknowledgement bounced: \(recipient)",
+            subject: "[\(reference)] Acknowledgement \(bounced ? "bounced" : "not sent"): \(recipient)",
             body: lines.joined(separator: "\n"), date: now,
             messageID: OutgoingMail.makeMessageID(reference: reference, domain: messageIDDomain),
             inReplyTo: inReplyTo, references: inReplyTo.map { [$0] } ?? [],

@@ -2,7 +2,8 @@
 ///
 /// `init(validating:)` accepts only what is safe to put on an SMTP envelope or in a header we
 /// write: no whitespace, no CR/LF, no angle brackets, one `@`, a dot-atom-like local part and a
-/// host name. Anything else is not used as a recipient.
+/// host name. Anything else is not used as a recipient. Internationalised addresses (RFC 6530–
+/// 6532) are addresses too: UTF-8 letters in the local part and IDN labels in the domain.
 public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible {
     public let address: String
     public let displayName: String?
@@ -23,11 +24,18 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
 
     public var description: String { address }
 
+    /// The local part is not ASCII: only a server that speaks SMTPUTF8 (RFC 6531) can take it.
+    public var needsSMTPUTF8: Bool { !localPart.unicodeScalars.allSatisfy(\.isASCII) }
+
+    /// The address with its domain in IDNA form (A-labels, `xn--…`): what the envelope and our
+    /// headers carry when only the domain is internationalised, so the mail stays 7-bit.
+    public var asciiDomainAddress: String { localPart + "@" + Punycode.domainToASCII(domain) }
+
     private static let localSpecials = Set("!#$%&'*+-/=?^_`{|}~.")
 
     private static func isValidLocalPart(_ local: Substring) -> Bool {
         guard !local.isEmpty, local.utf8.count <= 64, local.first != ".", local.last != ".", !local.contains("..") else { return false }
-        return local.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || localSpecials.contains($0)) }
+        return local.allSatisfy { $0.isASCII ? ($0.isLetter || $0.isNumber || localSpecials.contains($0)) : isInternationalCharacter($0) }
     }
 
     private static func isValidDomain(_ domain: Substring) -> Bool {
@@ -35,8 +43,15 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         return labels.allSatisfy { label in
             !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
-                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+                && label.allSatisfy { $0.isASCII ? ($0.isLetter || $0.isNumber || $0 == "-") : isInternationalCharacter($0) }
         }
+    }
+
+    /// A non-ASCII letter, digit or mark (RFC 6531's UTF8-non-ascii, less what could hide or
+    /// reorder text: controls, spaces, bidirectional overrides, line separators).
+    private static func isInternationalCharacter(_ character: Character) -> Bool {
+        (character.isLetter || character.isNumber || character.unicodeScalars.allSatisfy { $0.properties.generalCategory == .nonspacingMark || $0.properties.generalCategory == .spacingMark || $0.properties.isAlphabetic })
+            && !character.unicodeScalars.contains { PrintableText.isUnsafe($0) || $0.properties.isWhitespace }
     }
 }
 
