@@ -48,6 +48,9 @@ public struct Filer {
         /// Filed again into a new database (`run --adopt-filed`): the server shows an earlier
         /// mailintake filed it, so nobody is acknowledged or notified a second time.
         public var adopted = false
+        /// What it says about mail we sent, if it is a bounce, delay, auto-reply or read receipt:
+        /// read here, off the database's thread, like everything else pure.
+        public let report: DeliveryReport?
 
         /// Records that only the first `limit` bytes of a larger message were fetched: filed anyway,
         /// flagged for review, never blocking the mailbox.
@@ -62,7 +65,7 @@ public struct Filer {
         let author = classifier.author(of: parsed)
         let attachments = parsed.attachments.enumerated().map { $1.attachmentSummary(position: $0 + 1) }
         return Prepared(raw: raw, parsed: parsed, author: author, classification: classifier.classify(author), attachments: attachments,
-                        originalSize: nil)
+                        originalSize: nil, report: DeliveryReport.read(parsed))
     }
 
     /// Files `prepared` as message `uid`; `cursor` is where the mailbox cursor stands once it is
@@ -95,7 +98,7 @@ public struct Filer {
 
             let letter = AcknowledgementPlanner.Letter(parsed: parsed, author: prepared.author, classification: classification,
                                                        adopted: prepared.adopted)
-            if !prepared.adopted, let report = DeliveryReport.read(parsed),
+            if !prepared.adopted, let report = prepared.report,
                let outcome = try fileReport(report, message: message, attachments: prepared.attachments, in: repository, now: now) {
                 try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
                 return outcome

@@ -150,7 +150,7 @@ public enum ServiceHealth {
         lines.append("messages waiting: \(state["backlog"] ?? "unknown") on the server, not yet filed")
         lines.append("outbox:           \(outbox["pending", default: 0]) pending, \(outbox["held", default: 0]) held, \(outbox["failed", default: 0]) failed, \(outbox["unconfirmed", default: 0]) unconfirmed")
         if waiting.count > 0, let oldest = waiting.oldest {
-            lines.append("acks waiting:     \(waiting.count), the oldest since \(ago(oldest)) (the hourly cap paces them, oldest first)")
+            lines.append("acks waiting:     \(waiting.count), the oldest since \(ago(oldest)) (paced by the hourly cap, oldest first, or waiting for a retry)")
             if now.timeIntervalSince(oldest) > longWait {
                 problems.append("\(waiting.count) acknowledgement(s) waiting, the oldest for \(Int(now.timeIntervalSince(oldest) / 60)) minutes (more than \(Int(longWait / 60))): the SMTP server may be refusing them, or [ack] max_per_hour is too low for the mail coming in; `mailintake outbox` shows them")
             }

@@ -137,8 +137,8 @@ struct AcknowledgementTests {
     func workingDays() {
         // Friday 27 November 2026, noon UTC: five working days later is Friday 4 December.
         let friday = Date(timeIntervalSince1970: 1_795_780_800)
-        #expect(MailDate.dayMonthYear(MailDate.addingWorkingDays(5, to: friday)) == "04.12.2026")
-        #expect(MailDate.dayMonthYear(MailDate.addingWorkingDays(1, to: friday)) == "30.11.2026")
+        #expect(MailDate.dayMonthYear(HolidayCalendar().addingWorkingDays(5, to: friday)) == "04.12.2026")
+        #expect(MailDate.dayMonthYear(HolidayCalendar().addingWorkingDays(1, to: friday)) == "30.11.2026")
     }
 
     @Test("a staff notification names the labels and the text, replies go to the citizen, and it is marked auto-generated")

@@ -167,7 +167,7 @@ public struct AcknowledgementPlanner: Sendable {
             "reference": reference, "subject": parsed.subject.isEmpty ? "-" : parsed.subject,
             "received_date": MailDate.dayMonthYear(received), "sender_name": letter.author.authorName ?? "",
             "field_name": template?.fieldNames[labels.field] ?? labels.field, "working_days": String(days),
-            "answer_by": MailDate.dayMonthYear(MailDate.addingWorkingDays(days, to: received)),
+            "answer_by": MailDate.dayMonthYear(configuration.holidays.addingWorkingDays(days, to: received)),
             "office_name": office.name, "office_email": office.email.address, "office_phone": office.phone,
             "office_address": office.address,
         ]

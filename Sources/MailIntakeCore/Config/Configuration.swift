@@ -136,6 +136,8 @@ public struct Configuration: Sendable {
     public var routing: RoutingSettings
     /// A Prometheus text file (node_exporter's textfile collector) rewritten after each cycle.
     public var metricsFile: String?
+    /// Slovenia's work-free days, and `[deadlines] holidays`: for the working days the acknowledgement promises.
+    public var holidays: HolidayCalendar
     public var logLevel: Logger.Level
 
     /// The default location, unless `--config` or `$MAILINTAKE_CONFIG` says otherwise.
@@ -235,6 +237,7 @@ public struct Configuration: Sendable {
         add("classifier.review_below", classifier.reviewBelow)
         add("web_form.senders", classifier.webFormSenders.isEmpty ? nil : classifier.webFormSenders.sorted().joined(separator: ", "))
         add("metrics.file", metricsFile)
+        add("deadlines.holidays", holidays.extraDays.isEmpty ? "Slovenia's work-free days" : "Slovenia's work-free days and " + holidays.extraDays.sorted().map(\.description).joined(separator: ", "))
         add("log.level", logLevel.name)
         return lines.joined(separator: "\n")
     }
@@ -396,8 +399,21 @@ private struct SettingsReader {
             classifier: classifier,
             routing: routing,
             metricsFile: try optionalString("metrics", "file").map(resolve),
+            holidays: try holidays(),
             logLevel: try logLevel()
         )
+    }
+
+    /// `[deadlines] holidays`: one-off work-free days the government declares, `2023-08-14, …`.
+    private mutating func holidays() throws(ConfigurationError) -> HolidayCalendar {
+        var days = Set<HolidayCalendar.Day>()
+        for item in (try optionalString("deadlines", "holidays") ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            guard let day = HolidayCalendar.Day(iso: item) else {
+                throw error("deadlines", "holidays", "`\(item)` is not a date; list extra work-free days as YYYY-MM-DD, separated by commas")
+            }
+            days.insert(day)
+        }
+        return HolidayCalendar(extraDays: days)
     }
 
     /// `[working_days]`: `default = 5` and a number per field.

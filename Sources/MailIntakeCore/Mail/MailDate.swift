@@ -88,20 +88,6 @@ public enum MailDate {
         return "\(pad(fields.tm_mday)).\(pad(fields.tm_mon + 1)).\(fields.tm_year + 1900)"
     }
 
-    /// `date` plus `days` working days (Monday to Friday, in local time; public holidays are not known).
-    public static func addingWorkingDays(_ days: Int, to date: Date) -> Date {
-        var result = date
-        var left = days
-        while left > 0 {
-            result = result.addingTimeInterval(86_400)
-            var seconds = time_t(result.timeIntervalSince1970.rounded(.down))
-            var fields = tm()
-            localtime_r(&seconds, &fields)
-            if fields.tm_wday != 0 && fields.tm_wday != 6 { left -= 1 }
-        }
-        return result
-    }
-
     /// `2026-11-28T14:02:48Z`: how JSON output and the database write times.
     public static func iso8601(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
