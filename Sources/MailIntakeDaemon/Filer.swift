@@ -107,6 +107,7 @@ public struct Filer {
                 message.disposition = .followUp
                 message.inquiryID = inquiryID
                 try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
+                try repository.indexFollowUp(inquiryID: inquiryID, body: prepared.author.body, attachments: prepared.attachments.map(\.filename))
                 // The person who has the inquiry hears of the follow-up too.
                 let staff = try repository.routedTo(inquiryID: inquiryID).flatMap { MailAddress(validating: $0) }
                 if let mail = planner.followUpNotification(letter, reference: reference, staff: staff, received: received, now: now) {
@@ -131,6 +132,9 @@ public struct Filer {
                 routedTo: plan.staff?.address))
             message.inquiryID = inquiryID
             try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
+            let sender = [prepared.author.authorName ?? parsed.fromName, prepared.author.authorAddress?.address ?? parsed.from?.address].compactMap { $0 }
+            try repository.indexInquiry(id: inquiryID, subject: parsed.subject, sender: sender.joined(separator: " "), organisation: prepared.author.organisation,
+                                        body: prepared.author.body, attachments: prepared.attachments.map(\.filename))
             if let mail = plan.acknowledgementMail {
                 var held: String?
                 if case .held(let reason, _) = plan.acknowledgement { held = reason }

@@ -5,13 +5,14 @@ import MailIntakeCore
 extension MailRepository {
     // MARK: staff views
 
-    private static let recordSQL = """
+    static let recordColumns = """
         SELECT i.id, i.reference, i.received_at, i.from_address, i.from_name, i.subject, i.language, i.field, i.secondary_fields,
                i.sender_type, i.legal_kind, i.intent, i.ack_reason, i.confidence, i.evidence, i.needs_review,
                i.original_labels, i.corrected_at, i.routed_to,
                (SELECT status FROM outbox o WHERE o.inquiry_id = i.id AND o.kind = 'acknowledgement' ORDER BY o.id LIMIT 1) AS ack_status
-        FROM inquiries i
         """
+
+    private static let recordSQL = recordColumns + " FROM inquiries i"
 
     static func record(_ row: Row) throws -> InquiryRecord {
         InquiryRecord(

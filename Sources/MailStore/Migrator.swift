@@ -7,6 +7,14 @@ public struct Migrator: Sendable {
     public struct Migration: Sendable {
         public let name: String
         public let sql: String
+        /// Work SQL cannot do (folding text in Swift), run after `sql` in the same transaction.
+        public var after: (@Sendable (Database) throws -> Void)?
+
+        public init(name: String, sql: String, after: (@Sendable (Database) throws -> Void)? = nil) {
+            self.name = name
+            self.sql = sql
+            self.after = after
+        }
     }
 
     public let migrations: [Migration]
@@ -27,6 +35,7 @@ public struct Migrator: Sendable {
             defer { try? database.execute("PRAGMA foreign_keys = ON") }
             try database.transaction {
                 try database.execute(migration.sql)
+                try migration.after?(database)
                 if let violation = try database.rows("PRAGMA foreign_key_check").first {
                     throw DatabaseError(code: 19, message: "migration \(migration.name) would break a foreign key (table \(violation["table"].string ?? "?"), row \(violation["rowid"].int64 ?? 0)); the database is left as it was — report this")
                 }

@@ -250,5 +250,10 @@ enum Schema {
             );
             CREATE INDEX delivery_reports_by_outbox ON delivery_reports (outbox_id);
             """),
+        // Search: FTS5 over subject, sender, organisation, the new text of every message and the
+        // attachment names, as folded by `SearchText` (which SQL cannot do: the backfill is Swift's).
+        .init(name: "2026-12-01-search", sql: """
+            CREATE VIRTUAL TABLE inquiry_search USING fts5(subject, sender, organisation, body, attachments, tokenize = 'unicode61 remove_diacritics 2');
+            """, after: { try MailRepository.backfillSearch($0) }),
     ])
 }

@@ -31,6 +31,10 @@ extension CommandLine {
                                        rebuild the learned model from staff's corrections and labelled folders
           parse --json FILE.eml        what the parser understood of one message
           list [--limit N] [--system]  the newest inquiries (default 50); --system: reports matching no mail of ours
+          search WORDS… ["A PHRASE"] [--field F] [--sender-type T] [--intent I] [--language L]
+                 [--since DATE] [--until DATE] [--needs-review] [--limit N]
+                                       inquiries whose subject, sender, text or attachment names match
+                                       (case, diacritics and word endings ignored), newest first
           show REFERENCE               one inquiry: labels, evidence, messages, attachments, acknowledgement
           reclassify REFERENCE [--field F] [--secondary A,B|none] [--sender-type natural|legal]
                      [--legal-kind K] [--intent I] [--language L] [--by NAME] [--note TEXT]
@@ -69,6 +73,7 @@ extension CommandLine {
             case "reclassify": return try Commands.reclassify(options, configPath: configPath, environment: environment)
             case "outbox": return try Commands.outbox(options, configPath: configPath, environment: environment)
             case "status": return try Commands.status(options, configPath: configPath, environment: environment)
+            case "search": return try Commands.search(options, configPath: configPath, environment: environment)
             case "oauth": return try Commands.oauth(options, configPath: configPath, environment: environment)
             case "backup": return try Commands.backup(options, configPath: configPath, environment: environment)
             case "export": return try Commands.export(options, configPath: configPath, environment: environment)

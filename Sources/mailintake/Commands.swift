@@ -184,11 +184,65 @@ enum Commands {
         }
         let rows = try repository.recentInquiries(limit: limit)
         if rows.isEmpty { StandardOutput.say("no inquiries filed yet"); return 0 }
+        printInquiries(rows.map { ($0, nil) })
+        return 0
+    }
+
+    /// The table `list` and `search` print; `search` adds the matching words under each row.
+    static func printInquiries(_ rows: [(record: InquiryRecord, snippet: String?)]) {
         StandardOutput.say(pad("REFERENCE", 16) + pad("RECEIVED", 22) + pad("LANG", 5) + pad("FIELD", 13) + pad("SENDER", 9) + pad("INTENT", 22) + pad("ACK", 11) + "SUBJECT")
-        for row in rows {
+        for (row, snippet) in rows {
             StandardOutput.say(pad(row.reference, 16) + pad(row.receivedAt, 22) + pad(row.language, 5) + pad(row.field, 13) + pad(row.senderType, 9)
                   + pad(row.intent, 22) + pad(row.ackStatus, 11) + String(row.subject.prefix(60)))
+            if let snippet, !snippet.isEmpty { StandardOutput.say("                …" + PrintableText.safe(snippet.replacingOccurrences(of: "\n", with: " "), limit: 160)) }
         }
+    }
+
+    /// `search QUERY… [filters]`: the inquiries whose subject, sender, organisation, text or
+    /// attachment names match, newest first, with the words that matched.
+    static func search(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
+        var words: [String] = []
+        var filter = MailRepository.InquiryFilter()
+        var limit = 50
+        var index = 0
+        func value(_ option: String) throws -> String {
+            guard index + 1 < options.count else { throw CommandFailure.usage("\(option) needs a value") }
+            index += 1
+            return options[index]
+        }
+        func date(_ option: String) throws -> String {
+            let text = try value(option)
+            guard HolidayCalendar.Day(iso: text) != nil else { throw CommandFailure.usage("\(option) needs a date such as 2026-03-01; got `\(text)`") }
+            return text
+        }
+        while index < options.count {
+            let option = options[index]
+            switch option {
+            case "--field": filter.field = try value(option)
+            case "--sender-type": filter.senderType = try value(option)
+            case "--intent": filter.intent = try value(option)
+            case "--language": filter.language = try value(option)
+            case "--since": filter.since = try date(option)
+            case "--until": filter.until = try date(option)
+            case "--needs-review": filter.needsReview = true
+            case "--limit":
+                guard let number = Int(try value(option)), number > 0 else { throw CommandFailure.usage("--limit needs a positive number") }
+                limit = min(number, 100_000)
+            default:
+                guard !option.hasPrefix("--") else {
+                    throw CommandFailure.usage("search: unknown option \(option); use --field, --sender-type, --intent, --language, --since, --until, --needs-review, --limit")
+                }
+                words.append(option)
+            }
+            index += 1
+        }
+        guard let match = SearchText.query(words.joined(separator: " ")) else {
+            throw CommandFailure.usage("search needs words to look for, such as `mailintake search muzej gradec` or `mailintake search \"pobratena mesta\"`")
+        }
+        let repository = try openRepository(configPath, environment, readOnly: true)
+        let found = try repository.search(match, filter: filter, limit: limit)
+        if found.isEmpty { StandardOutput.say("nothing found"); return 0 }
+        printInquiries(found.map { ($0.record, $0.snippet) })
         return 0
     }
 

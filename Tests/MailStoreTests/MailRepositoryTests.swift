@@ -78,6 +78,26 @@ struct MailRepositoryTests {
         #expect(try repository.cursor(mailbox: "INBOX") == nil)
     }
 
+    @Test("the search index: filled when filing, backfilled by the migration's Swift half from the stored messages")
+    func searchIndex() throws {
+        let repository = try MailRepository(path: Self.temporaryPath())
+        let id = try repository.insertInquiry(Self.inquiry("MB-2026-000001"))
+        let raw = Array("From: Marko Đorđević <marko@example.rs>\r\nSubject: Saradnja\r\n\r\nNaša škola želi saradnju.\r\n".utf8)
+        _ = try repository.insertMessage(NewMessage(mailbox: "INBOX", uidValidity: 1, uid: 1, messageID: "m@x", sha256: "s", raw: raw, size: raw.count,
+                                                    disposition: .inquiry, inquiryID: id, duplicateOf: nil, problems: []))
+        try repository.indexInquiry(id: id, subject: "Saradnja", sender: "Marko Đorđević", organisation: nil, body: "Naša škola želi saradnju.", attachments: [])
+        #expect(try repository.search(SearchText.query("skola")!, limit: 10).map(\.record.reference) == ["MB-2026-000001"])
+        // As after an upgrade: the index empty, the messages there.
+        try repository.database.run("DELETE FROM inquiry_search")
+        #expect(try repository.search(SearchText.query("djordjevic")!, limit: 10).isEmpty)
+        try MailRepository.backfillSearch(repository.database)
+        #expect(try repository.search(SearchText.query("djordjevic")!, limit: 10).count == 1)
+        #expect(try repository.search(SearchText.query("saradnju")!, limit: 10).count == 1)
+        var filter = MailRepository.InquiryFilter()
+        filter.language = "de"
+        #expect(try repository.search(SearchText.query("saradnju")!, filter: filter, limit: 10).isEmpty)
+    }
+
     @Test("moves outbox mail through pending, retry and sent or failed")
     func outbox() throws {
         let repository = try MailRepository(path: Self.temporaryPath())

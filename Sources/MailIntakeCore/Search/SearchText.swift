@@ -1,0 +1,59 @@
+/// What the search index holds and how a query is read, in one place so the two always agree.
+/// Text is folded as the classifier folds it (lower case, diacritics off: č→c, š→s, ž→z, ß→ss),
+/// and words that some people spell another way are indexed in both forms: đ as d and dj, ä/ö/ü
+/// as a/o/u and ae/oe/ue, so `dordevic`, `djordjevic`, `munchen` and `muenchen` all find them.
+public enum SearchText {
+    /// The letters with a second spelling.
+    private static let alternatives: [Character: String] = ["đ": "dj", "Đ": "dj", "ä": "ae", "Ä": "ae", "ö": "oe", "Ö": "oe", "ü": "ue", "Ü": "ue"]
+
+    /// The text as indexed: its folded words, then the second spelling of those that have one.
+    public static func indexed(_ text: String) -> String {
+        var second: [String] = []
+        for word in text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) where word.contains(where: { alternatives[$0] != nil }) {
+            var spelled = ""
+            for character in word { spelled += alternatives[character] ?? String(character) }
+            second.append(folded(spelled))
+        }
+        let primary = folded(text)
+        return second.isEmpty ? primary : primary + " " + second.joined(separator: " ")
+    }
+
+    /// An FTS5 MATCH expression for what a person typed: words and "quoted phrases", all
+    /// required. Each word is cut to its stem and matched as a prefix, so the cases and numbers of
+    /// Slovenian, Croatian and Serbian (and German plurals) find each other: `pobratena` finds
+    /// `pobratenih`, `mesta` finds `mest` and `mestih`. A phrase's words must stand next to each
+    /// other. Only letters and digits reach FTS5, so nothing typed can become query syntax. Nil
+    /// when nothing searchable is left.
+    public static func query(_ input: String) -> String? {
+        var terms: [String] = []
+        for (index, piece) in input.split(separator: "\"", omittingEmptySubsequences: false).enumerated() {
+            let words = folded(String(piece)).split(whereSeparator: { !isWordCharacter($0) }).map { "\"\(stem(String($0)))\"*" }
+            guard !words.isEmpty else { continue }
+            if index % 2 == 1, words.count > 1 {
+                terms.append("NEAR(\(words.joined(separator: " ")), \(words.count - 1))")
+            } else {
+                terms += words
+            }
+        }
+        return terms.isEmpty ? nil : terms.joined(separator: " AND ")
+    }
+
+    /// The word without one inflectional ending, when at least four letters remain.
+    static func stem(_ word: String) -> String {
+        for ending in endings where word.hasSuffix(ending) && word.count - ending.count >= 4 {
+            return String(word.dropLast(ending.count))
+        }
+        return word
+    }
+
+    /// Longest first: the endings of the South Slavic cases and numbers, and German's -en/-e.
+    private static let endings = ["ega", "emu", "ami", "ima", "ih", "im", "om", "em", "ov", "ev", "ah", "en", "a", "e", "i", "o", "u"]
+
+    static func folded(_ text: String) -> String {
+        String(decoding: TextFolding.fold(text), as: UTF8.self)
+    }
+
+    private static func isWordCharacter(_ character: Character) -> Bool {
+        character.isLetter || character.isNumber
+    }
+}

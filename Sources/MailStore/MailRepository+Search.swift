@@ -1,0 +1,84 @@
+import Foundation
+import MailIntakeCore
+
+/// The search index (SQLite FTS5): one row per inquiry, its rowid the inquiry's id, holding the
+/// folded text `SearchText.indexed` makes. Written in the filing transaction; read by `search`.
+extension MailRepository {
+    /// What `search` (and `list`) can narrow by.
+    public struct InquiryFilter: Sendable {
+        public var field: String?
+        public var senderType: String?
+        public var intent: String?
+        public var language: String?
+        public var since: String?
+        public var until: String?
+        public var needsReview = false
+
+        public init() {}
+
+        /// SQL conditions on `inquiries i` and their arguments.
+        var conditions: (sql: String, arguments: [SQLConvertible?]) {
+            var parts: [String] = []
+            var arguments: [SQLConvertible?] = []
+            for (column, value) in [("i.field", field), ("i.sender_type", senderType), ("i.intent", intent), ("i.language", language)] {
+                if let value { parts.append("\(column) = ?"); arguments.append(value) }
+            }
+            if let since { parts.append("i.received_at >= ?"); arguments.append(since) }
+            if let until { parts.append("i.received_at < ?"); arguments.append(until) }
+            if needsReview { parts.append("i.needs_review = 1") }
+            return (parts.map { " AND " + $0 }.joined(), arguments)
+        }
+    }
+
+    /// Indexes a new inquiry.
+    public func indexInquiry(id: Int64, subject: String, sender: String, organisation: String?, body: String, attachments: [String]) throws {
+        try database.run("""
+            INSERT INTO inquiry_search (rowid, subject, sender, organisation, body, attachments) VALUES (?, ?, ?, ?, ?, ?)
+            """, [id, SearchText.indexed(subject), SearchText.indexed(sender), SearchText.indexed(organisation ?? ""),
+                  SearchText.indexed(String(body.prefix(Self.indexedTextLimit))), SearchText.indexed(attachments.joined(separator: " "))])
+    }
+
+    /// Adds a follow-up's text and attachment names to its inquiry's row.
+    public func indexFollowUp(inquiryID: Int64, body: String, attachments: [String]) throws {
+        try database.run("""
+            UPDATE inquiry_search SET body = body || ' ' || ?, attachments = attachments || ' ' || ? WHERE rowid = ?
+            """, [SearchText.indexed(String(body.prefix(Self.indexedTextLimit))), SearchText.indexed(attachments.joined(separator: " ")), inquiryID])
+    }
+
+    /// The most text of one message that is indexed: enough for any letter, bounded for a pasted book.
+    static let indexedTextLimit = 64 << 10
+
+    /// Inquiries matching an FTS5 expression (`SearchText.query`) and `filter`, newest first,
+    /// each with the words that matched in context.
+    public func search(_ match: String, filter: InquiryFilter = InquiryFilter(), limit: Int) throws -> [(record: InquiryRecord, snippet: String)] {
+        let (conditions, arguments) = filter.conditions
+        return try database.rows("""
+            \(Self.recordColumns), snippet(inquiry_search, -1, '[', ']', '…', 12) AS snippet
+            FROM inquiry_search s JOIN inquiries i ON i.id = s.rowid
+            WHERE inquiry_search MATCH ?\(conditions) ORDER BY i.id DESC LIMIT ?
+            """, [match] + arguments + [limit]).map { (try Self.record($0), $0["snippet"].string ?? "") }
+    }
+
+    /// Fills the index for inquiries filed before it existed (the migration's second half).
+    static func backfillSearch(_ database: Database) throws {
+        let inquiries = try database.rows("SELECT id, subject, from_name, from_address FROM inquiries ORDER BY id")
+        for inquiry in inquiries {
+            guard let id = inquiry["id"].int64 else { continue }
+            var body: [String] = []
+            var names: [String] = []
+            var senders: [String] = []
+            for message in try database.rows("SELECT id, raw FROM messages WHERE inquiry_id = ? AND disposition IN ('inquiry', 'follow_up') ORDER BY id", [id]) {
+                guard let raw = message["raw"].bytes else { continue }
+                let parsed = MessageParser.parse(raw)
+                body.append(String(parsed.split.newText.prefix(indexedTextLimit)))
+                if senders.isEmpty { senders = [parsed.fromName, parsed.from?.address].compactMap { $0 } }
+                names += parsed.attachments.compactMap(\.filename)
+            }
+            let sender = ([inquiry["from_name"].string, inquiry["from_address"].string].compactMap { $0 } + senders).joined(separator: " ")
+            try database.run("""
+                INSERT INTO inquiry_search (rowid, subject, sender, organisation, body, attachments) VALUES (?, ?, ?, '', ?, ?)
+                """, [id, SearchText.indexed(inquiry["subject"].string ?? ""), SearchText.indexed(sender),
+                      SearchText.indexed(body.joined(separator: " ")), SearchText.indexed(names.joined(separator: " "))])
+        }
+    }
+}
