@@ -69,6 +69,10 @@ start() {
     make_tls "$dir/tls"
 
     local imap_port imaps_port smtp_port smtps_port token_port smtp_ascii_port
+    # Stacks started at the same moment (parallel tests) would pick a port another has chosen
+    # and not yet bound: one start at a time, from choosing the ports until all of them listen.
+    exec 9>>/tmp/mailintake-mailstack.lock
+    flock 9
     imap_port=$(free_port); imaps_port=$(free_port); smtp_port=$(free_port); smtps_port=$(free_port)
     token_port=$(free_port); smtp_ascii_port=$(free_port)
     local user=office password=office-secret
@@ -173,9 +177,10 @@ CONF
     printf '#!/bin/sh\n/usr/bin/python3 "%s" --port %s --cert "%s/tls/server.crt" --key "%s/tls/server.key" --state-dir "%s/token" --jwt-key-file "%s/keys/default/HS256/default" --user %s --pid-file "%s/token.pid" >>"%s/token.log" 2>&1 &\n' \
         "$here/lib/token_server.py" "$token_port" "$dir" "$dir" "$dir" "$dir" "$user" "$dir" "$dir" > "$dir/token.start"
     chmod 755 "$dir/imap.start" "$dir/smtp.start" "$dir/token.start"
-    "$dir/imap.start"
-    "$dir/smtp.start"
-    "$dir/token.start"
+    # Not handing the lock's descriptor to the servers: they would hold the lock for ever.
+    "$dir/imap.start" 9>&-
+    "$dir/smtp.start" 9>&-
+    "$dir/token.start" 9>&-
 
     cat > "$dir/env" <<ENV
 export MI_STACK_DIR='$dir'
@@ -203,6 +208,8 @@ export MI_OAUTH_USER=$user
 export MI_OAUTH_KEY_FILE='$dir/keys/default/HS256/default'
 ENV
     for port in $imap_port $imaps_port $smtp_port $smtps_port $smtp_ascii_port $token_port; do wait_port "$port" "$dir"; done
+    flock -u 9
+    exec 9>&-
     echo "mailstack: running in $dir (IMAP $imap_port, IMAPS $imaps_port, SMTP $smtp_port, SMTPS $smtps_port, token server $token_port)" >&2
 }
 

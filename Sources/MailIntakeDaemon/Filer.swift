@@ -51,6 +51,8 @@ public struct Filer {
         /// What it says about mail we sent, if it is a bounce, delay, auto-reply or read receipt:
         /// read here, off the database's thread, like everything else pure.
         public let report: DeliveryReport?
+        /// Its words for the search index, folded here for the same reason.
+        public let searchDocument: SearchDocument
 
         /// Records that only the first `limit` bytes of a larger message were fetched: filed anyway,
         /// flagged for review, never blocking the mailbox.
@@ -65,7 +67,9 @@ public struct Filer {
         let author = classifier.author(of: parsed)
         let attachments = parsed.attachments.enumerated().map { $1.attachmentSummary(position: $0 + 1) }
         return Prepared(raw: raw, parsed: parsed, author: author, classification: classifier.classify(author), attachments: attachments,
-                        originalSize: nil, report: DeliveryReport.read(parsed))
+                        originalSize: nil, report: DeliveryReport.read(parsed),
+                        searchDocument: SearchDocument(subject: parsed.subject, sender: [author.authorName ?? parsed.fromName, author.authorAddress?.address ?? parsed.from?.address],
+                                                       organisation: author.organisation, body: author.body, attachments: attachments.map(\.filename)))
     }
 
     /// Files `prepared` as message `uid`; `cursor` is where the mailbox cursor stands once it is
@@ -107,7 +111,7 @@ public struct Filer {
                 message.disposition = .followUp
                 message.inquiryID = inquiryID
                 try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
-                try repository.indexFollowUp(inquiryID: inquiryID, body: prepared.author.body, attachments: prepared.attachments.map(\.filename))
+                try repository.indexFollowUp(inquiryID: inquiryID, prepared.searchDocument)
                 // The person who has the inquiry hears of the follow-up too.
                 let staff = try repository.routedTo(inquiryID: inquiryID).flatMap { MailAddress(validating: $0) }
                 if let mail = planner.followUpNotification(letter, reference: reference, staff: staff, received: received, now: now) {
@@ -132,9 +136,7 @@ public struct Filer {
                 routedTo: plan.staff?.address))
             message.inquiryID = inquiryID
             try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
-            let sender = [prepared.author.authorName ?? parsed.fromName, prepared.author.authorAddress?.address ?? parsed.from?.address].compactMap { $0 }
-            try repository.indexInquiry(id: inquiryID, subject: parsed.subject, sender: sender.joined(separator: " "), organisation: prepared.author.organisation,
-                                        body: prepared.author.body, attachments: prepared.attachments.map(\.filename))
+            try repository.indexInquiry(id: inquiryID, prepared.searchDocument)
             if let mail = plan.acknowledgementMail {
                 var held: String?
                 if case .held(let reason, _) = plan.acknowledgement { held = reason }

@@ -26,8 +26,8 @@ public protocol FilingStore: AnyObject {
     func recordDeliveryReport(messageRowID: Int64, outboxID: Int64?, kind: String, status: String?, diagnostic: String?,
                               recipient: String?, now: Date) throws
     func firstMessageRaw(ofInquiry inquiryID: Int64) throws -> [UInt8]?
-    func indexInquiry(id: Int64, subject: String, sender: String, organisation: String?, body: String, attachments: [String]) throws
-    func indexFollowUp(inquiryID: Int64, body: String, attachments: [String]) throws
+    func indexInquiry(id: Int64, _ document: SearchDocument) throws
+    func indexFollowUp(inquiryID: Int64, _ document: SearchDocument) throws
 }
 
 extension MailRepository: FilingStore {}

@@ -31,22 +31,16 @@ extension MailRepository {
     }
 
     /// Indexes a new inquiry.
-    public func indexInquiry(id: Int64, subject: String, sender: String, organisation: String?, body: String, attachments: [String]) throws {
-        try database.run("""
-            INSERT INTO inquiry_search (rowid, subject, sender, organisation, body, attachments) VALUES (?, ?, ?, ?, ?, ?)
-            """, [id, SearchText.indexed(subject), SearchText.indexed(sender), SearchText.indexed(organisation ?? ""),
-                  SearchText.indexed(String(body.prefix(Self.indexedTextLimit))), SearchText.indexed(attachments.joined(separator: " "))])
+    public func indexInquiry(id: Int64, _ document: SearchDocument) throws {
+        try Self.indexInquiry(id: id, document, in: database)
     }
 
     /// Adds a follow-up's text and attachment names to its inquiry's row.
-    public func indexFollowUp(inquiryID: Int64, body: String, attachments: [String]) throws {
+    public func indexFollowUp(inquiryID: Int64, _ document: SearchDocument) throws {
         try database.run("""
             UPDATE inquiry_search SET body = body || ' ' || ?, attachments = attachments || ' ' || ? WHERE rowid = ?
-            """, [SearchText.indexed(String(body.prefix(Self.indexedTextLimit))), SearchText.indexed(attachments.joined(separator: " ")), inquiryID])
+            """, [document.body, document.attachments, inquiryID])
     }
-
-    /// The most text of one message that is indexed: enough for any letter, bounded for a pasted book.
-    static let indexedTextLimit = 64 << 10
 
     /// Inquiries matching an FTS5 expression (`SearchText.query`) and `filter`, newest first,
     /// each with the words that matched in context.
@@ -59,6 +53,12 @@ extension MailRepository {
             """, [match] + arguments + [limit]).map { (try Self.record($0), $0["snippet"].string ?? "") }
     }
 
+    private static func indexInquiry(id: Int64, _ document: SearchDocument, in database: Database) throws {
+        try database.run("""
+            INSERT INTO inquiry_search (rowid, subject, sender, organisation, body, attachments) VALUES (?, ?, ?, ?, ?, ?)
+            """, [id, document.subject, document.sender, document.organisation, document.body, document.attachments])
+    }
+
     /// Fills the index for inquiries filed before it existed (the migration's second half).
     static func backfillSearch(_ database: Database) throws {
         let inquiries = try database.rows("SELECT id, subject, from_name, from_address FROM inquiries ORDER BY id")
@@ -66,19 +66,16 @@ extension MailRepository {
             guard let id = inquiry["id"].int64 else { continue }
             var body: [String] = []
             var names: [String] = []
-            var senders: [String] = []
-            for message in try database.rows("SELECT id, raw FROM messages WHERE inquiry_id = ? AND disposition IN ('inquiry', 'follow_up') ORDER BY id", [id]) {
+            var senders: [String?] = [inquiry["from_name"].string, inquiry["from_address"].string]
+            for (index, message) in try database.rows("SELECT id, raw FROM messages WHERE inquiry_id = ? AND disposition IN ('inquiry', 'follow_up') ORDER BY id", [id]).enumerated() {
                 guard let raw = message["raw"].bytes else { continue }
                 let parsed = MessageParser.parse(raw)
-                body.append(String(parsed.split.newText.prefix(indexedTextLimit)))
-                if senders.isEmpty { senders = [parsed.fromName, parsed.from?.address].compactMap { $0 } }
+                body.append(String(parsed.split.newText.prefix(SearchDocument.textLimit)))
                 names += parsed.attachments.compactMap(\.filename)
+                if index == 0 { senders += [parsed.fromName, parsed.from?.address] }
             }
-            let sender = ([inquiry["from_name"].string, inquiry["from_address"].string].compactMap { $0 } + senders).joined(separator: " ")
-            try database.run("""
-                INSERT INTO inquiry_search (rowid, subject, sender, organisation, body, attachments) VALUES (?, ?, ?, '', ?, ?)
-                """, [id, SearchText.indexed(inquiry["subject"].string ?? ""), SearchText.indexed(sender),
-                      SearchText.indexed(body.joined(separator: " ")), SearchText.indexed(names.joined(separator: " "))])
+            try indexInquiry(id: id, SearchDocument(subject: inquiry["subject"].string ?? "", sender: senders, organisation: nil,
+                                                    body: body.joined(separator: " "), attachments: names), in: database)
         }
     }
 }

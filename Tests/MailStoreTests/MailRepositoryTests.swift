@@ -85,7 +85,7 @@ struct MailRepositoryTests {
         let raw = Array("From: Marko Đorđević <marko@example.rs>\r\nSubject: Saradnja\r\n\r\nNaša škola želi saradnju.\r\n".utf8)
         _ = try repository.insertMessage(NewMessage(mailbox: "INBOX", uidValidity: 1, uid: 1, messageID: "m@x", sha256: "s", raw: raw, size: raw.count,
                                                     disposition: .inquiry, inquiryID: id, duplicateOf: nil, problems: []))
-        try repository.indexInquiry(id: id, subject: "Saradnja", sender: "Marko Đorđević", organisation: nil, body: "Naša škola želi saradnju.", attachments: [])
+        try repository.indexInquiry(id: id, SearchDocument(subject: "Saradnja", sender: ["Marko Đorđević"], organisation: nil, body: "Naša škola želi saradnju.", attachments: []))
         #expect(try repository.search(SearchText.query("skola")!, limit: 10).map(\.record.reference) == ["MB-2026-000001"])
         // As after an upgrade: the index empty, the messages there.
         try repository.database.run("DELETE FROM inquiry_search")

@@ -57,3 +57,26 @@ public enum SearchText {
         character.isLetter || character.isNumber
     }
 }
+
+/// One message's contribution to the search index, already folded: made in `Filer.prepare`,
+/// off the database's thread, so the filing transaction only writes it.
+public struct SearchDocument: Sendable, Equatable {
+    public var subject: String
+    public var sender: String
+    public var organisation: String
+    public var body: String
+    public var attachments: String
+
+    /// The most text of one message that is indexed: a long letter is 5–10 KB; more is a pasted
+    /// document, whose first pages are what anyone searches for. (At 64 KiB, filing the
+    /// benchmark's 35 KB messages took 27 % longer than without the index; see docs/PERFORMANCE.md.)
+    public static let textLimit = 16 << 10
+
+    public init(subject: String, sender: [String?], organisation: String?, body: String, attachments: [String]) {
+        self.subject = SearchText.indexed(subject)
+        self.sender = SearchText.indexed(sender.compactMap { $0 }.joined(separator: " "))
+        self.organisation = SearchText.indexed(organisation ?? "")
+        self.body = SearchText.indexed(String(body.prefix(Self.textLimit)))
+        self.attachments = SearchText.indexed(attachments.joined(separator: " "))
+    }
+}
