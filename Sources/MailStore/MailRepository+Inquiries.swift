@@ -30,8 +30,9 @@ extension MailRepository {
     }
 
     /// The newest `limit` inquiries, newest first.
-    public func recentInquiries(limit: Int) throws -> [InquiryRecord] {
-        try database.rows(Self.recordSQL + " ORDER BY i.id DESC LIMIT ?", [limit]).map { try Self.record($0) }
+    public func recentInquiries(limit: Int, filter: InquiryFilter = InquiryFilter()) throws -> [InquiryRecord] {
+        let (conditions, arguments) = filter.conditions
+        return try database.rows(Self.recordSQL + " WHERE 1 = 1\(conditions) ORDER BY i.id DESC LIMIT ?", arguments + [limit]).map { try Self.record($0) }
     }
 
     public func inquiry(reference: String) throws -> InquiryDetail? {

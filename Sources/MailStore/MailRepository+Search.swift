@@ -16,6 +16,10 @@ extension MailRepository {
 
         public init() {}
 
+        public var isEmpty: Bool {
+            field == nil && senderType == nil && intent == nil && language == nil && since == nil && until == nil && !needsReview
+        }
+
         /// SQL conditions on `inquiries i` and their arguments.
         var conditions: (sql: String, arguments: [SQLConvertible?]) {
             var parts: [String] = []

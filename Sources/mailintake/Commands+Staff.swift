@@ -49,7 +49,7 @@ extension Commands {
         }
 
         let repository = try openRepository(configPath, environment)
-        let person = values["--by"] ?? environment["SUDO_USER"] ?? environment["USER"]
+        let person = Self.correctionAuthor(named: values["--by"], environment: environment)
         let result = try repository.correct(reference: reference, by: person, note: values["--note"]) { labels in
             if let field { labels.field = field }
             if let secondary { labels.secondaryFields = secondary }
@@ -95,5 +95,16 @@ extension Commands {
                   + pad(next, 22) + pad(entry.recipient, 32) + (entry.lastError ?? ""))
         }
         return 0
+    }
+
+    /// Who made a correction: the Unix account that ran the command (from the kernel, not from
+    /// the environment, so it cannot be typed in), with the sudo user when root ran it for
+    /// someone, and the free-form `--by` name beside it.
+    static func correctionAuthor(named name: String?, environment: [String: String]) -> String {
+        var account = String(getuid())
+        if let entry = getpwuid(getuid()), let login = entry.pointee.pw_name { account = String(cString: login) }
+        if getuid() == 0, let sudo = environment["SUDO_USER"], !sudo.isEmpty, sudo != "root" { account = "\(sudo) via sudo" }
+        guard let name = name?.trimmingCharacters(in: .whitespaces), !name.isEmpty else { return account }
+        return name == account ? name : "\(name) (unix account \(account))"
     }
 }

@@ -155,14 +155,16 @@ enum Commands {
         var limit = 50
         var index = 0
         var system = false
+        var filter = MailRepository.InquiryFilter()
         while index < options.count {
             if options[index] == "--system" {
                 system = true
                 index += 1
                 continue
             }
+            if try Self.filterOption(options, at: &index, into: &filter) { continue }
             guard options[index] == "--limit" else {
-                throw CommandFailure.usage("list: unknown option \(options[index]); list takes --limit N and --system")
+                throw CommandFailure.usage("list: unknown option \(options[index]); list takes --limit N, --system and the filters of search (--field, --sender-type, --intent, --language, --since, --until, --needs-review)")
             }
             guard index + 1 < options.count, let value = Int(options[index + 1]), value > 0 else {
                 throw CommandFailure.usage("--limit needs a positive number")
@@ -182,10 +184,40 @@ enum Commands {
             }
             return 0
         }
-        let rows = try repository.recentInquiries(limit: limit)
-        if rows.isEmpty { StandardOutput.say("no inquiries filed yet"); return 0 }
+        let rows = try repository.recentInquiries(limit: limit, filter: filter)
+        if rows.isEmpty { StandardOutput.say(filter.isEmpty ? "no inquiries filed yet" : "no inquiries match"); return 0 }
         printInquiries(rows.map { ($0, nil) })
         return 0
+    }
+
+    /// Reads one of the filters `list` and `search` share at `index` (moving past it and its
+    /// value), or returns false when the option is not one of them.
+    static func filterOption(_ options: [String], at index: inout Int, into filter: inout MailRepository.InquiryFilter) throws -> Bool {
+        let option = options[index]
+        func value() throws -> String {
+            guard index + 1 < options.count, !options[index + 1].hasPrefix("--") else { throw CommandFailure.usage("\(option) needs a value") }
+            return options[index + 1]
+        }
+        func date() throws -> String {
+            let text = try value()
+            guard HolidayCalendar.Day(iso: text) != nil else { throw CommandFailure.usage("\(option) needs a date such as 2026-03-01; got `\(text)`") }
+            return text
+        }
+        switch option {
+        case "--field": filter.field = try value()
+        case "--sender-type": filter.senderType = try value()
+        case "--intent": filter.intent = try value()
+        case "--language": filter.language = try value()
+        case "--since": filter.since = try date()
+        case "--until": filter.until = try date()
+        case "--needs-review":
+            filter.needsReview = true
+            index += 1
+            return true
+        default: return false
+        }
+        index += 2
+        return true
     }
 
     /// The table `list` and `search` print; `search` adds the matching words under each row.
@@ -205,29 +237,14 @@ enum Commands {
         var filter = MailRepository.InquiryFilter()
         var limit = 50
         var index = 0
-        func value(_ option: String) throws -> String {
-            guard index + 1 < options.count else { throw CommandFailure.usage("\(option) needs a value") }
-            index += 1
-            return options[index]
-        }
-        func date(_ option: String) throws -> String {
-            let text = try value(option)
-            guard HolidayCalendar.Day(iso: text) != nil else { throw CommandFailure.usage("\(option) needs a date such as 2026-03-01; got `\(text)`") }
-            return text
-        }
         while index < options.count {
+            if try Self.filterOption(options, at: &index, into: &filter) { continue }
             let option = options[index]
             switch option {
-            case "--field": filter.field = try value(option)
-            case "--sender-type": filter.senderType = try value(option)
-            case "--intent": filter.intent = try value(option)
-            case "--language": filter.language = try value(option)
-            case "--since": filter.since = try date(option)
-            case "--until": filter.until = try date(option)
-            case "--needs-review": filter.needsReview = true
             case "--limit":
-                guard let number = Int(try value(option)), number > 0 else { throw CommandFailure.usage("--limit needs a positive number") }
+                guard index + 1 < options.count, let number = Int(options[index + 1]), number > 0 else { throw CommandFailure.usage("--limit needs a positive number") }
                 limit = min(number, 100_000)
+                index += 1
             default:
                 guard !option.hasPrefix("--") else {
                     throw CommandFailure.usage("search: unknown option \(option); use --field, --sender-type, --intent, --language, --since, --until, --needs-review, --limit")

@@ -56,7 +56,14 @@ struct ClassificationTests {
         #expect(corrected["corrected"] as? Bool == true)
         let after = try instance.mailintake("show", reference)
         #expect(after.stdout.contains("Corrected by staff; the classifier said: sl economy"))
-        #expect(after.stdout.contains(" maja: sl economy"))
+        // Who: the name given, and the Unix account that ran the command (which cannot be typed in).
+        let account = String(cString: getpwuid(getuid())!.pointee.pw_name)
+        #expect(after.stdout.contains(" maja (unix account ") && after.stdout.contains("): sl economy"), "\(after.stdout)")
+        #expect(after.stdout.contains(account) || ProcessInfo.processInfo.environment["SUDO_USER"].map { after.stdout.contains($0) } == true)
+        // Without --by, the account alone.
+        #expect(try instance.mailintake("reclassify", reference, "--language", "sl").status == 0)
+        let again = try instance.mailintake("show", reference)
+        #expect(again.stdout.contains(" \(account): ") || again.stdout.contains(" via sudo: "), "\(again.stdout)")
         let csv = try instance.mailintake("export", "--format", "csv")
         #expect(csv.stdout.split(separator: "\r\n").first?.hasSuffix(",corrected") == true)
         #expect(csv.stdout.split(separator: "\r\n").dropFirst().first?.hasSuffix(",yes") == true)

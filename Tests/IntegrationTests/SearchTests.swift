@@ -33,6 +33,13 @@ struct SearchTests {
         #expect(found.stdout.contains("[dordevic]"), "the matching word is shown: \(found.stdout)")
         #expect(references(try instance.mailintake("search", "dordevic", "--language", "de")).isEmpty)
         #expect(try instance.mailintake("search", "zebra").stdout.contains("nothing found"))
+        // list takes the same filters.
+        let german = references(try instance.mailintake("list", "--language", "en"))
+        #expect(!german.isEmpty && german.allSatisfy { ref in records.first { $0["reference"] as? String == ref }?["language"] as? String == "en" })
+        #expect(references(try instance.mailintake("list", "--field", "sport", "--sender-type", "legal")).allSatisfy { ref in
+            records.first { $0["reference"] as? String == ref }?["field"] as? String == "sport" })
+        #expect(try instance.mailintake("list", "--since", "2999-01-01").stdout.contains("no inquiries match"))
+        #expect(try instance.mailintake("list", "--language").status == 2)
         #expect(try instance.mailintake("search").status == 2)
         #expect(try instance.mailintake("search", "x", "--since", "yesterday").status == 2)
     }
