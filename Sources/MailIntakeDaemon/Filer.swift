@@ -199,21 +199,29 @@ public struct Filer {
         try recordAttachments(attachments, in: repository, messageRowID: rowID)
         try repository.recordDeliveryReport(messageRowID: rowID, outboxID: concerned?.id, kind: report.kind.rawValue, status: report.status,
                                             diagnostic: report.diagnostic, recipient: report.recipient, now: now)
-        if report.kind == .bounce, let entry = concerned, let inquiryID, let reference {
+        if report.kind == .bounce, let entry = concerned {
             let firstReport = entry.status != "bounced"
             try repository.markBounced(id: entry.id, status: report.status, diagnostic: report.diagnostic)
             // Once per bounced acknowledgement, to the desk that has the inquiry.
             if firstReport, entry.kind == .acknowledgement {
-                let staff = try repository.routedTo(inquiryID: inquiryID).flatMap { MailAddress(validating: $0) }
-                let text = try repository.firstMessageRaw(ofInquiry: inquiryID).map { MessageParser.parse($0).text }
-                if let mail = planner.undeliveredNotification(reference: reference, staff: staff, recipient: report.recipient ?? entry.recipient,
-                                                              status: report.status, diagnostic: report.diagnostic, bounced: true,
-                                                              inquiryText: text, inReplyTo: entry.messageID, now: now) {
-                    try enqueue(.notification, mail, in: repository, inquiryID: inquiryID, now: now)
-                }
+                try enqueueUndeliveredNotice(for: entry, recipient: report.recipient ?? entry.recipient, status: report.status,
+                                             diagnostic: report.diagnostic, bounced: true, in: repository, now: now)
             }
         }
         return .report(kind: report.kind, reference: reference)
+    }
+
+    /// Tells the desk that has the inquiry that its acknowledgement `entry` bounced (`bounced`)
+    /// or that our SMTP server refused it for good, with the telephone number from the person's
+    /// own message when it has one. Nobody is told when the inquiry was routed to no one.
+    public func enqueueUndeliveredNotice(for entry: OutboxEntry, recipient: String, status: String?, diagnostic: String?, bounced: Bool,
+                                         in repository: any FilingStore, now: Date) throws {
+        let staff = try repository.routedTo(inquiryID: entry.inquiryID).flatMap { MailAddress(validating: $0) }
+        let text = try repository.firstMessageRaw(ofInquiry: entry.inquiryID).map { MessageParser.parse($0).text }
+        guard let mail = planner.undeliveredNotification(reference: entry.reference, staff: staff, recipient: recipient, status: status,
+                                                         diagnostic: diagnostic, bounced: bounced, inquiryText: text,
+                                                         inReplyTo: entry.messageID, now: now) else { return }
+        try enqueue(.notification, mail, in: repository, inquiryID: entry.inquiryID, now: now)
     }
 
     /// The inquiry a reply belongs to, looked up by the planner's keys: a known reference in the

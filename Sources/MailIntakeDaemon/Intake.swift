@@ -27,8 +27,6 @@ public final class Intake {
         public var failed = 0
         /// Taken whole by the server and never confirmed: waiting for a person.
         public var unconfirmed = 0
-        /// Acknowledgements left pending because the hourly cap is reached.
-        public var waitingForCap = 0
         public var lastError: String?
     }
 
@@ -297,20 +295,6 @@ public final class Intake {
 
     // MARK: delivering
 
-    /// Tells the inquiry's desk that its acknowledgement could not be sent at all.
-    private func notifyDesk(of entry: OutboxEntry, failure: String, now: Date) throws {
-        let planner = filer.planner
-        try store.sync { repository in
-            let staff = try repository.routedTo(inquiryID: entry.inquiryID).flatMap { MailAddress(validating: $0) }
-            let text = try repository.firstMessageRaw(ofInquiry: entry.inquiryID).map { MessageParser.parse($0).text }
-            guard let mail = planner.undeliveredNotification(reference: entry.reference, staff: staff, recipient: entry.recipient, status: nil,
-                                                             diagnostic: PrintableText.safe(failure, limit: 300), bounced: false,
-                                                             inquiryText: text, inReplyTo: entry.messageID, now: now) else { return }
-            try repository.enqueue(.notification, inquiryID: entry.inquiryID, recipient: mail.to.address, messageID: mail.messageID,
-                                   content: mail.rendered(), heldBecause: nil, now: now)
-        }
-    }
-
     /// Sends every due acknowledgement; what becomes of a failed attempt, and when a round
     /// stops, is `DeliveryRound`'s (the core's) to say: a temporary refusal retries with
     /// exponential backoff, a permanent one fails with the server's reply, a failure of the server
@@ -323,17 +307,13 @@ public final class Intake {
         let window = configuration.ack.rateWindow
         let counted = try store.sync { try $0.acknowledgementsSent(since: now.addingTimeInterval(-window)) }
         round.limitAcknowledgements(sentInWindow: counted.count)
-        var throttled = false
         while !stop.isRequested {
             let due = try store.sync { try $0.dueOutbox(now: now, limit: 50, acknowledgements: round.mayAcknowledge) }
             if due.isEmpty { break }
             var progressed = false
             for entry in due {
                 if stop.isRequested { break }
-                if entry.kind == .acknowledgement, !round.mayAcknowledge {
-                    throttled = true
-                    continue
-                }
+                if entry.kind == .acknowledgement, !round.mayAcknowledge { continue }
                 progressed = true
                 let reply: String
                 do {
@@ -369,7 +349,12 @@ public final class Intake {
                         logger.error("\(kind) failed for good after \(attempts) attempt(s): \(error)", reference)
                         // Never silently: the desk that has the inquiry hears that its person was not acknowledged.
                         if entry.kind == .acknowledgement {
-                            try notifyDesk(of: entry, failure: error.serverReply ?? error.message, now: now)
+                            let filer = self.filer
+                            try store.sync {
+                                try filer.enqueueUndeliveredNotice(for: entry, recipient: entry.recipient, status: nil,
+                                                                   diagnostic: PrintableText.safe(error.serverReply ?? error.message, limit: 300),
+                                                                   bounced: false, in: $0, now: now)
+                            }
                         }
                     }
                     if decision.stopsRound { return report }
@@ -383,19 +368,13 @@ public final class Intake {
             }
             if !progressed { break }
         }
-        let acknowledgementsDue = !round.mayAcknowledge && !throttled
-            ? try store.sync { try $0.dueOutbox(now: now, limit: 1).contains { $0.kind == .acknowledgement } } : throttled
-        if !round.mayAcknowledge, acknowledgementsDue {
-            let waiting = try store.sync { try $0.waitingAcknowledgements() }.count
-            let first = try store.sync { try $0.acknowledgementsSent(since: now.addingTimeInterval(-window)) }.first
-            report.waitingForCap = waiting
-            // Once per episode, not per round: the log says the backlog is being paced, and until when.
-            if !throttleLogged {
-                throttleLogged = true
-                logger.notice("the hourly cap is reached ([ack] max_per_hour = \(configuration.ack.maxPerHour)): \(waiting) acknowledgement(s) wait in the outbox and go out oldest first as the window allows, the next at \(MailDate.iso8601(round.nextAcknowledgementAt(firstInWindow: first, now: now)))")
-            }
-        } else if round.mayAcknowledge {
+        // Once per episode, not per round: the log says the backlog is being paced, and until when.
+        if round.mayAcknowledge {
             throttleLogged = false
+        } else if !throttleLogged, case let waiting = try store.sync({ try $0.waitingAcknowledgements() }).count, waiting > 0 {
+            throttleLogged = true
+            let first = try store.sync { try $0.acknowledgementsSent(since: now.addingTimeInterval(-window)) }.first
+            logger.notice("the hourly cap is reached ([ack] max_per_hour = \(configuration.ack.maxPerHour)): \(waiting) acknowledgement(s) wait in the outbox and go out oldest first as the window allows, the next at \(MailDate.iso8601(round.nextAcknowledgementAt(firstInWindow: first, now: now)))")
         }
         return report
     }

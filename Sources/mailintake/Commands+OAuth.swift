@@ -62,8 +62,7 @@ extension Commands {
         let endpoint = TokenEndpoint(settings)
         if settings.grant == .clientCredentials {
             // Nobody signs in for app-only access; asking for a token proves the settings.
-            let token = try TokenSource(settings: settings).accessToken()
-            _ = token
+            _ = try TokenSource(settings: settings).accessToken()
             let state = try TokenFile(path: settings.tokenFile).read()
             StandardOutput.say("grant = client_credentials needs no sign-in: the token endpoint issued an access token (expires \(state?.accessTokenExpiresAt.map(MailDate.iso8601) ?? "?")), saved in \(settings.tokenFile)")
             return 0

@@ -55,7 +55,7 @@ public struct DeliveryReport: Sendable, Equatable {
         if report == "disposition-notification" || leaves.contains(where: { $0.contentType.mimeType == "message/disposition-notification" }) {
             if let part = leaves.first(where: { $0.contentType.mimeType == "message/disposition-notification" }) {
                 let fields = Self.fieldGroups(part).flatMap { $0 }
-                if let original = fields.first(where: { $0.name == "original-message-id" })?.value { ids.insert(contentsOf: Self.messageIDs(in: original), at: 0) }
+                if let original = fields.first(where: { $0.name == "original-message-id" })?.value { ids.insert(contentsOf: MessageParser.messageIDs(original), at: 0) }
             }
             return DeliveryReport(kind: .readReceipt, status: nil, diagnostic: nil, recipient: nil,
                                   originalMessageIDs: Self.unique(ids + parsed.inReplyTo + parsed.references), searchText: texts + [parsed.text])
@@ -119,21 +119,25 @@ public struct DeliveryReport: Sendable, Equatable {
 
     // MARK: reading the pieces
 
-    /// A delivery-status body: groups of `Name: value` fields separated by empty lines, folded lines joined.
+    /// A delivery-status body: groups of header-like fields (RFC 3464 2.1) separated by empty
+    /// lines, each read by the message's own header parser (folding, obsolete syntax, bounds).
     static func fieldGroups(_ part: MIMEPart) -> [[(name: String, value: String)]] {
-        var groups: [[(name: String, value: String)]] = [[]]
+        var groups: [[String]] = [[]]
         for line in part.decodedText().text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.trimmingCharacters(in: .whitespaces).isEmpty {
                 if !(groups.last?.isEmpty ?? true) { groups.append([]) }
-            } else if line.first == " " || line.first == "\t", !(groups[groups.count - 1].isEmpty) {
-                let last = groups[groups.count - 1].removeLast()
-                groups[groups.count - 1].append((last.name, last.value + " " + line.trimmingCharacters(in: .whitespaces)))
-            } else if let colon = line.firstIndex(of: ":") {
-                groups[groups.count - 1].append((line[..<colon].trimmingCharacters(in: .whitespaces).lowercased(),
-                                                 line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            } else {
+                groups[groups.count - 1].append(String(line))
             }
         }
-        return groups.filter { !$0.isEmpty }
+        let budget = ParseBudget()
+        return groups.filter { !$0.isEmpty }.map { lines in
+            var problems: [String] = []
+            let block = Array(lines.joined(separator: "\n").utf8)[...]
+            return HeaderFields.parse(block, problems: &problems, budget: budget).fields.map {
+                ($0.name.lowercased(), $0.value.trimmingCharacters(in: .whitespaces))
+            }
+        }
     }
 
     /// The first enhanced status code (class 2, 4 or 5) in a text.
@@ -200,19 +204,8 @@ public struct DeliveryReport: Sendable, Equatable {
         parsed.text.split(separator: "\n").compactMap { line -> String? in
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard trimmed.lowercased().hasPrefix("message-id:") else { return nil }
-            return messageIDs(in: String(trimmed.dropFirst(11))).first
+            return MessageParser.messageIDs(String(trimmed.dropFirst(11))).first
         }
-    }
-
-    static func messageIDs(in value: String) -> [String] {
-        var found: [String] = []
-        var rest = Substring(value)
-        while let open = rest.firstIndex(of: "<"), let close = rest[open...].firstIndex(of: ">") {
-            let id = rest[rest.index(after: open)..<close]
-            if !id.isEmpty, id.count < 400 { found.append(String(id)) }
-            rest = rest[rest.index(after: close)...]
-        }
-        return found
     }
 
     static func unique(_ ids: [String]) -> [String] {
