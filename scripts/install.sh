@@ -9,8 +9,13 @@
 #                                            from the installed one is put beside it as FILE.dist
 #   /etc/mailintake/imap.password, smtp.password   empty, mode 0600, if missing: write the passwords there
 #   /etc/systemd/system/mailintake.service, mailintake@.service
+#   /etc/sysusers.d/mailintake.conf          the system user and group `mailintake` (created now,
+#                                            by systemd-sysusers, or useradd where it is missing)
+#   /var/lib/mailintake                      mode 2770, owner and group mailintake: the database's folder,
+#                                            shared with the staff in the group (systemd keeps it so)
 # and reloads systemd. Nothing that exists is ever overwritten, except the binary and the units.
-# --root DIR installs under DIR instead of / (for packaging and for the tests).
+# --root DIR installs under DIR instead of / (for packaging and for the tests): the files only;
+# the user, the group and the folder's owner are made on the machine itself.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 binary="" root=""
@@ -65,6 +70,25 @@ done
 
 install -m 644 systemd/mailintake.service systemd/mailintake@.service "$root/etc/systemd/system/"
 echo "installed $root/etc/systemd/system/mailintake.service and mailintake@.service"
+install -d -m 755 "$root/etc/sysusers.d"
+install -m 644 systemd/mailintake.sysusers "$root/etc/sysusers.d/mailintake.conf"
+echo "installed $root/etc/sysusers.d/mailintake.conf"
+
+if [ -z "$root" ]; then
+    # The service's user and the staff group: sysusers.d is the declaration; useradd where
+    # systemd-sysusers is missing (a container).
+    if command -v systemd-sysusers >/dev/null; then
+        systemd-sysusers /etc/sysusers.d/mailintake.conf
+    elif ! getent passwd mailintake >/dev/null; then
+        useradd --system --user-group --home-dir /var/lib/mailintake --no-create-home --shell /usr/sbin/nologin mailintake
+    fi
+    # systemd makes and keeps the folder (StateDirectoryMode=2770); made here too, so staff
+    # commands and `run --once` by the administrator work before the first start.
+    install -d -m 2770 -o mailintake -g mailintake /var/lib/mailintake
+    # The secrets stay root's (systemd hands them to the service as credentials); `run` by hand
+    # as the service user needs them readable by it: sudo chown mailintake FILE.
+    echo "user and group mailintake ready; add staff with: sudo usermod -aG mailintake USERNAME"
+fi
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     echo "systemd reloaded. Next: edit /etc/mailintake/mailintake.conf, write the two passwords, then"

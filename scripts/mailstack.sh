@@ -29,6 +29,8 @@ install() {
     pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
     command -v systemd-analyze >/dev/null || missing+=(systemd)
+    # Headless Chromium renders the HTML report in its test (scripts/lib/render_page.py).
+    command -v chromium >/dev/null || missing+=(chromium)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "mailstack: missing packages: ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2

@@ -17,6 +17,10 @@ public enum Cycle {
         public var deliveryError: String?
         /// The database is empty beside mail already filed: nothing was done, and nothing may be.
         public var refused: Intake.FreshDatabaseRefused?
+        /// Inquiries found answered in the sent folder.
+        public var answered = 0
+        /// Deadline digests put in the outbox.
+        public var digests = 0
         public var finishedAt: Date
 
         /// Messages filed this cycle.
@@ -53,6 +57,18 @@ public enum Cycle {
         } catch {
             outcome.pollError = "IMAP: \(error)"
         }
+        if outcome.pollError == nil {
+            do {
+                outcome.answered = try intake.pollSentFolder()
+            } catch {
+                outcome.pollError = "IMAP (sent folder \(intake.configuration.imap.sentFolder ?? "")): \(error)"
+            }
+        }
+        do {
+            outcome.digests = try intake.enqueueDigests()
+        } catch {
+            logger.warning("could not prepare the deadline digests: \(error); they are tried again next cycle")
+        }
         do {
             let delivery = try intake.deliverOutbox()
             outcome.delivery = delivery
@@ -65,6 +81,13 @@ public enum Cycle {
         let record = CycleRecord(finishedAt: outcome.finishedAt, duration: outcome.finishedAt.timeIntervalSince(started),
                                  pollError: outcome.pollError, deliveryError: outcome.deliveryError, backlog: outcome.poll?.backlog)
         intake.store.sync { ServiceHealth.record(record, repository: $0, configuration: intake.configuration, logger: logger) }
+        if let path = intake.configuration.reportFile {
+            do {
+                try ReportFile.write(path, data: try intake.store.sync { try ReportFile.data($0, intake.configuration) })
+            } catch {
+                logger.warning("could not write the report \(path): \(error); check that the folder exists and the service may write there")
+            }
+        }
         return outcome
     }
 }

@@ -10,6 +10,8 @@ public struct Filer {
     public enum Outcome: Equatable, Sendable {
         case inquiry(reference: String, acknowledgement: Acknowledgement)
         case followUp(reference: String)
+        /// The office's reply to the person, copied to the mailbox: the inquiry is answered.
+        case answer(reference: String)
         /// A bounce, delay notice, auto-reply or read receipt of our mail, filed under its inquiry
         /// (nil reference: it matched no mail of ours and is kept as a system message).
         case report(kind: DeliveryReport.Kind, reference: String?)
@@ -108,8 +110,27 @@ public struct Filer {
                 return outcome
             }
             if let (inquiryID, reference) = try thread(of: parsed, in: repository) {
-                message.disposition = .followUp
                 message.inquiryID = inquiryID
+                // A reply from the office, copied to the mailbox, to the person who wrote: the answer.
+                if configuration.staff.isStaff(parsed.from?.address),
+                   let reply = OfficeReply.read(parsed, referencePrefix: configuration.ack.referencePrefix) {
+                    let author = try repository.author(ofInquiry: inquiryID)
+                    if reply.answers(author: author.address, replyTo: author.replyTo) {
+                        message.disposition = .answer
+                        try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
+                        try repository.apply(.answer, inquiryID: inquiryID, at: reply.date ?? received, by: reply.answeredBy, note: nil,
+                                             via: "copied to the office mailbox", interimUntil: nil, deadlines: configuration.deadlines,
+                                             holidays: configuration.holidays, strict: false)
+                        try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
+                        return .answer(reference: reference)
+                    }
+                }
+                message.disposition = .followUp
+                // The person wrote again: an answered or closed inquiry is open again, due anew.
+                if !configuration.staff.isStaff(parsed.from?.address) {
+                    try repository.apply(.followUp, inquiryID: inquiryID, at: received, by: parsed.from?.address, note: nil, via: nil,
+                                         interimUntil: nil, deadlines: configuration.deadlines, holidays: configuration.holidays, strict: false)
+                }
                 try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
                 try repository.indexFollowUp(inquiryID: inquiryID, prepared.searchDocument)
                 // The person who has the inquiry hears of the follow-up too.
@@ -133,7 +154,8 @@ public struct Filer {
                 field: classification.field, secondaryFields: classification.secondaryFields, senderType: classification.senderType,
                 legalKind: classification.legalKind, intent: classification.intent, confidence: classification.confidence,
                 evidence: classification.evidence, needsReview: plan.needsReview, ackReason: plan.acknowledgement.reason,
-                routedTo: plan.staff?.address))
+                routedTo: plan.staff?.address,
+                dueOn: configuration.deadlines.due(received: received, field: classification.field, holidays: configuration.holidays).description))
             message.inquiryID = inquiryID
             try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
             try repository.indexInquiry(id: inquiryID, prepared.searchDocument)
@@ -216,12 +238,13 @@ public struct Filer {
     /// own message when it has one. Nobody is told when the inquiry was routed to no one.
     public func enqueueUndeliveredNotice(for entry: OutboxEntry, recipient: String, status: String?, diagnostic: String?, bounced: Bool,
                                          in repository: any FilingStore, now: Date) throws {
-        let staff = try repository.routedTo(inquiryID: entry.inquiryID).flatMap { MailAddress(validating: $0) }
-        let text = try repository.firstMessageRaw(ofInquiry: entry.inquiryID).map { MessageParser.parse($0).text }
+        guard let inquiryID = entry.inquiryID else { return }
+        let staff = try repository.routedTo(inquiryID: inquiryID).flatMap { MailAddress(validating: $0) }
+        let text = try repository.firstMessageRaw(ofInquiry: inquiryID).map { MessageParser.parse($0).text }
         guard let mail = planner.undeliveredNotification(reference: entry.reference, staff: staff, recipient: recipient, status: status,
                                                          diagnostic: diagnostic, bounced: bounced, inquiryText: text,
                                                          inReplyTo: entry.messageID, now: now) else { return }
-        try enqueue(.notification, mail, in: repository, inquiryID: entry.inquiryID, now: now)
+        try enqueue(.notification, mail, in: repository, inquiryID: inquiryID, now: now)
     }
 
     /// The inquiry a reply belongs to, looked up by the planner's keys: a known reference in the

@@ -1,4 +1,5 @@
 import Foundation
+import MailStore
 import MailIntakeCore
 
 /// The last cycle's health, also kept outside the database in `<database>.health`: when the
@@ -19,6 +20,9 @@ public struct HealthFile: Sendable {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else { return }
         defer { close(descriptor) }
+        // Staff in the service's group read it for `status` (`FileModes`: the folder decides).
+        let folder = (path as NSString).deletingLastPathComponent
+        fchmod(descriptor, FileModes.personalData(in: folder.isEmpty ? "." : folder) & 0o640)
         let blank = [UInt8](repeating: 0x20, count: Self.size)
         _ = blank.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, Self.size, 0) }
     }

@@ -10,6 +10,8 @@ public final class Intake {
     public struct PollReport: Sendable {
         public var inquiries = 0
         public var followUps = 0
+        /// The office's replies copied to the mailbox: inquiries answered.
+        public var answers = 0
         /// Bounces, delay notices, auto-replies and read receipts of our mail (or unmatched ones).
         public var reports = 0
         public var duplicates = 0
@@ -259,6 +261,9 @@ public final class Intake {
         case let .followUp(reference):
             report.followUps += 1
             logger.info("filed follow-up", ["reference": reference, "uid": "\(uid)"])
+        case let .answer(reference):
+            report.answers += 1
+            logger.info("filed the office's answer (copied to the mailbox); the inquiry is answered", ["reference": reference, "uid": "\(uid)"])
         case let .report(kind, reference):
             report.reports += 1
             if let reference {
@@ -291,6 +296,86 @@ public final class Intake {
         }
         try store.sync { try $0.markedOnServer(mailbox: imap.mailbox, uidValidity: uidValidity, uids: uids) }
         return uids.count
+    }
+
+    // MARK: the sent folder
+
+    /// Reads what is new in `[imap] sent_folder` (EXAMINE: read-only, nothing marked, headers
+    /// only) and records every reply there that answers an inquiry (`OfficeReply`). The folder's
+    /// cursor moves after each batch; reading a reply twice changes nothing. Returns how many
+    /// inquiries became answered.
+    @discardableResult
+    public func pollSentFolder() throws -> Int {
+        guard let folder = configuration.imap.sentFolder else { return 0 }
+        let session = try connector.mailbox(configuration.imap)
+        defer { session.logout() }
+        let status = try session.examine(folder)
+        let key = "sent:" + folder
+        var cursor = try store.sync { try $0.cursor(mailbox: key) } ?? MailboxCursor(mailbox: key, uidValidity: status.uidValidity, lastUID: 0)
+        if cursor.uidValidity != status.uidValidity { cursor = MailboxCursor(mailbox: key, uidValidity: status.uidValidity, lastUID: 0) }
+        guard cursor.lastUID < UInt32.max else { return 0 }
+        if let uidNext = status.uidNext, uidNext <= cursor.lastUID + 1 { return 0 }
+        let uids = try session.uids(from: cursor.lastUID + 1)
+        var answered = 0
+        let (prefix, deadlines, holidays) = (configuration.ack.referencePrefix, configuration.deadlines, configuration.holidays)
+        for batch in stride(from: 0, to: uids.count, by: configuration.imap.batchSize).map({ Array(uids[$0..<min($0 + configuration.imap.batchSize, uids.count)]) }) {
+            var replies: [(OfficeReply, Date?)] = []
+            try session.fetchHeaders(batch) { fetched in
+                if let reply = OfficeReply.read(MessageParser.parse(fetched.raw), referencePrefix: prefix) { replies.append((reply, fetched.internalDate)) }
+                if stop.isRequested { throw StopRequested() }
+            }
+            answered += try store.sync { repository in
+                try repository.transaction {
+                    var count = 0
+                    for (reply, internalDate) in replies {
+                        if let own = reply.ownMessageID, try repository.isOurMail(messageID: own) { continue }
+                        var inquiry = try reply.reference.flatMap { try repository.inquiryID(reference: $0) }
+                        if inquiry == nil, !reply.messageIDs.isEmpty { inquiry = try repository.inquiryID(messageIDs: reply.messageIDs) }
+                        guard let id = inquiry else { continue }
+                        let author = try repository.author(ofInquiry: id)
+                        guard reply.answers(author: author.address, replyTo: author.replyTo) else { continue }
+                        if try repository.apply(.answer, inquiryID: id, at: reply.date ?? internalDate ?? Date(), by: reply.answeredBy, note: nil,
+                                                via: "in the sent folder", interimUntil: nil, deadlines: deadlines, holidays: holidays, strict: false) != nil {
+                            count += 1
+                        }
+                    }
+                    try repository.saveCursor(MailboxCursor(mailbox: key, uidValidity: status.uidValidity, lastUID: batch.last ?? cursor.lastUID))
+                    return count
+                }
+            }
+            onProgress?()
+        }
+        if answered > 0 { logger.info("\(answered) inquiry(ies) answered from \(folder)") }
+        return answered
+    }
+
+    // MARK: deadlines
+
+    /// After `[deadlines] digest_at` each day, puts one digest in the outbox for every desk with
+    /// inquiries overdue or due soon. The digest's Message-ID names the desk and the day, so
+    /// later cycles of the same day add nothing. Returns how many were added.
+    @discardableResult
+    public func enqueueDigests(now: Date = Date()) throws -> Int {
+        let settings = configuration.deadlines
+        guard settings.digest else { return 0 }
+        var seconds = time_t(now.timeIntervalSince1970.rounded(.down))
+        var fields = tm()
+        localtime_r(&seconds, &fields)
+        guard Int(fields.tm_hour) * 60 + Int(fields.tm_min) >= settings.digestAt else { return 0 }
+        let today = HolidayCalendar.Day(local: now)
+        let planner = filer.planner
+        return try store.sync { repository in
+            try repository.transaction {
+                let due = try repository.openInquiries(dueBy: today.adding(days: settings.dueSoon))
+                var added = 0
+                let byDesk = Dictionary(grouping: due.compactMap { entry in entry.desk.map { (desk: $0.lowercased(), item: entry.item) } }, by: \.desk)
+                for (desk, entries) in byDesk.sorted(by: { $0.key < $1.key }) {
+                    guard let mail = planner.digest(for: desk, items: entries.map(\.item), today: today, now: now) else { continue }
+                    if try repository.enqueueDigest(recipient: mail.to.address, messageID: mail.messageID, content: mail.rendered(), now: now) { added += 1 }
+                }
+                return added
+            }
+        }
     }
 
     // MARK: delivering

@@ -45,7 +45,8 @@ public enum ServiceHealth {
             if let path = configuration.metricsFile {
                 try writeAtomically(metrics(state: try repository.state(), totals: try repository.totals(),
                                             tokens: OAuth2Health.check(configuration, now: cycle.finishedAt),
-                                            waiting: try repository.waitingAcknowledgements(), now: cycle.finishedAt), to: path)
+                                            waiting: try repository.waitingAcknowledgements(),
+                                            deadlines: try deadlines(repository, configuration, now: cycle.finishedAt), now: cycle.finishedAt), to: path)
             }
         } catch {
             // The database refused (full, read-only): the health file, overwritten in place, still says why.
@@ -60,7 +61,7 @@ public enum ServiceHealth {
     /// The Prometheus text exposition format.
     static func metrics(state: [String: String], totals: (messages: Int, inquiries: Int, followUps: Int, duplicates: Int, suppressed: Int,
                                                            outbox: [String: [String: Int]], dispositions: [String: Int]), tokens: [TokenHealth] = [],
-                        waiting: (count: Int, oldest: Date?) = (0, nil), now: Date = Date()) -> String {
+                        waiting: (count: Int, oldest: Date?) = (0, nil), deadlines: Deadlines = Deadlines(), now: Date = Date()) -> String {
         var lines: [String] = []
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             lines.append("# HELP \(name) \(help)")
@@ -97,6 +98,15 @@ public enum ServiceHealth {
         metric("mailintake_acknowledgement_oldest_wait_seconds", "gauge", "How long the oldest pending acknowledgement has waited (0 when none).",
                [("", String(Int(waiting.oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0)))])
         metric("mailintake_acknowledgements_held", "gauge", "Acknowledgements held for staff (per-sender limit, or too old an inquiry).", [("", String(acks["held"] ?? 0))])
+        metric("mailintake_inquiries", "gauge", "Inquiries by status (open, answered, closed).",
+               InquiryStatus.allCases.map { ("{status=\"\($0.rawValue)\"}", String(deadlines.byStatus[$0.rawValue] ?? 0)) })
+        metric("mailintake_inquiries_overdue", "gauge", "Open inquiries whose answer is overdue (due before today).", [("", String(deadlines.overdue))])
+        metric("mailintake_inquiries_due_soon", "gauge", "Open inquiries due today or within [deadlines] due_soon days.", [("", String(deadlines.dueSoon))])
+        let digests = totals.outbox["digest"] ?? [:]
+        metric("mailintake_digests_total", "counter", "Deadline digests to the desks by outcome.", [
+            ("{status=\"sent\"}", String(digests["sent"] ?? 0)), ("{status=\"failed\"}", String(digests["failed"] ?? 0)),
+            ("{status=\"pending\"}", String((digests["pending"] ?? 0) + (digests["sending"] ?? 0))),
+        ])
         if !tokens.isEmpty {
             let labels = { (health: TokenHealth) in "{side=\"\(health.side)\"}" }
             metric("mailintake_oauth2_ok", "gauge", "1 when the side's OAuth2 tokens are usable and no token request is failing.",
@@ -111,9 +121,9 @@ public enum ServiceHealth {
 
     /// Write to a temporary file in the same folder, then rename: a reader sees the old file or
     /// the new one, never half of one.
-    static func writeAtomically(_ text: String, to path: String) throws {
+    static func writeAtomically(_ text: String, to path: String, mode: Int = 0o644) throws {
         let temporary = path + ".tmp.\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644]) else {
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
         }
         guard rename(temporary, path) == 0 else {
@@ -121,6 +131,27 @@ public enum ServiceHealth {
             unlink(temporary)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: reason])
         }
+    }
+
+    /// The inquiries' answers as `status` and the metrics count them.
+    public struct Deadlines: Sendable {
+        public var byStatus: [String: Int] = [:]
+        public var overdue = 0
+        public var dueSoon = 0
+        public var oldestDue: String?
+        public var dueSoonDays = 3
+        public init() {}
+    }
+
+    public static func deadlines(_ repository: MailRepository, _ configuration: Configuration, now: Date) throws -> Deadlines {
+        var result = Deadlines()
+        let counts = try repository.deadlineCounts(today: HolidayCalendar.Day(local: now), soon: configuration.deadlines.dueSoon)
+        result.byStatus = try repository.statusCounts()
+        result.overdue = counts.overdue
+        result.dueSoon = counts.dueSoon
+        result.oldestDue = counts.oldestDue
+        result.dueSoonDays = configuration.deadlines.dueSoon
+        return result
     }
 
     /// What `mailintake status` reports: a line per fact and the problems that make it exit non-zero.
@@ -134,7 +165,7 @@ public enum ServiceHealth {
     /// one failed for good in the last day or one has been retried three times.
     public static func evaluate(state: [String: String], outbox: [String: Int], failingAcknowledgements: Int,
                                 waiting: (count: Int, oldest: Date?) = (0, nil), longWait: TimeInterval = 7200,
-                                pollInterval: TimeInterval, now: Date) -> Report {
+                                deadlines: Deadlines? = nil, pollInterval: TimeInterval, now: Date) -> Report {
         var lines: [String] = []
         var problems: [String] = []
         let lastPoll = state["last_poll_at"].flatMap(MailDate.parseISO8601)
@@ -157,6 +188,11 @@ public enum ServiceHealth {
         }
         if let held = outbox["held"], held > 0 {
             problems.append("\(held) acknowledgement(s) held for staff (over max_per_sender_per_day, or received more than max_age before they were filed): `mailintake outbox` says why, `mailintake outbox retry REFERENCE` sends one")
+        }
+        if let deadlines {
+            // The office's lateness, not the service's: a line, never a reason to exit 1.
+            lines.append("inquiries:        \(deadlines.byStatus["open", default: 0]) open, \(deadlines.byStatus["answered", default: 0]) answered, \(deadlines.byStatus["closed", default: 0]) closed")
+            lines.append("answers due:      \(deadlines.overdue) overdue\(deadlines.oldestDue.map { " (the oldest due \($0))" } ?? ""), \(deadlines.dueSoon) due within \(deadlines.dueSoonDays) days (`mailintake list --overdue`)")
         }
         let error = state["last_error"] ?? ""
         lines.append("last error:       \(error.isEmpty ? "none" : error)")

@@ -28,6 +28,10 @@ public protocol FilingStore: AnyObject {
     func firstMessageRaw(ofInquiry inquiryID: Int64) throws -> [UInt8]?
     func indexInquiry(id: Int64, _ document: SearchDocument) throws
     func indexFollowUp(inquiryID: Int64, _ document: SearchDocument) throws
+    func author(ofInquiry id: Int64) throws -> (address: String?, replyTo: String?)
+    @discardableResult
+    func apply(_ action: InquiryStatus.Action, inquiryID id: Int64, at: Date, by person: String?, note: String?, via: String?,
+               interimUntil: HolidayCalendar.Day?, deadlines: DeadlineSettings, holidays: HolidayCalendar, strict: Bool) throws -> MailRepository.LifecycleChange?
 }
 
 extension MailRepository: FilingStore {}

@@ -8,7 +8,8 @@ extension MailRepository {
     static let recordColumns = """
         SELECT i.id, i.reference, i.received_at, i.from_address, i.from_name, i.subject, i.language, i.field, i.secondary_fields,
                i.sender_type, i.legal_kind, i.intent, i.ack_reason, i.confidence, i.evidence, i.needs_review,
-               i.original_labels, i.corrected_at, i.routed_to,
+               i.original_labels, i.corrected_at, i.routed_to, i.status, i.due_on, i.interim_until, i.answered_at, i.answered_by,
+               i.answered_via, i.closed_at,
                (SELECT status FROM outbox o WHERE o.inquiry_id = i.id AND o.kind = 'acknowledgement' ORDER BY o.id LIMIT 1) AS ack_status
         """
 
@@ -21,7 +22,9 @@ extension MailRepository {
             language: try row.text("language"), field: try row.text("field"), secondaryFields: strings(row["secondary_fields"].string),
             senderType: try row.text("sender_type"), legalKind: row["legal_kind"].string, intent: try row.text("intent"),
             ackStatus: row["ack_status"].string ?? "suppressed", ackReason: row["ack_reason"].string,
-            corrected: row["corrected_at"].string != nil)
+            corrected: row["corrected_at"].string != nil, status: try row.text("status"), dueOn: row["due_on"].string,
+            interimUntil: row["interim_until"].string, answeredAt: row["answered_at"].string, answeredBy: row["answered_by"].string,
+            answeredVia: row["answered_via"].string, closedAt: row["closed_at"].string, routedTo: row["routed_to"].string)
     }
 
     /// Every inquiry, oldest first, handed over one at a time so an export of years of mail stays small in memory.
@@ -67,7 +70,7 @@ extension MailRepository {
         return InquiryDetail(record: try Self.record(row), confidence: row["confidence"].double ?? 0, evidence: Self.strings(row["evidence"].string),
                              needsReview: (row["needs_review"].int ?? 0) != 0, routedTo: row["routed_to"].string,
                              originalLabels: Self.labels(row["original_labels"].string),
-                             corrections: corrections, messages: messages, attachments: attachments, outbox: outbox)
+                             corrections: corrections, events: try events(ofInquiry: id), messages: messages, attachments: attachments, outbox: outbox)
     }
 
     // MARK: corrections

@@ -100,12 +100,12 @@ extension MailRepository {
     public func insertInquiry(_ inquiry: NewInquiry) throws -> Int64 {
         try database.run("""
             INSERT INTO inquiries (reference, received_at, from_address, from_name, reply_to, subject, language, field,
-                secondary_fields, sender_type, legal_kind, intent, confidence, evidence, needs_review, ack_reason, routed_to, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                secondary_fields, sender_type, legal_kind, intent, confidence, evidence, needs_review, ack_reason, routed_to, created_at, due_on)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [inquiry.reference, MailDate.iso8601(inquiry.receivedAt), inquiry.fromAddress, inquiry.fromName,
                   inquiry.replyTo, inquiry.subject, inquiry.language, inquiry.field, Self.json(inquiry.secondaryFields),
                   inquiry.senderType, inquiry.legalKind, inquiry.intent, inquiry.confidence, Self.json(inquiry.evidence),
-                  inquiry.needsReview, inquiry.ackReason, inquiry.routedTo, Self.now()])
+                  inquiry.needsReview, inquiry.ackReason, inquiry.routedTo, Self.now(), inquiry.dueOn])
         return database.lastInsertRowID
     }
 

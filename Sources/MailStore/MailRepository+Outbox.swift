@@ -32,9 +32,9 @@ extension MailRepository {
     }
 
     private static let outboxSQL = """
-        SELECT o.id, o.inquiry_id, i.reference, o.kind, o.recipient, o.message_id, o.content, o.status, o.attempts, o.last_error,
-               o.next_attempt_at, o.created_at
-        FROM outbox o JOIN inquiries i ON i.id = o.inquiry_id
+        SELECT o.id, o.inquiry_id, coalesce(i.reference, o.kind) AS reference, o.kind, o.recipient, o.message_id, o.content, o.status,
+               o.attempts, o.last_error, o.next_attempt_at, o.created_at
+        FROM outbox o LEFT JOIN inquiries i ON i.id = o.inquiry_id
         """
 
     static func outboxEntry(_ row: Row) throws -> OutboxEntry {
@@ -42,7 +42,7 @@ extension MailRepository {
         guard let parsedKind = OutboxEntry.Kind(rawValue: kind) else {
             throw DatabaseError(code: SQLITE_MISMATCH, message: "outbox kind `\(kind)` is not one this mailintake knows")
         }
-        return OutboxEntry(id: try row.integer("id"), inquiryID: try row.integer("inquiry_id"), reference: try row.text("reference"),
+        return OutboxEntry(id: try row.integer("id"), inquiryID: row["inquiry_id"].int64, reference: try row.text("reference"),
                            kind: parsedKind, recipient: try row.text("recipient"), messageID: try row.text("message_id"),
                            content: try row.required("content") { $0.bytes }, status: try row.text("status"),
                            attempts: Int(try row.integer("attempts")), lastError: row["last_error"].string,

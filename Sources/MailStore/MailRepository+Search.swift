@@ -13,11 +13,16 @@ extension MailRepository {
         public var since: String?
         public var until: String?
         public var needsReview = false
+        /// `open`, `answered` or `closed`.
+        public var status: String?
+        /// Open and due before this day (YYYY-MM-DD, today for `--overdue`).
+        public var overdueOn: String?
 
         public init() {}
 
         public var isEmpty: Bool {
             field == nil && senderType == nil && intent == nil && language == nil && since == nil && until == nil && !needsReview
+                && status == nil && overdueOn == nil
         }
 
         /// SQL conditions on `inquiries i` and their arguments.
@@ -30,6 +35,8 @@ extension MailRepository {
             if let since { parts.append("i.received_at >= ?"); arguments.append(since) }
             if let until { parts.append("i.received_at < ?"); arguments.append(until) }
             if needsReview { parts.append("i.needs_review = 1") }
+            if let status { parts.append("i.status = ?"); arguments.append(status) }
+            if let overdueOn { parts.append("i.status = 'open' AND i.due_on < ?"); arguments.append(overdueOn) }
             return (parts.map { " AND " + $0 }.joined(), arguments)
         }
     }

@@ -18,6 +18,7 @@ public final class MailRepository {
             try Schema.migrator.requireCurrent(database)
         } else {
             try Schema.migrator.migrate(database)
+            FileModes.protectDatabase(at: path)
         }
     }
 

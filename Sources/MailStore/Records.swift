@@ -18,6 +18,8 @@ public struct MailboxCursor: Sendable, Equatable {
 public struct NewMessage: Sendable {
     public enum Disposition: String, Sendable {
         case inquiry, followUp = "follow_up", duplicate
+        /// The office's own reply to the person, copied to the mailbox: it answers the inquiry.
+        case answer
         /// Reports on our own mail, filed under the inquiry they concern (`DeliveryReport.Kind`).
         case bounce, delay, autoReply = "auto_reply", readReceipt = "read_receipt"
         /// A report that matches no mail of ours: kept for staff, with no inquiry.
@@ -72,10 +74,12 @@ public struct NewInquiry: Sendable {
     public var ackReason: String?
     /// The staff address notified of it (and of its follow-ups).
     public var routedTo: String?
+    /// The last day the answer is due (`DeadlineSettings.due`), YYYY-MM-DD.
+    public var dueOn: String?
 
     public init(reference: String, receivedAt: Date, fromAddress: String?, fromName: String?, replyTo: String?, subject: String,
                 language: String, field: String, secondaryFields: [String], senderType: String, legalKind: String?, intent: String,
-                confidence: Double, evidence: [String], needsReview: Bool, ackReason: String?, routedTo: String? = nil) {
+                confidence: Double, evidence: [String], needsReview: Bool, ackReason: String?, routedTo: String? = nil, dueOn: String? = nil) {
         self.reference = reference
         self.receivedAt = receivedAt
         self.fromAddress = fromAddress
@@ -93,15 +97,18 @@ public struct NewInquiry: Sendable {
         self.needsReview = needsReview
         self.ackReason = ackReason
         self.routedTo = routedTo
+        self.dueOn = dueOn
     }
 }
 
 /// One mail waiting in (or gone from) the outbox.
 public struct OutboxEntry: Sendable {
-    public enum Kind: String, Sendable { case acknowledgement, notification }
+    public enum Kind: String, Sendable { case acknowledgement, notification, digest }
 
     public var id: Int64
-    public var inquiryID: Int64
+    /// nil for a digest, which concerns many inquiries.
+    public var inquiryID: Int64?
+    /// The inquiry's reference, or `digest` for a digest.
     public var reference: String
     public var kind: Kind
     public var recipient: String
@@ -131,13 +138,30 @@ public struct InquiryRecord: Sendable, Codable, Equatable {
     public var ackReason: String?
     /// Whether staff corrected the classifier's labels (`reclassify`); the labels above are then theirs.
     public var corrected: Bool
+    /// `open`, `answered` or `closed` (`InquiryStatus`).
+    public var status: String
+    /// The last day the answer is due, YYYY-MM-DD; an interim reply's promised day once there is one.
+    public var dueOn: String?
+    public var interimUntil: String?
+    public var answeredAt: String?
+    public var answeredBy: String?
+    /// How the answer was seen: in the sent folder, copied to the mailbox, or recorded by staff.
+    public var answeredVia: String?
+    public var closedAt: String?
+    /// The desk (routing address) that has it.
+    public var routedTo: String?
 
     enum CodingKeys: String, CodingKey {
-        case reference, subject, language, field, intent, corrected
+        case reference, subject, language, field, intent, corrected, status
         case receivedAt = "received_at", fromAddress = "from_address", fromName = "from_name"
         case secondaryFields = "secondary_fields", senderType = "sender_type", legalKind = "legal_kind"
         case ackStatus = "ack_status", ackReason = "ack_reason"
+        case dueOn = "due_on", interimUntil = "interim_until", answeredAt = "answered_at", answeredBy = "answered_by"
+        case answeredVia = "answered_via", closedAt = "closed_at", routedTo = "routed_to"
     }
+
+    /// Open and due before `today`.
+    public func isOverdue(today: String) -> Bool { status == InquiryStatus.open.rawValue && (dueOn.map { $0 < today } ?? false) }
 
     /// Encodes nil as JSON null rather than leaving the key out: consumers rely on every key being present.
     public func encode(to encoder: Encoder) throws {
@@ -156,6 +180,14 @@ public struct InquiryRecord: Sendable, Codable, Equatable {
         try container.encode(ackStatus, forKey: .ackStatus)
         try container.encode(ackReason, forKey: .ackReason)
         try container.encode(corrected, forKey: .corrected)
+        try container.encode(status, forKey: .status)
+        try container.encode(dueOn, forKey: .dueOn)
+        try container.encode(interimUntil, forKey: .interimUntil)
+        try container.encode(answeredAt, forKey: .answeredAt)
+        try container.encode(answeredBy, forKey: .answeredBy)
+        try container.encode(answeredVia, forKey: .answeredVia)
+        try container.encode(closedAt, forKey: .closedAt)
+        try container.encode(routedTo, forKey: .routedTo)
     }
 }
 
@@ -179,6 +211,8 @@ public struct InquiryDetail: Sendable {
     /// What the classifier said, when staff have corrected it.
     public var originalLabels: Labels?
     public var corrections: [Correction]
+    /// The inquiry's life: answered, closed, reopened, interim replies, with who and when.
+    public var events: [(at: String, action: String, status: String, by: String?, note: String?)] = []
     public var messages: [(id: Int64, disposition: String, uid: UInt32, size: Int, filedAt: String, problems: [String], raw: [UInt8])]
     /// Attachments of all the inquiry's messages: (message row, position within it, file name, type, size, SHA-256).
     public var attachments: [(messageID: Int64, position: Int, filename: String, contentType: String, size: Int, sha256: String)]

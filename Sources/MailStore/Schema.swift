@@ -255,5 +255,85 @@ enum Schema {
         .init(name: "2026-12-01-search", sql: """
             CREATE VIRTUAL TABLE inquiry_search USING fts5(subject, sender, organisation, body, attachments, tokenize = 'unicode61 remove_diacritics 2');
             """, after: { try MailRepository.backfillSearch($0) }),
+        // An inquiry's life: open → answered → closed, with the day its answer is due (Article 17:
+        // 15 days) and every change kept in inquiry_events with who made it. The office's replies
+        // copied to the mailbox are 'answer' messages; the daily digest to a desk is outbox mail
+        // of no one inquiry (its Message-ID names the desk and the day, so it is made once).
+        // The due days of inquiries filed before are the Swift half's: they need the holiday calendar.
+        .init(name: "2026-12-01-lifecycle", sql: """
+            ALTER TABLE inquiries ADD COLUMN status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'answered', 'closed'));
+            ALTER TABLE inquiries ADD COLUMN due_on TEXT;
+            ALTER TABLE inquiries ADD COLUMN interim_until TEXT;
+            ALTER TABLE inquiries ADD COLUMN answered_at TEXT;
+            ALTER TABLE inquiries ADD COLUMN answered_by TEXT;
+            ALTER TABLE inquiries ADD COLUMN answered_via TEXT;
+            ALTER TABLE inquiries ADD COLUMN closed_at TEXT;
+            CREATE INDEX inquiries_open_by_due ON inquiries (due_on) WHERE status = 'open';
+
+            CREATE TABLE inquiry_events (
+                id         INTEGER PRIMARY KEY,
+                inquiry_id INTEGER NOT NULL REFERENCES inquiries(id),
+                at         TEXT NOT NULL,
+                action     TEXT NOT NULL,
+                status     TEXT NOT NULL,
+                by         TEXT,
+                note       TEXT
+            );
+            CREATE INDEX inquiry_events_by_inquiry ON inquiry_events (inquiry_id);
+
+            CREATE TABLE messages_new (
+                id           INTEGER PRIMARY KEY,
+                mailbox      TEXT NOT NULL,
+                uidvalidity  INTEGER NOT NULL,
+                uid          INTEGER NOT NULL,
+                message_id   TEXT,
+                sha256       TEXT NOT NULL,
+                size         INTEGER NOT NULL,
+                raw          BLOB,
+                disposition  TEXT NOT NULL CHECK (disposition IN ('inquiry', 'follow_up', 'answer', 'duplicate', 'bounce', 'delay', 'auto_reply', 'read_receipt', 'system')),
+                inquiry_id   INTEGER REFERENCES inquiries(id),
+                duplicate_of INTEGER REFERENCES messages(id),
+                problems     TEXT NOT NULL DEFAULT '[]',
+                server_marked INTEGER NOT NULL DEFAULT 0,
+                filed_at     TEXT NOT NULL,
+                UNIQUE (mailbox, uidvalidity, uid),
+                CHECK ((disposition = 'duplicate') = (duplicate_of IS NOT NULL)),
+                CHECK (disposition = 'duplicate' OR raw IS NOT NULL),
+                CHECK (disposition IN ('duplicate', 'system') OR inquiry_id IS NOT NULL)
+            );
+            INSERT INTO messages_new SELECT id, mailbox, uidvalidity, uid, message_id, sha256, size, raw, disposition, inquiry_id,
+                duplicate_of, problems, server_marked, filed_at FROM messages;
+            DROP TABLE messages;
+            ALTER TABLE messages_new RENAME TO messages;
+            CREATE INDEX messages_by_message_id ON messages (message_id);
+            CREATE INDEX messages_by_sha256 ON messages (sha256);
+            CREATE INDEX messages_by_inquiry ON messages (inquiry_id);
+            CREATE INDEX messages_unmarked ON messages (mailbox, uidvalidity) WHERE server_marked = 0;
+
+            CREATE TABLE outbox_new (
+                id              INTEGER PRIMARY KEY,
+                inquiry_id      INTEGER REFERENCES inquiries(id),
+                kind            TEXT NOT NULL CHECK (kind IN ('acknowledgement', 'notification', 'digest')),
+                recipient       TEXT NOT NULL,
+                message_id      TEXT NOT NULL UNIQUE,
+                content         BLOB NOT NULL,
+                status          TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'held', 'unconfirmed', 'bounced')),
+                attempts        INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT NOT NULL,
+                last_error      TEXT,
+                server_reply    TEXT,
+                created_at      TEXT NOT NULL,
+                sent_at         TEXT,
+                CHECK ((kind = 'digest') = (inquiry_id IS NULL))
+            );
+            INSERT INTO outbox_new SELECT id, inquiry_id, kind, recipient, message_id, content, status, attempts,
+                next_attempt_at, last_error, server_reply, created_at, sent_at FROM outbox;
+            DROP TABLE outbox;
+            ALTER TABLE outbox_new RENAME TO outbox;
+            CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+            CREATE INDEX outbox_by_inquiry ON outbox (inquiry_id);
+            CREATE INDEX outbox_by_recipient ON outbox (kind, recipient COLLATE NOCASE, created_at);
+            CREATE INDEX outbox_by_kind_time ON outbox (kind, created_at);
+            """, after: { try MailRepository.backfillDueDays($0) }),
     ])
 }

@@ -74,7 +74,16 @@ public final class IMAPSession {
 
     /// SELECT (read-write, so flags can be stored; BODY.PEEK keeps messages unread).
     public func select(_ mailbox: String) throws(TransportError) -> MailboxStatus {
-        let untagged = try command("SELECT \(Self.quoted(mailbox))", what: "opening mailbox \(mailbox)")
+        try open(mailbox, verb: "SELECT")
+    }
+
+    /// EXAMINE: the mailbox read-only, so nothing in it can change (the sent folder is only read).
+    public func examine(_ mailbox: String) throws(TransportError) -> MailboxStatus {
+        try open(mailbox, verb: "EXAMINE")
+    }
+
+    private func open(_ mailbox: String, verb: String) throws(TransportError) -> MailboxStatus {
+        let untagged = try command("\(verb) \(Self.quoted(mailbox))", what: "opening mailbox \(mailbox)")
         var status = MailboxStatus(uidValidity: 0, uidNext: nil, exists: 0)
         for response in untagged {
             if let value = response.responseCode("UIDVALIDITY") { status.uidValidity = value }
@@ -126,9 +135,17 @@ public final class IMAPSession {
     /// With `prefix`, only the first `prefix` bytes of each message are fetched (`BODY.PEEK[]<0.n>`):
     /// that is how an oversize message is filed without ever being held whole.
     public func fetch(_ uids: [UInt32], prefix: Int? = nil, _ body: (FetchedMessage) throws -> Void) throws {
+        try fetch(uids, section: prefix.map { "BODY.PEEK[]<0.\($0)>" } ?? "BODY.PEEK[]", body)
+    }
+
+    /// The header of each message (`BODY.PEEK[HEADER]`), handed over as `fetch` hands messages.
+    public func fetchHeaders(_ uids: [UInt32], _ body: (FetchedMessage) throws -> Void) throws {
+        try fetch(uids, section: "BODY.PEEK[HEADER]", body)
+    }
+
+    private func fetch(_ uids: [UInt32], section: String, _ body: (FetchedMessage) throws -> Void) throws {
         guard !uids.isEmpty else { return }
         var wanted = Set(uids)
-        let section = prefix.map { "BODY.PEEK[]<0.\($0)>" } ?? "BODY.PEEK[]"
         let tag = try send("UID FETCH \(UIDSet.format(uids)) (UID INTERNALDATE \(section))")
         var deadline = Deadline(timeout: connection.timeout)
         var untaggedBytes = 0

@@ -6,12 +6,16 @@ import MailIntakeCore
 /// servers — is tested on `IMAPSession` against real and hostile servers.
 public protocol MailboxClient: AnyObject {
     func select(_ mailbox: String) throws -> MailboxStatus
+    /// Opens a mailbox read-only (the sent folder): nothing in it is changed.
+    func examine(_ mailbox: String) throws -> MailboxStatus
     /// UIDs at or above `first`, ascending.
     func uids(from first: UInt32) throws -> [UInt32]
     func uids(withKeyword keyword: String) throws -> [UInt32]
     func sizes(from first: UInt32) throws -> [UInt32: Int]
     /// Hands each message asked for to `body` as it arrives; UIDs not asked for are never handed on.
     func fetch(_ uids: [UInt32], prefix: Int?, _ body: (FetchedMessage) throws -> Void) throws
+    /// Hands over each message's header only.
+    func fetchHeaders(_ uids: [UInt32], _ body: (FetchedMessage) throws -> Void) throws
     func addFlags(_ flags: [String], to uids: [UInt32]) throws
     func move(_ uids: [UInt32], to folder: String) throws
     func logout()

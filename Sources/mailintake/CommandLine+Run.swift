@@ -30,12 +30,20 @@ extension CommandLine {
           learn [--from DIR]... [--no-corrections] [--out FILE]
                                        rebuild the learned model from staff's corrections and labelled folders
           parse --json FILE.eml        what the parser understood of one message
-          list [--limit N] [--system]  the newest inquiries (default 50); --system: reports matching no mail of ours
-          search WORDS… ["A PHRASE"] [--field F] [--sender-type T] [--intent I] [--language L]
-                 [--since DATE] [--until DATE] [--needs-review] [--limit N]
+          list [--limit N] [--system] [FILTERS]
+                                       the newest inquiries (default 50); --system: reports matching no mail of ours
+          search WORDS… ["A PHRASE"] [FILTERS] [--limit N]
                                        inquiries whose subject, sender, text or attachment names match
                                        (case, diacritics and word endings ignored), newest first
-          show REFERENCE               one inquiry: labels, evidence, messages, attachments, acknowledgement
+                 FILTERS: --field F --sender-type T --intent I --language L --since DATE --until DATE
+                          --status open|answered|closed --overdue --needs-review
+          show REFERENCE               one inquiry: labels, evidence, status, messages, attachments, acknowledgement
+          answered REFERENCE [--at DATE] [--note TEXT]
+                                       record that the office answered (an answer from the office mailbox is seen by itself)
+          close REFERENCE [--note TEXT]  nothing more to do;  reopen REFERENCE [--note TEXT]  it needs an answer again
+          interim REFERENCE --until DATE  an interim reply promised the answer by DATE (Article 17), the new due day
+          report --html FILE [--since DATE] [--until DATE]
+                                       the year at a glance: one self-contained HTML page with charts and tables
           reclassify REFERENCE [--field F] [--secondary A,B|none] [--sender-type natural|legal]
                      [--legal-kind K] [--intent I] [--language L] [--by NAME] [--note TEXT]
                                        correct the labels; the correction and the original labels are kept
@@ -77,6 +85,11 @@ extension CommandLine {
             case "oauth": return try Commands.oauth(options, configPath: configPath, environment: environment)
             case "backup": return try Commands.backup(options, configPath: configPath, environment: environment)
             case "export": return try Commands.export(options, configPath: configPath, environment: environment)
+            case "answered": return try Commands.lifecycle(.answer, options, configPath: configPath, environment: environment)
+            case "close": return try Commands.lifecycle(.close, options, configPath: configPath, environment: environment)
+            case "reopen": return try Commands.lifecycle(.reopen, options, configPath: configPath, environment: environment)
+            case "interim": return try Commands.lifecycle(.interim, options, configPath: configPath, environment: environment)
+            case "report": return try Commands.report(options, configPath: configPath, environment: environment)
             case "help", "--help", "-h":
                 print(usage)
                 return 0

@@ -10,17 +10,8 @@ extension Commands {
         guard let reference = options.first, !reference.hasPrefix("--") else {
             throw CommandFailure.usage("reclassify needs a REFERENCE first, such as MB-2026-000042, then what to change: --field, --secondary, --sender-type, --legal-kind, --intent, --language")
         }
-        var values: [String: String] = [:]
         let known = ["--field", "--secondary", "--sender-type", "--legal-kind", "--intent", "--language", "--by", "--note"]
-        var index = 1
-        while index < options.count {
-            let option = options[index]
-            guard known.contains(option) else { throw CommandFailure.usage("reclassify: unknown option \(option); use \(known.joined(separator: ", "))") }
-            guard index + 1 < options.count else { throw CommandFailure.usage("\(option) needs a value") }
-            guard values[option] == nil else { throw CommandFailure.usage("\(option) is given twice") }
-            values[option] = options[index + 1]
-            index += 2
-        }
+        let values = try Self.valuedOptions(options.dropFirst(), allowed: known, command: "reclassify")
         let changes = Set(values.keys).subtracting(["--by", "--note"])
         guard !changes.isEmpty else { throw CommandFailure.usage("reclassify: say what to change, e.g. --field culture or --intent meeting_request") }
 

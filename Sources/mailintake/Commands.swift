@@ -5,8 +5,10 @@ import MailStore
 
 /// The commands behind the command line. Each returns an exit code or throws a `CommandFailure`.
 enum Commands {
-    static func loadConfiguration(_ path: String, _ environment: [String: String]) throws -> Configuration {
-        try Configuration.load(path: path, environment: environment)
+    /// The configuration; staff commands pass `readingSecrets: false`: they need no password, and
+    /// the files that hold them are the service's alone.
+    static func loadConfiguration(_ path: String, _ environment: [String: String], readingSecrets: Bool = true) throws -> Configuration {
+        try Configuration.load(path: path, environment: environment, readingSecrets: readingSecrets)
     }
 
     static func logger(_ configuration: Configuration) -> Logger {
@@ -62,7 +64,7 @@ enum Commands {
     /// polling is stale or acknowledgements are failing, so monitoring can run it.
     static func status(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
         guard options.isEmpty else { throw CommandFailure.usage("status takes no options") }
-        let configuration = try loadConfiguration(configPath, environment)
+        let configuration = try loadConfiguration(configPath, environment, readingSecrets: false)
         // The health file holds the last cycle even when the database could not record it.
         let health = HealthFile(databasePath: configuration.storePath).read()
         var state: [String: String] = [:]
@@ -70,8 +72,10 @@ enum Commands {
         var failing = 0
         var waiting: (count: Int, oldest: Date?) = (0, nil)
         var databaseProblem: String?
+        var deadlines: ServiceHealth.Deadlines?
         do {
             let repository = try openRepository(configPath, environment, readOnly: true)
+            deadlines = try ServiceHealth.deadlines(repository, configuration, now: Date())
             state = try repository.state()
             outbox = try repository.outboxCounts()
             failing = try repository.failingAcknowledgements(since: Date().addingTimeInterval(-86_400), attempts: 3)
@@ -85,7 +89,7 @@ enum Commands {
         }
         // Waiting longer than two windows of the hourly cap is more than pacing.
         var report = ServiceHealth.evaluate(state: state, outbox: outbox, failingAcknowledgements: failing, waiting: waiting,
-                                            longWait: max(2 * configuration.ack.rateWindow, 3 * configuration.imap.pollInterval),
+                                            longWait: max(2 * configuration.ack.rateWindow, 3 * configuration.imap.pollInterval), deadlines: deadlines,
                                             pollInterval: configuration.imap.pollInterval, now: Date())
         if let databaseProblem { report.problems.insert(databaseProblem, at: 0) }
         for tokens in OAuth2Health.check(configuration) {
@@ -143,12 +147,32 @@ enum Commands {
     // MARK: staff views
 
     /// The database, for reading only where the command only reads (see `MailRepository.init`).
+    /// Staff reach it through the `mailintake` group (docs/STAFF.md): someone outside the group
+    /// is told so, rather than that there is no database.
     static func openRepository(_ configPath: String, _ environment: [String: String], readOnly: Bool = false) throws -> MailRepository {
-        let configuration = try loadConfiguration(configPath, environment)
-        guard FileManager.default.fileExists(atPath: configuration.storePath) else {
-            throw CommandFailure.runtime("no database at \(configuration.storePath) yet; run `mailintake run --once` first")
+        let path = try loadConfiguration(configPath, environment, readingSecrets: false).storePath
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == EACCES { throw CommandFailure.runtime(noAccess(path)) }
+            throw CommandFailure.runtime("no database at \(path) yet; run `mailintake run --once` first")
         }
-        return try MailRepository(path: configuration.storePath, readOnly: readOnly)
+        // SQLite needs the folder too (its -wal and -shm files), for reading as well as writing.
+        let folder = (path as NSString).deletingLastPathComponent
+        if access(path, readOnly ? R_OK : R_OK | W_OK) != 0 || access(folder.isEmpty ? "." : folder, R_OK | W_OK | X_OK) != 0 {
+            throw CommandFailure.runtime(noAccess(path))
+        }
+        return try MailRepository(path: path, readOnly: readOnly)
+    }
+
+    /// Why this account may not open the database, and what the administrator does about it.
+    static func noAccess(_ path: String) -> String {
+        let account = getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? String(getuid())
+        let folder = (path as NSString).deletingLastPathComponent
+        var info = stat()
+        var group = "mailintake"
+        if stat(folder, &info) == 0, let entry = getgrgid(info.st_gid), let name = entry.pointee.gr_name { group = String(cString: name) }
+        return "the unix account \(account) may not open \(path): staff commands need membership in the group `\(group)`. "
+            + "Ask the administrator to run `sudo usermod -aG \(group) \(account)`, then log in again (or run `newgrp \(group)`)"
     }
 
     static func list(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
@@ -164,7 +188,7 @@ enum Commands {
             }
             if try Self.filterOption(options, at: &index, into: &filter) { continue }
             guard options[index] == "--limit" else {
-                throw CommandFailure.usage("list: unknown option \(options[index]); list takes --limit N, --system and the filters of search (--field, --sender-type, --intent, --language, --since, --until, --needs-review)")
+                throw CommandFailure.usage("list: unknown option \(options[index]); list takes --limit N, --system and the filters of search (--field, --sender-type, --intent, --language, --since, --until, --status, --overdue, --needs-review)")
             }
             guard index + 1 < options.count, let value = Int(options[index + 1]), value > 0 else {
                 throw CommandFailure.usage("--limit needs a positive number")
@@ -210,8 +234,14 @@ enum Commands {
         case "--language": filter.language = try value()
         case "--since": filter.since = try date()
         case "--until": filter.until = try date()
-        case "--needs-review":
-            filter.needsReview = true
+        case "--status":
+            let status = try value().lowercased()
+            guard InquiryStatus(rawValue: status) != nil else {
+                throw CommandFailure.usage("--status must be one of \(InquiryStatus.allCases.map(\.rawValue).joined(separator: ", ")); got `\(status)`")
+            }
+            filter.status = status
+        case "--needs-review", "--overdue":
+            if option == "--overdue" { filter.overdueOn = HolidayCalendar.Day(local: Date()).description } else { filter.needsReview = true }
             index += 1
             return true
         default: return false
@@ -222,9 +252,13 @@ enum Commands {
 
     /// The table `list` and `search` print; `search` adds the matching words under each row.
     static func printInquiries(_ rows: [(record: InquiryRecord, snippet: String?)]) {
-        StandardOutput.say(pad("REFERENCE", 16) + pad("RECEIVED", 22) + pad("LANG", 5) + pad("FIELD", 13) + pad("SENDER", 9) + pad("INTENT", 22) + pad("ACK", 11) + "SUBJECT")
+        let today = HolidayCalendar.Day(local: Date()).description
+        StandardOutput.say(pad("REFERENCE", 16) + pad("RECEIVED", 22) + pad("STATUS", 10) + pad("DUE", 12) + pad("LANG", 5) + pad("FIELD", 13)
+                           + pad("SENDER", 9) + pad("INTENT", 22) + pad("ACK", 11) + "SUBJECT")
         for (row, snippet) in rows {
-            StandardOutput.say(pad(row.reference, 16) + pad(row.receivedAt, 22) + pad(row.language, 5) + pad(row.field, 13) + pad(row.senderType, 9)
+            let status = row.isOverdue(today: today) ? "OVERDUE" : row.status
+            StandardOutput.say(pad(row.reference, 16) + pad(row.receivedAt, 22) + pad(status, 10) + pad(row.status == "open" ? row.dueOn ?? "-" : "-", 12)
+                  + pad(row.language, 5) + pad(row.field, 13) + pad(row.senderType, 9)
                   + pad(row.intent, 22) + pad(row.ackStatus, 11) + String(row.subject.prefix(60)))
             if let snippet, !snippet.isEmpty { StandardOutput.say("                …" + PrintableText.safe(snippet.replacingOccurrences(of: "\n", with: " "), limit: 160)) }
         }
@@ -247,7 +281,7 @@ enum Commands {
                 index += 1
             default:
                 guard !option.hasPrefix("--") else {
-                    throw CommandFailure.usage("search: unknown option \(option); use --field, --sender-type, --intent, --language, --since, --until, --needs-review, --limit")
+                    throw CommandFailure.usage("search: unknown option \(option); use --field, --sender-type, --intent, --language, --since, --until, --status, --overdue, --needs-review, --limit")
                 }
                 words.append(option)
             }
@@ -295,6 +329,16 @@ enum Commands {
                 StandardOutput.say("  \(correction.correctedAt) \(correction.correctedBy ?? "unknown"): \(correction.before.summary) → \(correction.after.summary)\(correction.note.map { " (\($0))" } ?? "")")
             }
         }
+        let today = HolidayCalendar.Day(local: Date()).description
+        StandardOutput.say("Status:      \(record.status)\(record.isOverdue(today: today) ? " — OVERDUE" : "")")
+        if let due = record.dueOn { StandardOutput.say("Answer due:  \(due)\(record.interimUntil != nil ? " (promised in an interim reply)" : "")") }
+        if let answered = record.answeredAt {
+            StandardOutput.say("Answered:    \(answered)\(record.answeredBy.map { " by \($0)" } ?? "")\(record.answeredVia.map { " (\($0))" } ?? "")")
+        }
+        if let closed = record.closedAt { StandardOutput.say("Closed:      \(closed)") }
+        for event in detail.events {
+            StandardOutput.say("  \(event.at) \(event.action) → \(event.status)\(event.by.map { " by \($0)" } ?? "")\(event.note.map { " (\($0))" } ?? "")")
+        }
         StandardOutput.say("Acknowledgement: \(record.ackStatus)\(record.ackReason.map { " — \($0)" } ?? "")")
         if let staff = detail.routedTo { StandardOutput.say("Routed to:   \(staff)") }
         for mail in detail.outbox {
@@ -337,12 +381,14 @@ enum Commands {
             StandardOutput.write("\n]\n")
         } else {
             let columns = ["reference", "received_at", "from_address", "from_name", "subject", "language", "field", "secondary_fields",
-                           "sender_type", "legal_kind", "intent", "ack_status", "ack_reason", "corrected"]
+                           "sender_type", "legal_kind", "intent", "ack_status", "ack_reason", "corrected", "status", "due_on", "interim_until",
+                           "answered_at", "answered_by", "answered_via", "closed_at", "routed_to"]
             StandardOutput.write(columns.joined(separator: ",") + "\r\n")
             try repository.forEachInquiry { r in
                 let values: [String] = [r.reference, r.receivedAt, r.fromAddress ?? "", r.fromName ?? "", r.subject, r.language, r.field,
                                         r.secondaryFields.joined(separator: ";"), r.senderType, r.legalKind ?? "", r.intent, r.ackStatus, r.ackReason ?? "",
-                                        r.corrected ? "yes" : "no"]
+                                        r.corrected ? "yes" : "no", r.status, r.dueOn ?? "", r.interimUntil ?? "", r.answeredAt ?? "",
+                                        r.answeredBy ?? "", r.answeredVia ?? "", r.closedAt ?? "", r.routedTo ?? ""]
                 StandardOutput.write(values.map(csvField).joined(separator: ",") + "\r\n")
             }
         }

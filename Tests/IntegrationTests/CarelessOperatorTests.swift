@@ -117,7 +117,7 @@ struct CarelessOperatorTests {
             #expect(status == 0, "\(format): \(String(describing: status)) \(stderr)")
             #expect(stderr.isEmpty, "\(format): \(stderr)")
         }
-        for arguments in [["list", "--overdue"], ["list", "--limit"], ["run", "--twice"], ["show", "--json"], ["status", "--verbose"]] {
+        for arguments in [["list", "--overdoo"], ["list", "--status", "late"], ["list", "--limit"], ["run", "--twice"], ["show", "--json"], ["status", "--verbose"]] {
             let result = try runCommand(Instance.binary, ["--config", instance.configPath] + arguments)
             #expect(result.status == 2, "\(arguments): \(result.status) \(result.stdout)")
         }

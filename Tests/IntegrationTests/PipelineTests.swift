@@ -218,7 +218,7 @@ struct PipelineTests {
         #expect(show.stdout.contains("Evidence:"))
         #expect(show.stdout.contains("naše podjetje želi"))
         let csv = try instance.mailintake("export", "--format", "csv")
-        #expect(csv.stdout.hasPrefix("reference,received_at,from_address,from_name,subject,language,field,secondary_fields,sender_type,legal_kind,intent,ack_status,ack_reason,corrected\r\n"))
+        #expect(csv.stdout.hasPrefix("reference,received_at,from_address,from_name,subject,language,field,secondary_fields,sender_type,legal_kind,intent,ack_status,ack_reason,corrected,status,due_on,interim_until,answered_at,answered_by,answered_via,closed_at,routed_to\r\n"))
         #expect(csv.stdout.contains("\"Vinska klet Zlati grič d.o.o.\"") || csv.stdout.contains("Vinska klet Zlati grič d.o.o."))
         #expect(try instance.mailintake("show", "MB-1999-000001").status == 1)
     }

@@ -8,14 +8,32 @@ import MailTransport
 /// A mailbox in memory: the intake's rules (the cursor, flags, filing, delivery) run against it
 /// and a store on a temporary file, with no server. `skip` holds UIDs it lists but never delivers.
 final class MemoryMailbox: MailboxClient {
-    var messages: [UInt32: [UInt8]] = [:]
+    var inbox: [UInt32: [UInt8]] = [:]
+    /// The sent folder, opened with `examine`; the other calls then read it.
+    var sent: [UInt32: [UInt8]] = [:]
+    var examining = false
+    var messages: [UInt32: [UInt8]] {
+        get { examining ? sent : inbox }
+        set { if examining { sent = newValue } else { inbox = newValue } }
+    }
     var flags: [UInt32: Set<String>] = [:]
     var skip: Set<UInt32> = []
     var fetched: [[UInt32]] = []
     var uidValidity: UInt32 = 7
 
     func select(_ mailbox: String) throws -> MailboxStatus {
-        MailboxStatus(uidValidity: uidValidity, uidNext: (messages.keys.max() ?? 0) + 1, exists: messages.count)
+        examining = false
+        return MailboxStatus(uidValidity: uidValidity, uidNext: (messages.keys.max() ?? 0) + 1, exists: messages.count)
+    }
+    func examine(_ mailbox: String) throws -> MailboxStatus {
+        examining = true
+        return MailboxStatus(uidValidity: 3, uidNext: (sent.keys.max() ?? 0) + 1, exists: sent.count)
+    }
+    func fetchHeaders(_ uids: [UInt32], _ body: (FetchedMessage) throws -> Void) throws {
+        for uid in uids.sorted() {
+            guard let raw = messages[uid] else { continue }
+            try body(FetchedMessage(uid: uid, internalDate: nil, raw: Array(MIMEPart.splitHeader(raw[...]).0)))
+        }
     }
     func uids(from first: UInt32) throws -> [UInt32] { messages.keys.filter { $0 >= first }.sorted() }
     func uids(withKeyword keyword: String) throws -> [UInt32] { flags.filter { $0.value.contains(keyword) }.map(\.key).sorted() }
@@ -108,6 +126,42 @@ struct IntakeTests {
         #expect(try intake.poll().inquiries == 0)
         #expect(try intake.deliverOutbox().sent == 0)
         #expect(submitter.sent.count == 5)
+    }
+
+    @Test("the sent folder's replies answer their inquiries, once; our own mail kept there answers nothing; each desk gets one digest a day")
+    func sentFolderAndDigest() throws {
+        let mailbox = MemoryMailbox(), submitter = RecordingSubmitter()
+        for number in 1...3 { mailbox.inbox[UInt32(number)] = Self.mail(number) }
+        let intake = try Self.intake(mailbox, submitter, extra: "[imap]\nsent_folder = Sent\n[routing]\ndefault = desk@maribor.example\n[deadlines]\ndigest_at = 00:00\n[ack]")
+        #expect(try intake.poll().inquiries == 3)
+        #expect(try intake.deliverOutbox().sent == 6, "three acknowledgements, three notifications")
+        // The server keeps what we sent in the sent folder (Exchange does): an acknowledgement is no answer.
+        mailbox.sent[1] = submitter.sent.first { $0.recipient == "ana1@example.org" }!.content
+        mailbox.sent[2] = Array("""
+            From: mednarodno@maribor.example\r
+            To: Ana <ana2@example.org>\r
+            Subject: Re: Vprašanje 2\r
+            In-Reply-To: <m2@example.org>\r
+            Message-ID: <answer2@maribor.example>\r
+            Date: Tue, 01 Dec 2026 10:00:00 +0100\r
+            \r
+            Odgovor.\r
+
+            """.utf8)
+        #expect(try intake.pollSentFolder() == 1)
+        #expect(try intake.pollSentFolder() == 0, "the folder's cursor moved past what was read")
+        let statuses = try intake.store.sync { repository in try ["ana1", "ana2", "ana3"].map { name in
+            try repository.database.row("SELECT status FROM inquiries WHERE from_address = ?", ["\(name)@example.org"])?["status"].string ?? "" } }
+        #expect(statuses == ["open", "answered", "open"])
+
+        // Overdue: the desk hears once today, and the digest goes out through the outbox.
+        try intake.store.sync { try $0.database.run("UPDATE inquiries SET due_on = '2026-01-05'") }
+        #expect(try intake.enqueueDigests() == 1)
+        #expect(try intake.enqueueDigests() == 0)
+        #expect(try intake.deliverOutbox().sent == 1)
+        let digest = String(decoding: submitter.sent.last!.content, as: UTF8.self)
+        #expect(submitter.sent.last!.recipient == "desk@maribor.example")
+        #expect(digest.contains("2 overdue") && digest.contains("Auto-Submitted: auto-generated"))
     }
 
     @Test("a UID listed and not delivered keeps the cursor in front of it; it is asked for again and filed when it comes")

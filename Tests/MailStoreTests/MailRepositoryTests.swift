@@ -159,7 +159,9 @@ struct MailRepositoryTests {
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(records[0])) as? [String: Any]
         #expect(Set(json?.keys.map { $0 } ?? []) == ["reference", "received_at", "from_address", "from_name", "subject", "language", "field",
                                                       "secondary_fields", "sender_type", "legal_kind", "intent", "ack_status", "ack_reason",
-                                                      "corrected"])
+                                                      "corrected", "status", "due_on", "interim_until", "answered_at", "answered_by",
+                                                      "answered_via", "closed_at", "routed_to"])
+        #expect(json?["status"] as? String == "open")
         #expect(json?["legal_kind"] is NSNull)
         #expect(json?["corrected"] as? Bool == false)
     }
@@ -336,5 +338,75 @@ struct MailRepositoryTests {
             .init(name: "3-rebuild", sql: "CREATE TABLE a_new (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO a_new (id) SELECT id FROM a; DROP TABLE a; ALTER TABLE a_new RENAME TO a;"),
         ]).migrate(rebuilt)
         #expect(try rebuilt.row("SELECT count(*) AS n FROM b JOIN a ON a.id = b.a_id")?["n"].int == 1)
+    }
+}
+
+@Suite("An inquiry's life in the store")
+struct LifecycleStoreTests {
+    @Test("answer, close, reopen and interim are kept with who did it; refused moves say why; a follow-up reopens with a new due day")
+    func lifecycle() throws {
+        let repository = try MailRepository(path: MailRepositoryTests.temporaryPath())
+        var inquiry = MailRepositoryTests.inquiry("MB-2026-000001")
+        inquiry.dueOn = "2026-12-16"
+        let id = try repository.insertInquiry(inquiry)
+        let settings = DeadlineSettings(), holidays = HolidayCalendar()
+        func status() throws -> String? { try repository.database.row("SELECT status FROM inquiries WHERE id = ?", [id])?["status"].string }
+
+        let answered = try repository.apply(.answer, reference: "MB-2026-000001", at: Date(), by: "mojca", note: nil, deadlines: settings, holidays: holidays)
+        #expect(answered == MailRepository.LifecycleChange(before: .open, after: .answered, dueOn: "2026-12-16"))
+        #expect(throws: MailRepository.LifecycleRefused.self) {
+            try repository.apply(.answer, reference: "MB-2026-000001", at: Date(), by: "mojca", note: nil, deadlines: settings, holidays: holidays)
+        }
+        // The intake's own moves never throw: an answer seen twice changes nothing.
+        #expect(try repository.apply(.answer, inquiryID: id, at: Date(), by: "x", via: "in the sent folder", strict: false) == nil)
+        #expect(try repository.database.row("SELECT answered_by FROM inquiries WHERE id = ?", [id])?["answered_by"].string == "mojca")
+        _ = try repository.apply(.close, reference: "MB-2026-000001", at: Date(), by: "mojca", note: "done", deadlines: settings, holidays: holidays)
+        #expect(try status() == "closed")
+        // The person writes again: open, due 15 days from the follow-up.
+        let followUp = try #require(MailDate.parseISO8601("2026-12-01T11:00:00Z"))
+        let reopened = try repository.apply(.followUp, inquiryID: id, at: followUp, by: "a@b.si", strict: false)
+        #expect(reopened?.after == .open && reopened?.dueOn == "2026-12-16")
+        #expect(try repository.apply(.followUp, inquiryID: id, at: Date(), by: "a@b.si", strict: false) == nil, "a follow-up of an open inquiry changes nothing")
+        let interim = try repository.apply(.interim, reference: "MB-2026-000001", at: Date(), by: "mojca", note: "complex", interimUntil: HolidayCalendar.Day(year: 2027, month: 1, day: 20),
+                                           deadlines: settings, holidays: holidays)
+        #expect(interim?.dueOn == "2027-01-20")
+        #expect(try repository.apply(.reopen, reference: "MB-2026-999999", at: Date(), by: "x", note: nil, deadlines: settings, holidays: holidays) == nil)
+        let events = try repository.events(ofInquiry: id)
+        #expect(events.map(\.action) == ["answered", "closed", "follow_up", "interim"])
+        #expect(events.map(\.by) == ["mojca", "mojca", "a@b.si", "mojca"])
+        #expect(events[1].note == "done")
+    }
+
+    @Test("overdue and due soon count only open inquiries; a digest goes into the outbox once per Message-ID; the migration gives old inquiries a due day")
+    func deadlines() throws {
+        let path = MailRepositoryTests.temporaryPath()
+        // A database from before deadlines existed, with one inquiry in it.
+        let database = try Database(path: path)
+        try Migrator(Array(Schema.migrator.migrations.dropLast())).migrate(database)
+        try database.run("""
+            INSERT INTO inquiries (reference, received_at, subject, language, field, sender_type, intent, confidence, created_at)
+            VALUES ('MB-2026-000009', '2026-11-15T12:00:00Z', 's', 'sl', 'sport', 'natural', 'meeting_request', 0.9, '2026-11-15T12:00:00Z')
+            """)
+        database.close()
+        let repository = try MailRepository(path: path)
+        #expect(try repository.database.row("SELECT due_on FROM inquiries")?["due_on"].string == "2026-11-30")
+        for (n, due, status) in [(1, "2026-11-20", "open"), (2, "2026-12-02", "open"), (3, "2026-11-01", "answered"), (4, "2026-12-30", "open")] {
+            var inquiry = MailRepositoryTests.inquiry("MB-2026-00000\(n)")
+            inquiry.dueOn = due
+            inquiry.routedTo = n == 4 ? nil : "desk@maribor.si"
+            let id = try repository.insertInquiry(inquiry)
+            try repository.database.run("UPDATE inquiries SET status = ? WHERE id = ?", [status, id])
+        }
+        let counts = try repository.deadlineCounts(today: HolidayCalendar.Day(year: 2026, month: 12, day: 1), soon: 3)
+        #expect(counts.overdue == 2 && counts.dueSoon == 1 && counts.oldestDue == "2026-11-20")
+        let due = try repository.openInquiries(dueBy: HolidayCalendar.Day(year: 2026, month: 12, day: 4))
+        #expect(due.map(\.item.reference) == ["MB-2026-000001", "MB-2026-000009", "MB-2026-000002"])
+        #expect(try repository.enqueueDigest(recipient: "desk@maribor.si", messageID: "<digest-1@x>", content: [65]))
+        #expect(try !repository.enqueueDigest(recipient: "desk@maribor.si", messageID: "<digest-1@x>", content: [65]))
+        let outbox = try repository.dueOutbox(now: Date(), limit: 10)
+        #expect(outbox.count == 1 && outbox[0].kind == .digest && outbox[0].inquiryID == nil && outbox[0].reference == "digest")
+        try repository.markSending(id: outbox[0].id)
+        try repository.markSent(id: outbox[0].id, serverReply: "250 ok")
+        #expect(try repository.statusCounts() == ["open": 4, "answered": 1])
     }
 }

@@ -2,7 +2,8 @@
 """A small IMAP client for tests and the demo (Python's imaplib, over verified TLS):
 append .eml files, list UIDs with their flags, and recreate a mailbox (a new UIDVALIDITY).
 
-  imap_tool.py append FILE...        append to the mailbox (env: MI_IMAPS_PORT, MI_CA, MI_USER, MI_PASSWORD)
+  imap_tool.py append FILE...        append to the mailbox (env: MI_IMAPS_PORT, MI_CA, MI_USER, MI_PASSWORD;
+                                     MI_APPEND_AGE_DAYS: received that many days ago, as INTERNALDATE says)
   imap_tool.py flags [MAILBOX]       print "UID FLAGS" per message
   imap_tool.py count [MAILBOX]       print the number of messages
   imap_tool.py recreate              copy INBOX aside, delete and recreate it, copy back: UIDVALIDITY changes
@@ -45,10 +46,11 @@ def main():
     if command == "append":
         if mailbox != "INBOX":
             imap.create(mailbox)  # may exist already
+        received = time.time() - float(os.environ.get("MI_APPEND_AGE_DAYS", "0")) * 86400
         for path in args:
             with open(path, "rb") as f:
                 raw = f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-            check(imap.append(mailbox, None, imaplib.Time2Internaldate(time.time()), raw), "APPEND " + path)
+            check(imap.append(mailbox, None, imaplib.Time2Internaldate(received), raw), "APPEND " + path)
     elif command in ("flags", "count"):
         box = args[0] if args else mailbox
         check(imap.select('"%s"' % box, readonly=True), "SELECT")

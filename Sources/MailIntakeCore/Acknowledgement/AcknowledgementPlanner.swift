@@ -151,6 +151,15 @@ public struct AcknowledgementPlanner: Sendable {
         return (.queued, recipient)
     }
 
+    /// The day's digest for `desk` (a routing address) of its open inquiries due by `today` plus
+    /// `[deadlines] due_soon`, or nil when it has nothing to say or the desk is the office's own
+    /// mailbox (which would file its digest as mail).
+    public func digest(for desk: String, items: [DeadlineDigest.Item], today: HolidayCalendar.Day, now: Date) -> OutgoingMail? {
+        guard let address = MailAddress(validating: desk), !AckPolicy.isOwn(address.address, policy.ownAddresses),
+              let digest = DeadlineDigest(desk: address, day: today, items: items, dueSoon: configuration.deadlines.dueSoon) else { return nil }
+        return digest.mail(from: sender, messageIDDomain: configuration.ack.messageIDDomain, now: now)
+    }
+
     /// Our From: the SMTP sender with its own name where `[smtp] from` gives one, else the office's name.
     var sender: MailAddress {
         if configuration.smtp.from.displayName != nil { return configuration.smtp.from }

@@ -30,6 +30,8 @@ public struct IMAPSettings: Sendable {
     public var afterFiling: AfterFiling
     public var keyword: String
     public var moveTo: String?
+    /// The office's sent folder, read (EXAMINE, nothing marked) for answers to inquiries.
+    public var sentFolder: String?
     public var batchSize: Int
     /// Larger messages are filed truncated to this many bytes, flagged for review.
     public var maxMessageSize: Int
@@ -138,14 +140,23 @@ public struct Configuration: Sendable {
     public var metricsFile: String?
     /// Slovenia's work-free days, and `[deadlines] holidays`: for the working days the acknowledgement promises.
     public var holidays: HolidayCalendar
+    /// When answers are due (`[deadlines]`), and the daily digest.
+    public var deadlines: DeadlineSettings
+    /// Who writes for the office: their replies copied to the mailbox are answers.
+    public var staff: StaffDirectory
+    /// `[report] file`: the HTML report, rewritten after each cycle.
+    public var reportFile: String?
     public var logLevel: Logger.Level
 
     /// The default location, unless `--config` or `$MAILINTAKE_CONFIG` says otherwise.
     public static let defaultPath = "/etc/mailintake/mailintake.conf"
 
     /// Reads and validates the file at `path`. Relative paths inside it are taken relative to its folder.
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
-        try parse(INIFile(path: path, text: try readText(path)), environment: environment)
+    /// With `readingSecrets` false the secrets' settings are checked but the files not read:
+    /// staff commands need none of them, and staff may not read them.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            readingSecrets: Bool = true) throws(ConfigurationError) -> Configuration {
+        try parse(INIFile(path: path, text: try readText(path)), environment: environment, readingSecrets: readingSecrets)
     }
 
     /// The largest configuration file we read; a real one is a few kilobytes.
@@ -182,8 +193,9 @@ public struct Configuration: Sendable {
     }
 
     /// Validates an already-read INI file.
-    public static func parse(_ file: INIFile, environment: [String: String] = [:]) throws(ConfigurationError) -> Configuration {
+    public static func parse(_ file: INIFile, environment: [String: String] = [:], readingSecrets: Bool = true) throws(ConfigurationError) -> Configuration {
         var reader = SettingsReader(file: file, environment: environment)
+        reader.readsSecrets = readingSecrets
         let config = try reader.read()
         try reader.rejectUnknownKeys()
         return config
@@ -204,6 +216,7 @@ public struct Configuration: Sendable {
         add("imap.after_filing", imap.afterFiling.rawValue)
         add("imap.keyword", imap.keyword)
         add("imap.move_to", imap.moveTo)
+        add("imap.sent_folder", imap.sentFolder)
         add("imap.batch_size", imap.batchSize)
         add("imap.max_message_size", imap.maxMessageSize)
         add("imap.timeout", "\(Int(imap.timeout))s")
@@ -238,6 +251,14 @@ public struct Configuration: Sendable {
         add("web_form.senders", classifier.webFormSenders.isEmpty ? nil : classifier.webFormSenders.sorted().joined(separator: ", "))
         add("metrics.file", metricsFile)
         add("deadlines.holidays", holidays.extraDays.isEmpty ? "Slovenia's work-free days" : "Slovenia's work-free days and " + holidays.extraDays.sorted().map(\.description).joined(separator: ", "))
+        for (key, days) in deadlines.answerWithin.sorted(by: { $0.key < $1.key }) {
+            add(key == "default" ? "deadlines.answer_within" : "deadlines.answer_within.\(key)", "\(days)d")
+        }
+        add("deadlines.due_soon", "\(deadlines.dueSoon)d")
+        add("deadlines.digest", deadlines.digest ? "yes" : "no")
+        add("deadlines.digest_at", String(format: "%02d:%02d", deadlines.digestAt / 60, deadlines.digestAt % 60))
+        add("office.staff", (staff.addresses.sorted() + staff.domains.sorted().map { "@" + $0 }).joined(separator: ", "))
+        add("report.file", reportFile)
         add("log.level", logLevel.name)
         return lines.joined(separator: "\n")
     }
@@ -274,6 +295,8 @@ private struct SettingsReader {
     let environment: [String: String]
     var known: Set<String> = []
     let baseDirectory: String
+    /// False for staff commands: secrets are checked as settings but their files not read.
+    var readsSecrets = true
     /// OAuth2 sections already read: IMAP and SMTP may share one.
     var oauthSections: [String: OAuth2Settings] = [:]
 
@@ -289,10 +312,11 @@ private struct SettingsReader {
         if mailbox == nil, imapURL.path.count > 1 { mailbox = String(imapURL.path.dropFirst()) }
         let afterFiling = try choice("imap", "after_filing", default: AfterFiling.keyword)
         let moveTo = try optionalString("imap", "move_to")
+        let sentFolder = try optionalString("imap", "sent_folder")
         if afterFiling == .move, moveTo == nil {
             throw error("imap", "after_filing", "is `move` but [imap] move_to names no folder; add `move_to = Filed` (or the folder you want)")
         }
-        for (key, name) in [("mailbox", mailbox), ("move_to", moveTo)] {
+        for (key, name) in [("mailbox", mailbox), ("move_to", moveTo), ("sent_folder", sentFolder)] {
             if let name, !name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }) {
                 throw error("imap", key, "folder names must be printable ASCII without quotes or backslashes (got `\(name)`); rename the folder on the server or choose another")
             }
@@ -312,6 +336,7 @@ private struct SettingsReader {
             afterFiling: afterFiling,
             keyword: keyword,
             moveTo: moveTo,
+            sentFolder: sentFolder,
             batchSize: try integer("imap", "batch_size", default: 100, range: 1...1000),
             maxMessageSize: try byteSize("imap", "max_message_size", default: 50 << 20, range: (64 << 10)...(1 << 30)),
             timeout: try duration("imap", "timeout", default: 60, minimum: 1, maximum: 3600)
@@ -400,6 +425,9 @@ private struct SettingsReader {
             routing: routing,
             metricsFile: try optionalString("metrics", "file").map(resolve),
             holidays: try holidays(),
+            deadlines: try deadlines(),
+            staff: try staff(office: office, smtp: smtp, routing: routing),
+            reportFile: try optionalString("report", "file").map(resolve),
             logLevel: try logLevel()
         )
     }
@@ -414,6 +442,49 @@ private struct SettingsReader {
             days.insert(day)
         }
         return HolidayCalendar(extraDays: days)
+    }
+
+    /// `[deadlines]`: `answer_within = 15d` and `answer_within.FIELD`, `due_soon`, `digest`, `digest_at`.
+    private mutating func deadlines() throws(ConfigurationError) -> DeadlineSettings {
+        var settings = DeadlineSettings()
+        func days(_ key: String, default fallback: Int) throws(ConfigurationError) -> Int {
+            Int(try duration("deadlines", key, default: TimeInterval(fallback) * 86_400, minimum: 86_400, maximum: 365 * 86_400) / 86_400)
+        }
+        settings.answerWithin["default"] = try days("answer_within", default: DeadlineSettings.lawfulDays)
+        for entry in file.entries where entry.section == "deadlines" && entry.key.hasPrefix("answer_within.") {
+            let field = String(entry.key.dropFirst("answer_within.".count))
+            guard Classification.fields.contains(field) else {
+                throw error("deadlines", entry.key, "`\(field)` is not a field; use answer_within.FIELD with one of \(Classification.fields.joined(separator: ", "))")
+            }
+            settings.answerWithin[field] = try days(entry.key, default: DeadlineSettings.lawfulDays)
+        }
+        settings.dueSoon = try days("due_soon", default: 3)
+        settings.digest = try boolean("deadlines", "digest", default: true)
+        if let text = try optionalString("deadlines", "digest_at") {
+            let parts = text.split(separator: ":").map { Int($0) }
+            guard parts.count == 2, let hour = parts[0], let minute = parts[1], (0...23).contains(hour), (0...59).contains(minute) else {
+                throw error("deadlines", "digest_at", "must be a time of day such as 08:00 (local time); got `\(text)`")
+            }
+            settings.digestAt = hour * 60 + minute
+        }
+        return settings
+    }
+
+    /// `[office] staff`: addresses and `@domains` whose replies are the office's; the office's own
+    /// addresses and the desks always count.
+    private mutating func staff(office: OfficeSettings, smtp: SMTPSettings, routing: RoutingSettings) throws(ConfigurationError) -> StaffDirectory {
+        var addresses = [office.email.address, smtp.from.address] + routing.routes.values.map(\.address)
+        var domains: [String] = []
+        for item in try list("office", "staff") ?? [] {
+            if item.hasPrefix("@"), item.count > 1, !item.dropFirst().contains("@") {
+                domains.append(String(item.dropFirst()))
+            } else if let address = MailAddress(validating: item) {
+                addresses.append(address.address)
+            } else {
+                throw error("office", "staff", "`\(item)` is neither an address nor @domain; list staff addresses and @domains, separated by commas")
+            }
+        }
+        return StaffDirectory(addresses: addresses, domains: domains)
     }
 
     /// `[working_days]`: `default = 5` and a number per field.
@@ -735,6 +806,7 @@ private struct SettingsReader {
             }
             path = (directory as NSString).appendingPathComponent(name)
         }
+        guard readsSecrets else { return Secret(value: "", source: path + " (not read)") }
         // A secret file is checked as ssh checks a key: a symlink could point the service at
         // another file entirely (one to /etc/shadow was once sent as the password), and one that
         // group or others may read is a secret already shared. systemd's credentials are files

@@ -204,9 +204,13 @@ struct Instance {
         ["MI_USER": user, "MI_PASSWORD": password, "MI_CA": stack.caFile, "MI_IMAPS_PORT": "\(stack.imapsPort)", "MI_MAILBOX": mailbox]
     }
 
-    func append(_ files: [String]) throws {
+    /// Appends to the polled folder, or to `mailbox` (created if need be), as received `ageDays` ago.
+    func append(_ files: [String], mailbox: String? = nil, ageDays: Int = 0) throws {
+        var environment = toolEnvironment
+        if let mailbox { environment["MI_MAILBOX"] = mailbox }
+        environment["MI_APPEND_AGE_DAYS"] = String(ageDays)
         let result = try runCommand("/usr/bin/python3", [MailStack.repositoryRoot + "/scripts/lib/imap_tool.py", "append"] + files,
-                                    environment: toolEnvironment)
+                                    environment: environment)
         try #require(result.status == 0, "APPEND failed: \(result.stderr)")
     }
 
@@ -215,10 +219,10 @@ struct Instance {
     }
 
     /// Writes `text` (LF line ends) as a temporary .eml and appends it.
-    func appendText(_ text: String) throws {
+    func appendText(_ text: String, mailbox: String? = nil, ageDays: Int = 0) throws {
         let path = folder + "/append-\(UUID().uuidString).eml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
-        try append([path])
+        try append([path], mailbox: mailbox, ageDays: ageDays)
     }
 
     /// UID → flags, as the server shows them.
