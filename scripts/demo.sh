@@ -23,6 +23,9 @@ scripts/mailstack.sh start "$stack"
 # shellcheck disable=SC1091
 . "$stack/env"
 config=$(scripts/lib/write_config.sh "$stack" "$stack/mailintake")
+# The demo also reads the office's sent folder for answers (an [imap] key added to the generated file).
+printf '\n[imap]\nsent_folder = Sent\n' >> "$config"
+MI_MAILBOX=Sent /usr/bin/python3 scripts/lib/imap_tool.py append Tests/Fixtures/mail/sent-invitation.eml
 
 echo
 echo "== dropping 5 sample messages into the mailbox (IMAP APPEND)"
@@ -64,6 +67,26 @@ echo "== mailintake outbox (what has not gone out)"
 echo
 echo "== the mailbox afterwards (UID and flags: filed, still unread for staff)"
 /usr/bin/python3 scripts/lib/imap_tool.py flags
+echo
+echo "== the office answers $first from its mailbox (into Sent); the next cycle sees it"
+answered_id=$("$bin" --config "$config" export --format json | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print(r["from_address"])')
+in_reply_to=$(/usr/bin/python3 - "$stack/mailintake/mailintake.sqlite" "$first" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+print(db.execute("SELECT m.message_id FROM messages m JOIN inquiries i ON i.id = m.inquiry_id WHERE i.reference = ? ORDER BY m.id LIMIT 1", (sys.argv[2],)).fetchone()[0])
+PY
+)
+printf 'From: mednarodno@maribor.example\nTo: %s\nSubject: Re: [%s]\nIn-Reply-To: <%s>\nMessage-ID: <answer-%s@maribor.example>\nDate: %s\nContent-Type: text/plain; charset=utf-8\n\nSpoštovani, hvala za vaše sporočilo ...\n' \
+    "$answered_id" "$first" "$in_reply_to" "$first" "$(date -R)" > "$stack/answer.eml"
+MI_MAILBOX=Sent /usr/bin/python3 scripts/lib/imap_tool.py append "$stack/answer.eml"
+"$bin" --config "$config" run --once
+"$bin" --config "$config" list --status answered
+echo
+echo "== mailintake status"
+"$bin" --config "$config" status || true
+echo
+echo "== mailintake report --html (the year at a glance: open it in a browser)"
+"$bin" --config "$config" report --html "$stack/report.html"
 
 if [ $keep = yes ]; then
     echo

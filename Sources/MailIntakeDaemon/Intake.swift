@@ -309,7 +309,12 @@ public final class Intake {
         guard let folder = configuration.imap.sentFolder else { return 0 }
         let session = try connector.mailbox(configuration.imap)
         defer { session.logout() }
-        let status = try session.examine(folder)
+        let status: MailboxStatus
+        do {
+            status = try session.examine(folder)
+        } catch let error as TransportError where error.kind == .rejected {
+            throw TransportError(.configuration, "the server has no folder `\(folder)` to read answers from (\(error.message)); set [imap] sent_folder to the sent folder's name as the server lists it (Sent, Sent Items, [Gmail]/Sent Mail), or remove it")
+        }
         let key = "sent:" + folder
         var cursor = try store.sync { try $0.cursor(mailbox: key) } ?? MailboxCursor(mailbox: key, uidValidity: status.uidValidity, lastUID: 0)
         if cursor.uidValidity != status.uidValidity { cursor = MailboxCursor(mailbox: key, uidValidity: status.uidValidity, lastUID: 0) }
