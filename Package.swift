@@ -3,7 +3,7 @@ import PackageDescription
 
 // mailintake: the e-mail intake daemon of an office for international cooperation.
 // No Swift package dependencies: C libraries come in through system-library modules,
-// and C stays inside the three C targets.
+// and C stays inside the four C targets.
 let package = Package(
     name: "mailintake",
     platforms: [.macOS(.v13)],
@@ -22,7 +22,13 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        .target(name: "MailIntakeCore"),
+        // OpenSSL's libcrypto for SHA-256 (every ingested byte is hashed; libcurl loads it anyway).
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "MailIntakeCore", dependencies: ["CCrypto"]),
         .target(name: "MailStore", dependencies: ["CSQLite", "MailIntakeCore"]),
         .target(name: "MailTransport", dependencies: ["CCurl", "CCurlShim", "MailIntakeCore"]),
         .target(name: "MailIntakeDaemon", dependencies: ["MailIntakeCore", "MailStore", "MailTransport"]),

@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): fills a real local Dovecot mailbox with N realistic messages (default
-# 2000, mixed sizes and shapes, about 65 MB), then times on the same mailbox
-#   1. mbsync (isync) copying it to a Maildir — the peer: a pure copy, no parsing, no database;
-#   2. `mailintake run --once` end to end: fetch, parse, classify, file in SQLite, flag on the
-#      server, and send an acknowledgement per message over SMTP;
-#   3. `mailintake run --once` with acknowledgements off: the ingest alone.
-# Prints wall times, the ratios, messages per second and peak RSS.  Usage: scripts/bench.sh [N]
+# Benchmark (not a test). Fills a real local Dovecot with realistic messages (scripts/lib/gen_mail.py:
+# mixed sizes and shapes, about 35 KB each), one folder per size (default 200 and 2000), and
+# measures on each folder, side by side in one run:
+#   mbsync      isync copying the folder to a Maildir: the peer, a pure copy, no parsing;
+#   curl        libcurl's own fetch of every message by `;UID=n`, over one connection (the
+#               curl tool, which is libcurl): the least any libcurl client can do;
+#   ingest      `mailintake run --once` with acknowledgements off: fetch, parse, classify, file
+#               in SQLite, flag on the server;
+#   end to end  `mailintake run --once` with an acknowledgement and a staff notification per
+#               message, sent over SMTP to the local aiosmtpd (once per size, after the rounds);
+# then the idle daemon: `mailintake run` at a 60 s poll over a filed mailbox for a minute.
+# Prints wall seconds, client CPU seconds (user + system), peak RSS and the ratios; the median of
+# three alternating rounds, each from scratch (a new Maildir, a new database).
+#   scripts/bench.sh [SIZE...]      default: 200 2000
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
-count=${1:-2000}
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(200 2000)
+largest=$(printf '%s\n' "${sizes[@]}" | sort -n | tail -1)
 
 scripts/mailstack.sh install
 missing=()
 command -v mbsync >/dev/null || missing+=(isync)
+command -v curl >/dev/null || missing+=(curl)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
 command -v bc >/dev/null || missing+=(bc)
 [ -x /usr/bin/time ] || missing+=(time)
@@ -21,8 +31,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || { echo "bench: install ${missing[*]} first" >&2; exit 1; }
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-swift build -c release 2>&1 | tail -1
-bin="$(swift build -c release --show-bin-path)/mailintake"
+# The build the installer makes (scripts/install.sh): release, the Swift runtime linked in.
+swift build -c release --static-swift-stdlib 2>&1 | tail -1
+bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/mailintake"
 
 work=$(mktemp -d /tmp/mi-bench.XXXXXX)
 chmod 755 "$work"  # Dovecot's unprivileged processes must traverse it
@@ -31,21 +42,26 @@ scripts/mailstack.sh start "$work/stack"
 # shellcheck disable=SC1091
 . "$work/stack/env"
 
-echo "generating $count messages..."
-/usr/bin/python3 scripts/lib/gen_mail.py "$count" "$work/mail"
-bytes=$(du -sb "$work/mail" | cut -f1)
-echo "appending them to the mailbox ($((bytes / 1000000)) MB)..."
-/usr/bin/python3 scripts/lib/imap_tool.py append "$work"/mail/*.eml
+echo "generating $largest messages..."
+/usr/bin/python3 scripts/lib/gen_mail.py "$largest" "$work/mail"
+declare -A megabytes
+mapfile -t generated < <(find "$work/mail" -name '*.eml' | sort)
+for size in "${sizes[@]}"; do
+    files=("${generated[@]:0:$size}")
+    megabytes[$size]=$(( $(cat "${files[@]}" | wc -c) / 1000000 ))
+    echo "appending $size messages (${megabytes[$size]} MB) to folder Bench$size..."
+    MI_MAILBOX="Bench$size" /usr/bin/python3 scripts/lib/imap_tool.py append "${files[@]}"
+done
 
-# measure LABEL COMMAND...: wall seconds and peak RSS (kB) from GNU time.
+# measure LABEL COMMAND...: wall seconds, user and system CPU seconds, peak RSS (kB), from GNU time.
 measure() {
     local label=$1; shift
-    /usr/bin/time -f "%e %M" -o "$work/time.$label" "$@" >"$work/out.$label" 2>&1 || {
+    /usr/bin/time -f "%e %U %S %M" -o "$work/time.$label" "$@" >"$work/out.$label" 2>&1 || {
         echo "bench: $label failed:" >&2; tail -5 "$work/out.$label" >&2; exit 1; }
 }
 
 mbsync_config() {
-    local target=$1
+    local folder=$1 target=$2
     mkdir -p "$target"
     cat > "$work/mbsyncrc" <<RC
 IMAPAccount bench
@@ -65,56 +81,101 @@ Path $target/
 Inbox $target/INBOX
 
 Channel bench
-Far :remote:
-Near :local:
-Patterns INBOX
+Far :remote:$folder
+Near :local:INBOX
 Create Near
 Sync Pull
 SyncState *
 RC
 }
 
-# A first copy warms Dovecot's indexes and the page cache, so neither contender pays for that.
-mbsync_config "$work/warmup"; measure warmup mbsync -q -c "$work/mbsyncrc" bench
+# mailintake_config DIR FOLDER KEYWORD [acks]: an installation polling FOLDER, flagging with KEYWORD.
+mailintake_config() {
+    local dir=$1 folder=$2 keyword=$3 acks=${4:-no}
+    rm -rf "$dir"
+    local config
+    config=$(scripts/lib/write_config.sh "$work/stack" "$dir")
+    sed -i "s/^mailbox = INBOX$/mailbox = $folder\nkeyword = $keyword/" "$config"
+    if [ "$acks" = yes ]; then
+        # Every message is acknowledged: no rate limit may hold any back.
+        sed -i 's/^reference_prefix = MB$/reference_prefix = MB\nmax_per_sender_per_day = 1000\nmax_per_hour = 100000/' "$config"
+    else
+        # Ingest only: no acknowledgements and no staff notifications, so nothing goes over SMTP.
+        sed -i 's/^reference_prefix = MB$/reference_prefix = MB\nenabled = no/; /^\[routing\]$/,/^$/d' "$config"
+    fi
+    echo "$config"
+}
 
-config=$(scripts/lib/write_config.sh "$work/stack" "$work/e2e")
-# Every message is acknowledged: no rate limit may hold any back.
-sed -i 's/^reference_prefix = MB$/reference_prefix = MB\nmax_per_sender_per_day = 1000\nmax_per_hour = 100000/' "$config"
-measure endtoend "$bin" --config "$config" run --once
-
-# Then three alternating rounds of each, each from scratch (a new Maildir, a new database).
 rounds=3
-for round in $(seq 1 $rounds); do
-    rm -rf "$work/maildir"; mbsync_config "$work/maildir"
-    measure "mbsync.$round" mbsync -q -c "$work/mbsyncrc" bench
-    rm -rf "$work/ingest"; config2=$(scripts/lib/write_config.sh "$work/stack" "$work/ingest")
-    # Ingest only: no acknowledgements and no staff notifications, so nothing goes over SMTP.
-    sed -i 's/^reference_prefix = MB$/reference_prefix = MB\nenabled = no/; /^\[routing\]$/,/^$/d' "$config2"
-    # A keyword of its own: the earlier rounds flagged the mail $Filed, and a new database beside
-    # mail flagged with its own keyword is refused (it would acknowledge everyone again).
-    sed -i "s/^mailbox = INBOX$/mailbox = INBOX\nkeyword = \$Ingest$round/" "$config2"
-    measure "ingest.$round" "$bin" --config "$config2" run --once
+for size in "${sizes[@]}"; do
+    folder="Bench$size"
+    # A first copy warms Dovecot's indexes and the page cache, so no contender pays for that.
+    mbsync_config "$folder" "$work/warmup.$size"; measure "warmup.$size" mbsync -q -c "$work/mbsyncrc" bench
+    for round in $(seq 1 $rounds); do
+        rm -rf "$work/maildir"; mbsync_config "$folder" "$work/maildir"
+        measure "mbsync.$size.$round" mbsync -q -c "$work/mbsyncrc" bench
+        copied=$(find "$work/maildir/INBOX/new" "$work/maildir/INBOX/cur" -type f | wc -l)
+        [ "$copied" -eq "$size" ] || { echo "bench: mbsync copied $copied of $size" >&2; exit 1; }
+        measure "curl.$size.$round" curl -s --fail --cacert "$MI_CA" --user "$MI_USER:$MI_PASSWORD" \
+            "imaps://127.0.0.1:$MI_IMAPS_PORT/$folder;UID=[1-$size]" -o /dev/null
+        # A keyword of its own each round: a new database beside mail flagged with its own keyword
+        # is refused (it would acknowledge everyone again).
+        config=$(mailintake_config "$work/ingest" "$folder" "\$Ingest$round")
+        measure "ingest.$size.$round" "$bin" --config "$config" run --once
+        filed=$(sqlite3 "$work/ingest/mailintake.sqlite" "SELECT count(*) FROM messages")
+        [ "$filed" -eq "$size" ] || { echo "bench: filed $filed of $size" >&2; exit 1; }
+    done
+    config=$(mailintake_config "$work/e2e.$size" "$folder" "\$EndToEnd" yes)
+    measure "e2e.$size" "$bin" --config "$config" run --once
 done
 
-# median LABEL: the median wall time and its peak RSS over the rounds.
+# The idle daemon: a filed mailbox, a 60 s poll, one minute (one poll at the start, one at the end).
+config=$(mailintake_config "$work/idle" "Bench${sizes[0]}" "\$Idle")
+"$bin" --config "$config" run --once >/dev/null 2>&1
+sed -i 's/^poll_interval = .*/poll_interval = 60s/' "$config"
+"$bin" --config "$config" run >"$work/idle.log" 2>&1 &
+idle_pid=$!
+sleep 5
+ticks=$(getconf CLK_TCK)
+cpu_at() { awk '{print $14 + $15}' "/proc/$idle_pid/stat"; }
+start_cpu=$(cpu_at)
+sleep 60
+end_cpu=$(cpu_at)
+idle_rss=$(awk '/^VmRSS/ {print $2}' "/proc/$idle_pid/status")
+idle_hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$idle_pid/status")
+kill -TERM "$idle_pid"; wait "$idle_pid" || true
+
+# median LABEL: the round with the median wall time: "wall user system rss".
 median() {
     for round in $(seq 1 $rounds); do cat "$work/time.$1.$round"; echo; done | grep . | sort -n | sed -n "$(( (rounds + 1) / 2 ))p"
 }
-all() { for round in $(seq 1 $rounds); do cut -d' ' -f1 "$work/time.$1.$round"; done | tr '\n' ' '; }
+walls() { for round in $(seq 1 $rounds); do cut -d' ' -f1 "$work/time.$1.$round"; done | tr '\n' ' '; }
+row() {  # row LABEL "wall user system rss" COUNT
+    local label=$1 wall user system rss count=$3
+    read -r wall user system rss <<< "$2"
+    printf '%-46s %7.2f %7.2f %9.0f %8.1f\n' "$label" "$wall" "$(echo "$user + $system" | bc -l)" "$(echo "$count / $wall" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+}
 
-filed=$(sqlite3 "$work/e2e/mailintake.sqlite" "SELECT count(*) FROM messages")
-sent=$(sqlite3 "$work/e2e/mailintake.sqlite" "SELECT count(*) FROM outbox WHERE status = 'sent'")
-copied=$(find "$work/maildir/INBOX/new" "$work/maildir/INBOX/cur" -type f | wc -l)
-[ "$filed" -eq "$count" ] && [ "$copied" -eq "$count" ] || { echo "bench: filed $filed, copied $copied of $count" >&2; exit 1; }
-
-read -r t_mbsync rss_mbsync <<< "$(median mbsync)"
-read -r t_ingest rss_ingest <<< "$(median ingest)"
-read -r t_e2e rss_e2e < "$work/time.endtoend"
 echo
-echo "$count messages, $((bytes / 1000000)) MB, on $(nproc) cores; mailintake $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-printf '%-44s %8s %10s %12s\n' "" "wall s" "msgs/s" "peak RSS MB"
-printf '%-44s %8.2f %10.0f %12.1f\n' "mbsync copy to Maildir (peer)" "$t_mbsync" "$(echo "$count / $t_mbsync" | bc -l)" "$(echo "$rss_mbsync / 1024" | bc -l)"
-printf '%-44s %8.2f %10.0f %12.1f\n' "mailintake run --once, ingest only" "$t_ingest" "$(echo "$count / $t_ingest" | bc -l)" "$(echo "$rss_ingest / 1024" | bc -l)"
-printf '%-44s %8.2f %10.0f %12.1f\n' "mailintake run --once, with $sent acks sent" "$t_e2e" "$(echo "$count / $t_e2e" | bc -l)" "$(echo "$rss_e2e / 1024" | bc -l)"
-echo "(median of $rounds rounds; mbsync: $(all mbsync)s; ingest: $(all ingest)s)"
-printf 'ratio ingest/mbsync: %.2f   end-to-end/mbsync: %.2f\n' "$(echo "$t_ingest / $t_mbsync" | bc -l)" "$(echo "$t_e2e / $t_mbsync" | bc -l)"
+echo "mailintake $(git rev-parse --short HEAD 2>/dev/null || echo '?') on $(nproc) cores; median of $rounds rounds"
+for size in "${sizes[@]}"; do
+    echo
+    echo "$size messages, ${megabytes[$size]} MB"
+    printf '%-46s %7s %7s %9s %8s\n' "" "wall s" "CPU s" "msgs/s" "RSS MB"
+    row "mbsync copy to Maildir (peer)" "$(median "mbsync.$size")" "$size"
+    row "curl (libcurl) ;UID=n per message, 1 connection" "$(median "curl.$size")" "$size"
+    row "mailintake run --once, ingest only" "$(median "ingest.$size")" "$size"
+    sent=$(sqlite3 "$work/e2e.$size/mailintake.sqlite" "SELECT count(*) FROM outbox WHERE status = 'sent'")
+    row "mailintake run --once, $sent mails sent" "$(cat "$work/time.e2e.$size")" "$size"
+    read -r t_mbsync _ <<< "$(median "mbsync.$size")"
+    read -r t_curl _ <<< "$(median "curl.$size")"
+    read -r t_ingest u_ingest s_ingest _ <<< "$(median "ingest.$size")"
+    read -r t_e2e u_e2e s_e2e _ < "$work/time.e2e.$size"
+    echo "(wall s: mbsync $(walls "mbsync.$size")| curl $(walls "curl.$size")| ingest $(walls "ingest.$size"))"
+    printf 'ratio ingest/mbsync %.2f, ingest/curl %.2f, end-to-end/mbsync %.2f; mailintake CPU in the end-to-end run: %.0f %% of its wall time\n' \
+        "$(echo "$t_ingest / $t_mbsync" | bc -l)" "$(echo "$t_ingest / $t_curl" | bc -l)" "$(echo "$t_e2e / $t_mbsync" | bc -l)" \
+        "$(echo "100 * ($u_e2e + $s_e2e) / $t_e2e" | bc -l)"
+done
+echo
+printf 'idle daemon (60 s poll, %s messages filed): RSS %.1f MB (peak %.1f MB), CPU %.3f s in 60 s\n' "${sizes[0]}" \
+    "$(echo "$idle_rss / 1024" | bc -l)" "$(echo "$idle_hwm / 1024" | bc -l)" "$(echo "($end_cpu - $start_cpu) / $ticks" | bc -l)"

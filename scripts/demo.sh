@@ -12,8 +12,8 @@ keep=no
 
 scripts/mailstack.sh install
 echo "== building mailintake (release)"
-swift build -c release 2>&1 | tail -1
-bin="$(swift build -c release --show-bin-path)/mailintake"
+swift build -c release --static-swift-stdlib 2>&1 | tail -1
+bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/mailintake"
 
 stack=$(mktemp -d /tmp/mi-demo.XXXXXX)
 if [ $keep = no ]; then

@@ -29,8 +29,8 @@ done
 if [ -z "$binary" ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
     scripts/mailstack.sh install >/dev/null 2>&1 || true   # libcurl and SQLite headers, if missing
-    swift build -c release
-    binary="$(swift build -c release --show-bin-path)/mailintake"
+    swift build -c release --static-swift-stdlib
+    binary="$(swift build -c release --static-swift-stdlib --show-bin-path)/mailintake"
 fi
 [ -x "$binary" ] || { echo "install: no executable at $binary" >&2; exit 2; }
 

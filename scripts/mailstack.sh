@@ -27,6 +27,7 @@ install() {
     command -v openssl >/dev/null || missing+=(openssl)
     pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
     pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
+    pkg-config --exists libcrypto 2>/dev/null || missing+=(libssl-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
     command -v systemd-analyze >/dev/null || missing+=(systemd)
     # Headless Chromium renders the HTML report in its test (scripts/lib/render_page.py).

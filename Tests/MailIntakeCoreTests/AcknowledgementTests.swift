@@ -205,3 +205,49 @@ struct AcknowledgementTests {
         #expect(ReferenceNumber(prefix: "MB", year: 2026, sequence: 1_234_567).description == "MB-2026-1234567")
     }
 }
+
+@Suite("Rendering without Foundation's replacements")
+struct RenderingTests {
+    @Test("replacingAll replaces exact bytes, every occurrence, and leaves a string without one as it is")
+    func replacing() {
+        #expect("a\r\nb\r\n".replacingAll("\r\n", with: "\n") == "a\nb\n")
+        #expect("Dear ,\nhi ,\n".replacingAll(" ,\n", with: ",\n") == "Dear,\nhi,\n")
+        #expect("čšž".replacingAll("š", with: "s") == "čsž")
+        #expect("abc".replacingAll("x", with: "y") == "abc")
+        #expect("aaa".replacingAll("aa", with: "b") == "ba")
+        #expect("".replacingAll("a", with: "b") == "")
+    }
+
+    @Test("fill replaces known placeholders in one pass, leaves unknown ones, and never reads a value as a placeholder")
+    func fill() {
+        #expect(AckTemplate.fill("Dear {{name}}, ref {{reference}}.", ["name": "Ana", "reference": "MB-1"]) == "Dear Ana, ref MB-1.")
+        #expect(AckTemplate.fill("{{name}} {{unknown}}", ["name": "{{reference}}", "reference": "X"]) == "{{reference}} {{unknown}}")
+        #expect(AckTemplate.fill("{{ {{name}} }} {{", ["name": "č"]) == "{{ č }} {{")
+    }
+
+    @Test("quoted-printable: CRLF or LF lines, soft breaks at 76, trailing blanks and = encoded, UTF-8 bytes encoded")
+    func quotedPrintable() {
+        let encoded = String(decoding: QuotedPrintable.encode("Spoštovani \r\nline two\t\n= end"), as: UTF8.self)
+        #expect(encoded == "Spo=C5=A1tovani=20\r\nline two=09\r\n=3D end\r\n")
+        let long = String(decoding: QuotedPrintable.encode(String(repeating: "ž", count: 40)), as: UTF8.self)
+        #expect(long.split(separator: "\r\n").allSatisfy { $0.utf8.count <= 76 })
+        #expect(String(decoding: QuotedPrintable.encode("a\rb"), as: UTF8.self) == "a=0Db\r\n")
+        #expect(String(decoding: QuotedPrintable.encode(""), as: UTF8.self) == "\r\n")
+    }
+}
+
+@Suite("Wrapping")
+struct WrapTests {
+    @Test("wraps at the width in scalars, keeps short lines, long words and CRLF/LF line breaks as lines")
+    func wrap() {
+        #expect(TextWrap.wrap("short line\r\nnext", width: 20) == "short line\nnext")
+        #expect(TextWrap.wrap("aaa bbb ccc ddd", width: 7) == "aaa bbb\nccc ddd")
+        #expect(TextWrap.wrap("čččč šššš žžžž", width: 9) == "čččč šššš\nžžžž")
+        let url = "https://example.org/" + String(repeating: "x", count: 100)
+        #expect(TextWrap.wrap("see \(url) now", width: 20) == "see\n\(url)\nnow")
+        #expect(TextWrap.wrap("", width: 10) == "")
+        #expect(TextWrap.wrap("a\n\nb\n", width: 10) == "a\n\nb\n")
+        let long = (0..<2000).map { "w\($0)" }.joined(separator: " ")
+        #expect(TextWrap.wrap(long, width: 76).split(separator: "\n").allSatisfy { $0.count <= 76 })
+    }
+}

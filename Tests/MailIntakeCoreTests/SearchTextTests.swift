@@ -27,3 +27,19 @@ struct SearchTextTests {
         #expect(SearchText.stem("ura") == "ura", "too short to cut")
     }
 }
+
+@Suite("Search text: the quick path")
+struct SearchTextQuickPathTests {
+    @Test("text without a letter of two spellings is only folded; with one, composed or decomposed, it gets both")
+    func quickPath() {
+        #expect(SearchText.indexed("Pobratena mesta Maribor") == SearchText.folded("Pobratena mesta Maribor"))
+        #expect(!SearchText.hasAlternative("Čšž ćĆ é ß"))
+        for text in ["München", "Mu\u{308}nchen", "Đorđević", "Hämeenlinna", "Ölsnitz"] {
+            #expect(SearchText.hasAlternative(text), "\(text)")
+        }
+        #expect(SearchText.indexed("Mu\u{308}nchen").contains("muenchen"))
+        #expect(SearchText.indexed("Pozdrav iz Münchna") .contains("muenchna"))
+        let long = String(repeating: "ž", count: 20_000)
+        #expect(SearchDocument(subject: "", sender: [], organisation: nil, body: long, attachments: []).body.count == SearchDocument.textLimit)
+    }
+}

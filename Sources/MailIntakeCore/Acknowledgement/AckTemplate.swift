@@ -14,6 +14,8 @@ public struct AckTemplate: Sendable, Equatable {
     public let language: String
     public let subject: String
     public let body: String
+    /// `body` with the sections of each intent kept and the others removed, by intent.
+    private let bodies: [String: String]
     /// The name of each field in this language.
     public let fieldNames: [String: String]
 
@@ -24,7 +26,7 @@ public struct AckTemplate: Sendable, Equatable {
     ]
 
     public init(language: String, text: String, source: String) throws(TemplateError) {
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
+        let normalized = text.replacingAll("\r\n", with: "\n")
         guard normalized.hasPrefix("Subject:"), let split = normalized.range(of: "\n\n") else {
             throw TemplateError(file: source, message: "must start with a `Subject: …` line and the Field- lines, then an empty line, then the body")
         }
@@ -48,7 +50,10 @@ public struct AckTemplate: Sendable, Equatable {
         }
         self.subject = subject
         self.fieldNames = names
-        body = String(normalized[split.upperBound...])
+        let body = String(normalized[split.upperBound...])
+        self.body = body
+        // The body each intent keeps, worked out once: rendering then only fills values in.
+        bodies = Dictionary(uniqueKeysWithValues: ([""] + Classification.intents).map { ($0, Self.sections(body, keeping: $0)) })
         self.language = language
         for name in Self.placeholderNames(in: subject + body) {
             if name.hasPrefix("#") || name.hasPrefix("/") {
@@ -68,9 +73,10 @@ public struct AckTemplate: Sendable, Equatable {
     /// Fills the placeholders and keeps the sections of `intent`. Values going into the subject
     /// lose any CR/LF, so nothing a sender wrote can start a header line of ours.
     public func render(_ values: [String: String], intent: String = "") -> (subject: String, body: String) {
-        let oneLine = values.mapValues { $0.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ") }
+        let oneLine = values.mapValues { $0.hasLineBreak ? $0.replacingAll("\r", with: " ").replacingAll("\n", with: " ") : $0 }
         // "Dear {{sender_name}}," with no name given reads "Dear ,": close the gap.
-        let body = Self.fill(Self.sections(body, keeping: intent), values).replacingOccurrences(of: " ,\n", with: ",\n")
+        let kept = bodies[intent] ?? Self.sections(body, keeping: intent)
+        let body = Self.fill(kept, values).replacingAll(" ,\n", with: ",\n")
         return (Self.fill(subject, oneLine), body)
     }
 
@@ -94,15 +100,38 @@ public struct AckTemplate: Sendable, Equatable {
             }
         }
         // Markers on lines of their own leave those lines empty: drop them.
-        return output.replacingOccurrences(of: "\n\n\n", with: "\n\n")
+        return output.replacingAll("\n\n\n", with: "\n\n")
     }
 
-    private static func fill(_ template: String, _ values: [String: String]) -> String {
-        var output = template
-        for (name, value) in values {
-            output = output.replacingOccurrences(of: "{{\(name)}}", with: value)
+    /// Every `{{name}}` with a value replaced by it, in one pass (a name without a value stays).
+    static func fill(_ template: String, _ values: [String: String]) -> String {
+        let bytes = Array(template.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count + 256)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "{"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "{"),
+               let close = Self.closing(bytes, from: index + 2),
+               let value = values[String(decoding: bytes[(index + 2)..<close], as: UTF8.self)] {
+                output.append(contentsOf: value.utf8)
+                index = close + 2
+            } else {
+                output.append(bytes[index])
+                index += 1
+            }
         }
-        return output
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Where the `}}` after `start` begins, if it comes before another `{{` or a line break.
+    private static func closing(_ bytes: [UInt8], from start: Int) -> Int? {
+        var index = start
+        while index + 1 < bytes.count {
+            if bytes[index] == UInt8(ascii: "}") && bytes[index + 1] == UInt8(ascii: "}") { return index }
+            if bytes[index] == 0x0A || (bytes[index] == UInt8(ascii: "{") && bytes[index + 1] == UInt8(ascii: "{")) { return nil }
+            index += 1
+        }
+        return nil
     }
 
     private static func placeholderNames(in text: String) -> [String] {

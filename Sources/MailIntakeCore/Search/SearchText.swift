@@ -8,6 +8,9 @@ public enum SearchText {
 
     /// The text as indexed: its folded words, then the second spelling of those that have one.
     public static func indexed(_ text: String) -> String {
+        // Most texts have none of those letters: then the words need not be looked at one by one
+        // (splitting 16 KB into Characters was a tenth of the ingest's CPU in a profile).
+        guard hasAlternative(text) else { return folded(text) }
         var second: [String] = []
         for word in text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) where word.contains(where: { alternatives[$0] != nil }) {
             var spelled = ""
@@ -16,6 +19,19 @@ public enum SearchText {
         }
         let primary = folded(text)
         return second.isEmpty ? primary : primary + " " + second.joined(separator: " ")
+    }
+
+    /// Whether `text` may hold đ, Đ, ä, Ä, ö, Ö, ü or Ü, read from its UTF-8 (C4 90/91, C3 84/96/9C/A4/B6/BC),
+    /// or a combining diaeresis (CC 88: a decomposed ü is the same Character, and has the second spelling too).
+    static func hasAlternative(_ text: String) -> Bool {
+        var lead: UInt8 = 0
+        for byte in text.utf8 {
+            switch (lead, byte) {
+            case (0xC4, 0x90), (0xC4, 0x91), (0xC3, 0x84), (0xC3, 0x96), (0xC3, 0x9C), (0xC3, 0xA4), (0xC3, 0xB6), (0xC3, 0xBC), (0xCC, 0x88): return true
+            default: lead = byte
+            }
+        }
+        return false
     }
 
     /// An FTS5 MATCH expression for what a person typed: words and "quoted phrases", all
@@ -76,7 +92,8 @@ public struct SearchDocument: Sendable, Equatable {
         self.subject = SearchText.indexed(subject)
         self.sender = SearchText.indexed(sender.compactMap { $0 }.joined(separator: " "))
         self.organisation = SearchText.indexed(organisation ?? "")
-        self.body = SearchText.indexed(String(body.prefix(Self.textLimit)))
+        // Cut by Unicode scalars, not Characters: the same text, without walking grapheme clusters.
+        self.body = SearchText.indexed(body.utf8.count <= Self.textLimit ? body : String(body.unicodeScalars.prefix(Self.textLimit)))
         self.attachments = SearchText.indexed(attachments.joined(separator: " "))
     }
 }
