@@ -15,6 +15,10 @@ public enum OAuth2Health {
 
     public static func check(_ configuration: Configuration, now: Date = Date()) -> [TokenHealth] {
         sides(configuration).map { side, settings in
+            // A member of staff may run `status`: the token file exists but is the service's alone.
+            if FileManager.default.fileExists(atPath: settings.tokenFile), access(settings.tokenFile, R_OK) != 0, errno == EACCES {
+                return TokenHealth(side: side, settings: settings, state: nil, privateToService: true, now: now)
+            }
             do {
                 return TokenHealth(side: side, settings: settings, state: try TokenFile(path: settings.tokenFile).read(), now: now)
             } catch {

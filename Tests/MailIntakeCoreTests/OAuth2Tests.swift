@@ -211,6 +211,10 @@ struct OAuth2PolicyTests {
         let health = TokenHealth(side: "imap", settings: settings, state: state, now: latest)
         #expect(!health.ok)
         #expect(health.problems.contains { $0.contains("revoked") })
+        // A member of staff cannot read the service's token file: unknown to them, no problem.
+        let staffView = TokenHealth(side: "imap", settings: settings, state: nil, privateToService: true, now: latest)
+        #expect(staffView.ok && staffView.problems.isEmpty)
+        #expect(staffView.lines.contains { $0.contains("sudo mailintake status") })
         // A very short token (tests use seconds) is still renewed ahead of its end.
         var short = TokenState(settings: settings)
         short.accept(TokenGrant(accessToken: "s", expiresAt: now.addingTimeInterval(10), refreshToken: "r"), now: now)

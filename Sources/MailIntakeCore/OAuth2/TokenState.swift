@@ -115,8 +115,10 @@ public struct TokenHealth: Sendable {
     public var accessTokenExpiresAt: Date?
     public var refreshTokenAge: TimeInterval?
 
-    /// `state` is nil when there is no token file (yet).
-    public init(side: String, settings: OAuth2Settings, state: TokenState?, readError: String? = nil, now: Date) {
+    /// `state` is nil when there is no token file (yet). `privateToService`: the file is there but
+    /// this account may not read it (a member of staff running `status`): its health is unknown
+    /// here, which is no problem of the service's.
+    public init(side: String, settings: OAuth2Settings, state: TokenState?, readError: String? = nil, privateToService: Bool = false, now: Date) {
         self.side = side
         func when(_ date: Date) -> String {
             let seconds = Int(date.timeIntervalSince(now))
@@ -125,6 +127,10 @@ public struct TokenHealth: Sendable {
         }
         let login = settings.section == "oauth2" ? "mailintake oauth login" : "mailintake oauth login --for \(side)"
         lines.append("\(side) login:       OAuth2 \(settings.grant.rawValue) (\(settings.provider.rawValue), [\(settings.section)], \(settings.tokenFile))")
+        if privateToService {
+            lines.append("\(side) tokens:      kept for the service alone (mode 600); `sudo mailintake status` shows their health")
+            return
+        }
         if let readError {
             problems.append("\(side): the token file cannot be used: \(readError)")
             ok = false
