@@ -109,37 +109,32 @@ public struct Filer {
                 try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
                 return outcome
             }
-            if let (inquiryID, reference) = try thread(of: parsed, in: repository) {
+            if let (inquiryID, reference) = try repository.inquiry(threadedBy: planner.threadKeys(of: parsed)) {
                 message.inquiryID = inquiryID
+                let fromStaff = configuration.staff.isStaff(parsed.from?.address)
                 // A reply from the office, copied to the mailbox, to the person who wrote: the answer.
-                if configuration.staff.isStaff(parsed.from?.address),
-                   let reply = OfficeReply.read(parsed, referencePrefix: configuration.ack.referencePrefix) {
-                    let author = try repository.author(ofInquiry: inquiryID)
-                    if reply.answers(author: author.address, replyTo: author.replyTo) {
-                        message.disposition = .answer
-                        try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
-                        try repository.apply(.answer, inquiryID: inquiryID, at: reply.date ?? received, by: reply.answeredBy, note: nil,
-                                             via: "copied to the office mailbox", interimUntil: nil, deadlines: configuration.deadlines,
-                                             holidays: configuration.holidays, strict: false)
-                        try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
-                        return .answer(reference: reference)
+                if fromStaff, let reply = OfficeReply.read(parsed, referencePrefix: configuration.ack.referencePrefix),
+                   try repository.recordAnswer(reply, inquiryID: inquiryID, via: "copied to the office mailbox", received: received) != nil {
+                    message.disposition = .answer
+                } else {
+                    message.disposition = .followUp
+                    // The person wrote again: an answered or closed inquiry is open again, due anew.
+                    if !fromStaff {
+                        try repository.apply(.followUp, inquiryID: inquiryID, at: received, by: parsed.from?.address, note: nil, via: nil,
+                                             interimUntil: nil, deadlines: configuration.deadlines, holidays: configuration.holidays, strict: false)
                     }
                 }
-                message.disposition = .followUp
-                // The person wrote again: an answered or closed inquiry is open again, due anew.
-                if !configuration.staff.isStaff(parsed.from?.address) {
-                    try repository.apply(.followUp, inquiryID: inquiryID, at: received, by: parsed.from?.address, note: nil, via: nil,
-                                         interimUntil: nil, deadlines: configuration.deadlines, holidays: configuration.holidays, strict: false)
-                }
                 try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
-                try repository.indexFollowUp(inquiryID: inquiryID, prepared.searchDocument)
-                // The person who has the inquiry hears of the follow-up too.
-                let staff = try repository.routedTo(inquiryID: inquiryID).flatMap { MailAddress(validating: $0) }
-                if let mail = planner.followUpNotification(letter, reference: reference, staff: staff, received: received, now: now) {
-                    try enqueue(.notification, mail, in: repository, inquiryID: inquiryID, now: now)
+                if message.disposition == .followUp {
+                    try repository.indexFollowUp(inquiryID: inquiryID, prepared.searchDocument)
+                    // The person who has the inquiry hears of the follow-up too.
+                    let staff = try repository.routedTo(inquiryID: inquiryID).flatMap { MailAddress(validating: $0) }
+                    if let mail = planner.followUpNotification(letter, reference: reference, staff: staff, received: received, now: now) {
+                        try enqueue(.notification, mail, in: repository, inquiryID: inquiryID, now: now)
+                    }
                 }
                 try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
-                return .followUp(reference: reference)
+                return message.disposition == .answer ? .answer(reference: reference) : .followUp(reference: reference)
             }
 
             let year = Calendar(identifier: .gregorian).component(.year, from: now)
@@ -247,14 +242,4 @@ public struct Filer {
         try enqueue(.notification, mail, in: repository, inquiryID: inquiryID, now: now)
     }
 
-    /// The inquiry a reply belongs to, looked up by the planner's keys: a known reference in the
-    /// subject, or a Message-ID we know (of an incoming message or of our acknowledgement).
-    private func thread(of parsed: ParsedMessage, in repository: any FilingStore) throws -> (Int64, String)? {
-        let keys = planner.threadKeys(of: parsed)
-        if let reference = keys.reference, let id = try repository.inquiryID(reference: reference) {
-            return (id, reference)
-        }
-        guard !keys.messageIDs.isEmpty, let id = try repository.inquiryID(messageIDs: keys.messageIDs) else { return nil }
-        return (id, try repository.reference(ofInquiry: id) ?? "?")
-    }
 }

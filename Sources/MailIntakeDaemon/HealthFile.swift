@@ -21,8 +21,7 @@ public struct HealthFile: Sendable {
         guard descriptor >= 0 else { return }
         defer { close(descriptor) }
         // Staff in the service's group read it for `status` (`FileModes`: the folder decides).
-        let folder = (path as NSString).deletingLastPathComponent
-        fchmod(descriptor, FileModes.personalData(in: folder.isEmpty ? "." : folder) & 0o640)
+        fchmod(descriptor, FileModes.personalData(besides: path) & 0o640)
         let blank = [UInt8](repeating: 0x20, count: Self.size)
         _ = blank.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, Self.size, 0) }
     }

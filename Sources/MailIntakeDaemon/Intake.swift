@@ -180,7 +180,7 @@ public final class Intake {
         let limit = imap.maxMessageSize
         let sizes = try session.sizes(from: pending[0])
         let classifier = filer.classifier
-        for batch in stride(from: 0, to: pending.count, by: imap.batchSize).map({ Array(pending[$0..<min($0 + imap.batchSize, pending.count)]) }) {
+        for batch in Self.batches(pending, of: imap.batchSize) {
             let pipeline = FilingPipeline(filer: filer, store: store, mailbox: mailbox, uidValidity: status.uidValidity)
             var fetchError: Error?
             do {
@@ -224,6 +224,11 @@ public final class Intake {
             }
         }
         return report
+    }
+
+    /// `uids` in order, `size` at a time: one FETCH each.
+    static func batches(_ uids: [UInt32], of size: Int) -> [[UInt32]] {
+        stride(from: 0, to: uids.count, by: size).map { Array(uids[$0..<min($0 + size, uids.count)]) }
     }
 
     /// Splits UIDs (ascending) into consecutive runs of normal and oversize messages.
@@ -322,8 +327,8 @@ public final class Intake {
         if let uidNext = status.uidNext, uidNext <= cursor.lastUID + 1 { return 0 }
         let uids = try session.uids(from: cursor.lastUID + 1)
         var answered = 0
-        let (prefix, deadlines, holidays) = (configuration.ack.referencePrefix, configuration.deadlines, configuration.holidays)
-        for batch in stride(from: 0, to: uids.count, by: configuration.imap.batchSize).map({ Array(uids[$0..<min($0 + configuration.imap.batchSize, uids.count)]) }) {
+        let prefix = configuration.ack.referencePrefix
+        for batch in Self.batches(uids, of: configuration.imap.batchSize) {
             var replies: [(OfficeReply, Date?)] = []
             try session.fetchHeaders(batch) { fetched in
                 if let reply = OfficeReply.read(MessageParser.parse(fetched.raw), referencePrefix: prefix) { replies.append((reply, fetched.internalDate)) }
@@ -334,13 +339,8 @@ public final class Intake {
                     var count = 0
                     for (reply, internalDate) in replies {
                         if let own = reply.ownMessageID, try repository.isOurMail(messageID: own) { continue }
-                        var inquiry = try reply.reference.flatMap { try repository.inquiryID(reference: $0) }
-                        if inquiry == nil, !reply.messageIDs.isEmpty { inquiry = try repository.inquiryID(messageIDs: reply.messageIDs) }
-                        guard let id = inquiry else { continue }
-                        let author = try repository.author(ofInquiry: id)
-                        guard reply.answers(author: author.address, replyTo: author.replyTo) else { continue }
-                        if try repository.apply(.answer, inquiryID: id, at: reply.date ?? internalDate ?? Date(), by: reply.answeredBy, note: nil,
-                                                via: "in the sent folder", interimUntil: nil, deadlines: deadlines, holidays: holidays, strict: false) != nil {
+                        guard let inquiry = try repository.inquiry(threadedBy: reply.keys) else { continue }
+                        if try repository.recordAnswer(reply, inquiryID: inquiry.id, via: "in the sent folder", received: internalDate ?? Date()) == true {
                             count += 1
                         }
                     }
@@ -362,11 +362,7 @@ public final class Intake {
     @discardableResult
     public func enqueueDigests(now: Date = Date()) throws -> Int {
         let settings = configuration.deadlines
-        guard settings.digest else { return 0 }
-        var seconds = time_t(now.timeIntervalSince1970.rounded(.down))
-        var fields = tm()
-        localtime_r(&seconds, &fields)
-        guard Int(fields.tm_hour) * 60 + Int(fields.tm_min) >= settings.digestAt else { return 0 }
+        guard settings.digest, settings.isDigestTime(now) else { return 0 }
         let today = HolidayCalendar.Day(local: now)
         let planner = filer.planner
         return try store.sync { repository in

@@ -14,7 +14,6 @@ public enum ReportFile {
     /// Writes the page of `data` to `path`.
     public static func write(_ path: String, data: ReportData) throws {
         // It names people's subjects: the owner's and, in a staff folder, the group's (`FileModes`).
-        let folder = (path as NSString).deletingLastPathComponent
-        try ServiceHealth.writeAtomically(HTMLReport.render(data), to: path, mode: Int(FileModes.personalData(in: folder.isEmpty ? "." : folder)))
+        try ServiceHealth.writeAtomically(HTMLReport.render(data), to: path, mode: Int(FileModes.personalData(besides: path)))
     }
 }

@@ -12,11 +12,16 @@ public enum FileModes {
         return shared ? 0o660 : 0o600
     }
 
+    /// The mode for a file at `path`: `personalData` of the folder it is in.
+    public static func personalData(besides path: String) -> mode_t {
+        let folder = (path as NSString).deletingLastPathComponent
+        return personalData(in: folder.isEmpty ? "." : folder)
+    }
+
     /// Gives the database and its -wal and -shm files the mode of `personalData`: they are created
     /// by whoever opens the database first, under that process's umask.
     static func protectDatabase(at path: String) {
-        let folder = (path as NSString).deletingLastPathComponent
-        let mode = personalData(in: folder.isEmpty ? "." : folder)
+        let mode = personalData(besides: path)
         for file in [path, path + "-wal", path + "-shm"] {
             var info = stat()
             // Only files this process owns can be changed; the others are the service's, already right.

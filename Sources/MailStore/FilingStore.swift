@@ -14,8 +14,6 @@ public protocol FilingStore: AnyObject {
     func saveCursor(_ cursor: MailboxCursor) throws
     func nextReference(prefix: String, year: Int) throws -> String
     func inquiryID(reference: String) throws -> Int64?
-    func inquiryID(messageIDs: [String]) throws -> Int64?
-    func reference(ofInquiry id: Int64) throws -> String?
     func routedTo(inquiryID: Int64) throws -> String?
     func acknowledgementCount(to recipient: String?, since: Date) throws -> Int
     func enqueue(_ kind: OutboxEntry.Kind, inquiryID: Int64, recipient: String, messageID: String, content: [UInt8],
@@ -28,7 +26,9 @@ public protocol FilingStore: AnyObject {
     func firstMessageRaw(ofInquiry inquiryID: Int64) throws -> [UInt8]?
     func indexInquiry(id: Int64, _ document: SearchDocument) throws
     func indexFollowUp(inquiryID: Int64, _ document: SearchDocument) throws
-    func author(ofInquiry id: Int64) throws -> (address: String?, replyTo: String?)
+    func inquiry(threadedBy keys: ThreadKeys) throws -> (id: Int64, reference: String)?
+    @discardableResult
+    func recordAnswer(_ reply: OfficeReply, inquiryID id: Int64, via: String, received: Date) throws -> Bool?
     @discardableResult
     func apply(_ action: InquiryStatus.Action, inquiryID id: Int64, at: Date, by person: String?, note: String?, via: String?,
                interimUntil: HolidayCalendar.Day?, deadlines: DeadlineSettings, holidays: HolidayCalendar, strict: Bool) throws -> MailRepository.LifecycleChange?

@@ -68,7 +68,7 @@ extension MailRepository {
                               before: before, after: after)
         }
         return InquiryDetail(record: try Self.record(row), confidence: row["confidence"].double ?? 0, evidence: Self.strings(row["evidence"].string),
-                             needsReview: (row["needs_review"].int ?? 0) != 0, routedTo: row["routed_to"].string,
+                             needsReview: (row["needs_review"].int ?? 0) != 0,
                              originalLabels: Self.labels(row["original_labels"].string),
                              corrections: corrections, events: try events(ofInquiry: id), messages: messages, attachments: attachments, outbox: outbox)
     }

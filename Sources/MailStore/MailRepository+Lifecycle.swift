@@ -80,10 +80,15 @@ extension MailRepository {
         }
     }
 
-    /// Who wrote an inquiry, and the Reply-To they gave: whom an answer must go to.
-    public func author(ofInquiry id: Int64) throws -> (address: String?, replyTo: String?) {
+    /// Records `reply`, mail the office sent, as the answer to inquiry `id` if it went to the
+    /// inquiry's author (or the Reply-To they gave), dated by its own Date or else `received`.
+    /// Nil when it answers nobody (a forward to a colleague); otherwise whether the inquiry
+    /// changed (not when it was answered already, or is closed).
+    @discardableResult
+    public func recordAnswer(_ reply: OfficeReply, inquiryID id: Int64, via: String, received: Date) throws -> Bool? {
         let row = try database.row("SELECT from_address, reply_to FROM inquiries WHERE id = ?", [id])
-        return (row?["from_address"].string, row?["reply_to"].string)
+        guard reply.answers(author: row?["from_address"].string, replyTo: row?["reply_to"].string) else { return nil }
+        return try apply(.answer, inquiryID: id, at: reply.date ?? received, by: reply.answeredBy, via: via, strict: false) != nil
     }
 
     /// Whether we sent mail with this Message-ID (an acknowledgement, a notification, a digest).
@@ -93,15 +98,15 @@ extension MailRepository {
 
     // MARK: deadlines
 
-    /// Open inquiries due on or before `day`, by desk (nil: routed to no one), soonest first.
-    public func openInquiries(dueBy day: HolidayCalendar.Day) throws -> [(desk: String?, item: DeadlineDigest.Item)] {
+    /// Open inquiries due on or before `day`, with their desk (nil: routed to no one) and field, soonest first.
+    public func openInquiries(dueBy day: HolidayCalendar.Day) throws -> [(desk: String?, field: String, item: DeadlineDigest.Item)] {
         try database.rows("""
-            SELECT reference, received_at, due_on, subject, routed_to, interim_until FROM inquiries
+            SELECT reference, received_at, due_on, subject, field, routed_to, interim_until FROM inquiries
             WHERE status = 'open' AND due_on <= ? ORDER BY due_on, id
             """, [day.description]).compactMap { row in
             guard let due = row["due_on"].string.flatMap(HolidayCalendar.Day.init(iso:)),
                   let received = row["received_at"].string.flatMap(MailDate.parseISO8601) else { return nil }
-            return (row["routed_to"].string, DeadlineDigest.Item(reference: try row.text("reference"), received: HolidayCalendar.Day(local: received),
+            return (row["routed_to"].string, try row.text("field"), DeadlineDigest.Item(reference: try row.text("reference"), received: HolidayCalendar.Day(local: received),
                                                                 due: due, subject: try row.text("subject"), interim: row["interim_until"].string != nil))
         }
     }

@@ -73,6 +73,14 @@ extension MailRepository {
         try database.row("SELECT id FROM inquiries WHERE reference = ?", [reference])?["id"].int64
     }
 
+    /// The inquiry a message's keys tie it to, with its reference: a known reference in the
+    /// subject first, else a Message-ID it replies to (see `inquiryID(messageIDs:)`).
+    public func inquiry(threadedBy keys: ThreadKeys) throws -> (id: Int64, reference: String)? {
+        if let reference = keys.reference, let id = try inquiryID(reference: reference) { return (id, reference) }
+        guard !keys.messageIDs.isEmpty, let id = try inquiryID(messageIDs: keys.messageIDs) else { return nil }
+        return (id, try reference(ofInquiry: id) ?? "?")
+    }
+
     /// The inquiry that one of these Message-IDs belongs to: an incoming message of it, or our acknowledgement.
     public func inquiryID(messageIDs: [String]) throws -> Int64? {
         for id in messageIDs.reversed() {

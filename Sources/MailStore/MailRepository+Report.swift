@@ -54,9 +54,9 @@ extension MailRepository {
             values.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ReportData.Count(label: $0.key, count: $0.value) }
         }
         var overdue: [ReportData.Item] = [], soon: [ReportData.Item] = []
-        for (desk, item) in try openInquiries(dueBy: today.adding(days: dueSoon)) {
+        for (desk, field, item) in try openInquiries(dueBy: today.adding(days: dueSoon)) {
             let entry = ReportData.Item(reference: item.reference, received: item.received.description, due: item.due.description,
-                                        field: try field(ofReference: item.reference) ?? "", desk: desk, subject: item.subject)
+                                        field: field, desk: desk, subject: item.subject)
             if item.due < today { overdue.append(entry) } else { soon.append(entry) }
         }
         answerDays.sort()
@@ -68,9 +68,5 @@ extension MailRepository {
             acknowledgements: counts(acks), answered: answerDays.count, medianDaysToAnswer: median, answeredWithinDeadline: within,
             answerTimes: zip(ReportData.answerBuckets, buckets).map { ReportData.Count(label: $0, count: $1) },
             overdue: overdue, dueSoon: soon, flagged: flagged)
-    }
-
-    private func field(ofReference reference: String) throws -> String? {
-        try database.row("SELECT field FROM inquiries WHERE reference = ?", [reference])?["field"].string
     }
 }

@@ -206,8 +206,6 @@ public struct InquiryDetail: Sendable {
     public var confidence: Double
     public var evidence: [String]
     public var needsReview: Bool
-    /// The staff address notified of the inquiry.
-    public var routedTo: String?
     /// What the classifier said, when staff have corrected it.
     public var originalLabels: Labels?
     public var corrections: [Correction]

@@ -39,7 +39,7 @@ extension Commands {
             until = day
         }
         let configuration = try loadConfiguration(configPath, environment, readingSecrets: false)
-        let repository = try openRepository(configPath, environment)
+        let repository = try openRepository(configuration)
         let person = Self.correctionAuthor(named: values["--by"], environment: environment)
         let change: MailRepository.LifecycleChange?
         do {
@@ -81,17 +81,8 @@ extension Commands {
     /// `report --html FILE [--since DATE] [--until DATE]`: the period's inquiries as one
     /// self-contained page (`HTMLReport`), written whole (never half a file for a browser).
     static func report(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
-        var values: [String: String] = [:]
-        var index = 0
-        while index < options.count {
-            let option = options[index]
-            guard ["--html", "--since", "--until"].contains(option) else {
-                throw CommandFailure.usage("report: unknown option \(option); use --html FILE, --since DATE, --until DATE")
-            }
-            guard index + 1 < options.count, !options[index + 1].hasPrefix("--") else { throw CommandFailure.usage("\(option) needs a value") }
-            values[option] = options[index + 1]
-            index += 2
-        }
+        let values = try Self.valuedOptions(options[...], allowed: ["--html", "--since", "--until"], command: "report")
+        if let (option, _) = values.first(where: { $0.value.hasPrefix("--") }) { throw CommandFailure.usage("\(option) needs a value") }
         guard let path = values["--html"] else { throw CommandFailure.usage("report needs --html FILE, the page to write (e.g. report.html)") }
         for key in ["--since", "--until"] {
             if let text = values[key], HolidayCalendar.Day(iso: text) == nil {
@@ -99,7 +90,7 @@ extension Commands {
             }
         }
         let configuration = try loadConfiguration(configPath, environment, readingSecrets: false)
-        let repository = try openRepository(configPath, environment, readOnly: true)
+        let repository = try openRepository(configuration, readOnly: true)
         let data = try ReportFile.data(repository, configuration, since: values["--since"], until: values["--until"])
         do {
             try ReportFile.write(path, data: data)

@@ -74,7 +74,7 @@ enum Commands {
         var databaseProblem: String?
         var deadlines: ServiceHealth.Deadlines?
         do {
-            let repository = try openRepository(configPath, environment, readOnly: true)
+            let repository = try openRepository(configuration, readOnly: true)
             deadlines = try ServiceHealth.deadlines(repository, configuration, now: Date())
             state = try repository.state()
             outbox = try repository.outboxCounts()
@@ -150,7 +150,12 @@ enum Commands {
     /// Staff reach it through the `mailintake` group (docs/STAFF.md): someone outside the group
     /// is told so, rather than that there is no database.
     static func openRepository(_ configPath: String, _ environment: [String: String], readOnly: Bool = false) throws -> MailRepository {
-        let path = try loadConfiguration(configPath, environment, readingSecrets: false).storePath
+        try openRepository(try loadConfiguration(configPath, environment, readingSecrets: false), readOnly: readOnly)
+    }
+
+    /// The same, for a command that has read the configuration already.
+    static func openRepository(_ configuration: Configuration, readOnly: Bool = false) throws -> MailRepository {
+        let path = configuration.storePath
         var info = stat()
         guard stat(path, &info) == 0 else {
             if errno == EACCES { throw CommandFailure.runtime(noAccess(path)) }
@@ -241,7 +246,12 @@ enum Commands {
             }
             filter.status = status
         case "--needs-review", "--overdue":
-            if option == "--overdue" { filter.overdueOn = HolidayCalendar.Day(local: Date()).description } else { filter.needsReview = true }
+            // Flags without a value.
+            if option == "--overdue" {
+                filter.overdueOn = HolidayCalendar.Day(local: Date()).description
+            } else {
+                filter.needsReview = true
+            }
             index += 1
             return true
         default: return false
@@ -340,7 +350,7 @@ enum Commands {
             StandardOutput.say("  \(event.at) \(event.action) → \(event.status)\(event.by.map { " by \($0)" } ?? "")\(event.note.map { " (\($0))" } ?? "")")
         }
         StandardOutput.say("Acknowledgement: \(record.ackStatus)\(record.ackReason.map { " — \($0)" } ?? "")")
-        if let staff = detail.routedTo { StandardOutput.say("Routed to:   \(staff)") }
+        if let staff = record.routedTo { StandardOutput.say("Routed to:   \(staff)") }
         for mail in detail.outbox {
             StandardOutput.say("  \(mail.kind) to \(mail.recipient): \(mail.status), \(mail.attempts) attempt(s)\(mail.sentAt.map { ", sent \($0)" } ?? "")\(mail.serverReply.map { ", server: \($0)" } ?? "")\(mail.lastError.map { ", last error: \($0)" } ?? "")")
         }

@@ -81,13 +81,13 @@ struct DeadlineTests {
             References: <a0@example.si> <a1@example.si>
             Date: Tue, 01 Dec 2026 10:00:00 +0100
             """), referencePrefix: "MB"))
-        #expect(reply.messageIDs.first == "a1@example.si" || reply.messageIDs.first == "<a1@example.si>")
+        #expect(reply.keys.messageIDs.first == "a1@example.si" || reply.keys.messageIDs.first == "<a1@example.si>")
         #expect(reply.answeredBy == "mojca.novak@maribor.si")
         #expect(reply.answers(author: "ana@example.si", replyTo: nil))
         #expect(reply.answers(author: "someone@else.si", replyTo: "Ana@Example.si"))
         #expect(!reply.answers(author: "bojan@example.si", replyTo: nil))
         // By our reference in the subject alone.
-        #expect(OfficeReply.read(Self.parsed("From: a@maribor.si\nTo: b@x.si\nSubject: Re: [MB-2026-000042] Prošnja"), referencePrefix: "MB")?.reference == "MB-2026-000042")
+        #expect(OfficeReply.read(Self.parsed("From: a@maribor.si\nTo: b@x.si\nSubject: Re: [MB-2026-000042] Prošnja"), referencePrefix: "MB")?.keys.reference == "MB-2026-000042")
         // Threads to nothing.
         #expect(OfficeReply.read(Self.parsed("From: a@maribor.si\nTo: b@x.si\nSubject: Hello"), referencePrefix: "MB") == nil)
         // Automatic mail: an auto-reply, or ours (the loop marker).
@@ -181,5 +181,17 @@ struct DeadlineTests {
                 #expect(error.line > 20, "\(error)")
             }
         }
+    }
+}
+
+@Suite("The digest's hour")
+struct DigestTimeTests {
+    @Test("the digest may go from digest_at on, local time, and not before")
+    func digestTime() {
+        let noon = HolidayCalendar.Day(year: 2026, month: 12, day: 1).localNoon
+        #expect(DeadlineSettings(digestAt: 12 * 60).isDigestTime(noon))
+        #expect(DeadlineSettings(digestAt: 8 * 60).isDigestTime(noon))
+        #expect(!DeadlineSettings(digestAt: 12 * 60 + 1).isDigestTime(noon))
+        #expect(!DeadlineSettings(digestAt: 23 * 60).isDigestTime(noon))
     }
 }

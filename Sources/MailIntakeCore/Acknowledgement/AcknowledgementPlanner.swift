@@ -86,8 +86,8 @@ public struct AcknowledgementPlanner: Sendable {
 
     /// Where to look for the inquiry a reply belongs to: a reference in the subject, then the
     /// Message-IDs it answers (incoming mail of an inquiry, or our acknowledgement).
-    public func threadKeys(of parsed: ParsedMessage) -> (reference: String?, messageIDs: [String]) {
-        (ReferenceNumber.find(in: parsed.subject, prefix: configuration.ack.referencePrefix)?.description, parsed.inReplyTo + parsed.references)
+    public func threadKeys(of parsed: ParsedMessage) -> ThreadKeys {
+        ThreadKeys(parsed, referencePrefix: configuration.ack.referencePrefix)
     }
 
     /// The plan for a new inquiry under `reference`.

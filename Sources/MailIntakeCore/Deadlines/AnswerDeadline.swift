@@ -38,9 +38,7 @@ public struct DeadlineSettings: Sendable, Equatable {
 extension HolidayCalendar.Day {
     /// The day `date` falls on in local time (the office's; the service runs in its zone).
     public init(local date: Date) {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var fields = tm()
-        localtime_r(&seconds, &fields)
+        let fields = HolidayCalendar.localFields(date)
         self.init(year: Int(fields.tm_year) + 1900, month: Int(fields.tm_mon) + 1, day: Int(fields.tm_mday))
     }
 
@@ -67,7 +65,23 @@ extension HolidayCalendar.Day {
     public func days(to other: HolidayCalendar.Day) -> Int { HolidayCalendar.daysFromCivil(other) - HolidayCalendar.daysFromCivil(self) }
 }
 
+extension DeadlineSettings {
+    /// Whether the day's digest may go at `now`: it is `digestAt` or later, local time.
+    public func isDigestTime(_ now: Date) -> Bool {
+        let fields = HolidayCalendar.localFields(now)
+        return Int(fields.tm_hour) * 60 + Int(fields.tm_min) >= digestAt
+    }
+}
+
 extension HolidayCalendar {
+    /// `date` in local time, broken down (the one place the calendar asks the zone).
+    static func localFields(_ date: Date) -> tm {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var fields = tm()
+        localtime_r(&seconds, &fields)
+        return fields
+    }
+
     /// Monday to Friday and not a work-free day.
     public func isWorkingDay(_ day: Day) -> Bool { day.weekday != 0 && day.weekday != 6 && !isHoliday(day) }
 }

@@ -63,11 +63,7 @@ public struct HolidayCalendar: Sendable, Equatable {
         var left = days
         while left > 0 {
             result = result.addingTimeInterval(86_400)
-            var seconds = time_t(result.timeIntervalSince1970.rounded(.down))
-            var fields = tm()
-            localtime_r(&seconds, &fields)
-            let day = Day(year: Int(fields.tm_year) + 1900, month: Int(fields.tm_mon) + 1, day: Int(fields.tm_mday))
-            if fields.tm_wday != 0 && fields.tm_wday != 6 && !isHoliday(day) { left -= 1 }
+            if isWorkingDay(Day(local: result)) { left -= 1 }
         }
         return result
     }

@@ -7,9 +7,8 @@ import Foundation
 /// answers nobody. Our own automatic mail (acknowledgements, notifications, digests, which a
 /// server may keep in the sent folder) is never an answer.
 public struct OfficeReply: Sendable, Equatable {
-    /// Message-IDs it replies to, newest first, and our reference in its subject.
-    public var messageIDs: [String]
-    public var reference: String?
+    /// Our reference in its subject and the Message-IDs it replies to, as for any reply.
+    public var keys: ThreadKeys
     /// Everyone it went to (To, Cc, Bcc where the sent copy keeps it), lower case.
     public var recipients: Set<String>
     /// Who answered: the Sender (a person sending for the shared mailbox), else the From.
@@ -22,15 +21,14 @@ public struct OfficeReply: Sendable, Equatable {
         let headers = parsed.headers
         if headers.first(AckPolicy.loopMarkerHeader) != nil || headers.first("X-Mailintake-Reference") != nil { return nil }
         if let auto = headers.first("Auto-Submitted")?.trimmingCharacters(in: .whitespaces).lowercased(), !auto.hasPrefix("no") { return nil }
-        let reference = ReferenceNumber.find(in: parsed.subject, prefix: referencePrefix)?.description
-        let ids = (parsed.inReplyTo + parsed.references.reversed())
-        guard reference != nil || !ids.isEmpty else { return nil }
+        let keys = ThreadKeys(parsed, referencePrefix: referencePrefix)
+        guard !keys.isEmpty else { return nil }
         var recipients = Set(parsed.to.map { $0.address.lowercased() })
         for name in ["Cc", "Bcc"] {
             for value in headers.all(name) { recipients.formUnion(AddressList.parse(value).map { $0.address.lowercased() }) }
         }
         let sender = headers.first("Sender").flatMap { AddressList.parse($0).first }
-        return OfficeReply(messageIDs: ids, reference: reference, recipients: recipients,
+        return OfficeReply(keys: keys, recipients: recipients,
                            answeredBy: (sender ?? parsed.from)?.address, date: parsed.date, ownMessageID: parsed.messageID)
     }
 
