@@ -131,4 +131,17 @@ struct LifecycleTests {
         let csv = try instance.mailintake("export", "--format", "csv")
         #expect(csv.stdout.split(separator: "\r\n").first?.contains("status,due_on,interim_until,answered_at,answered_by,answered_via,closed_at,routed_to") == true)
     }
+
+    @Test("a sent folder the server does not have is a configuration error that names the key; the inbox is still filed")
+    func missingSentFolder() throws {
+        var options = Instance.Options()
+        options.imapExtra = "sent_folder = Sent Itemz"
+        let instance = try Instance(options)
+        try instance.appendText(AcknowledgementDeliveryTests.mail(from: "Ana <ana@example.si>", subject: "Prošnja", body: "Prosim za sestanek."))
+        let run = try instance.mailintake("run", "--once")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("no folder `Sent Itemz`") && run.stderr.contains("set [imap] sent_folder"), "\(run.stderr)")
+        #expect(instance.inquiryCount() == 1, "the inbox was filed before the sent folder was asked for")
+        #expect(try instance.mailintake("status").stdout.contains("sent folder"))
+    }
 }

@@ -60,6 +60,7 @@ struct StaffAccessTests {
         try #require(service.status == 0, "the service's run: \(service.stderr)")
         var info = stat()
         #expect(stat(state + "/mailintake.sqlite", &info) == 0 && info.st_mode & 0o777 == 0o660, "the database is the service's and the group's: \(String(info.st_mode & 0o777, radix: 8))")
+        #expect(stat(state + "/mailintake.sqlite.health", &info) == 0 && info.st_mode & 0o777 == 0o640, "status's health file is readable by the group: \(String(info.st_mode & 0o777, radix: 8))")
 
         // A member of staff, without sudo.
         let listed = try Self.mailintake(as: staff, binary, configPath, ["list"])

@@ -156,6 +156,20 @@ struct AcknowledgementPlannerTests {
         #expect(plan.staff == nil && plan.notification == nil)
     }
 
+    @Test("a desk gets its digest; the office's own mailbox, an invalid desk or a day with nothing to say gets none")
+    func digests() throws {
+        let planner = try Self.planner()
+        let today = HolidayCalendar.Day(year: 2026, month: 12, day: 1)
+        let late = DeadlineDigest.Item(reference: "MB-2026-000001", received: today.adding(days: -20), due: today.adding(days: -5), subject: "s")
+        let mail = try #require(planner.digest(for: "desk@maribor.example", items: [late], today: today, now: Date()))
+        #expect(mail.from.address == "mednarodno@maribor.example" && mail.to.address == "desk@maribor.example")
+        #expect(planner.digest(for: "mednarodno@maribor.example", items: [late], today: today, now: Date()) == nil)
+        #expect(planner.digest(for: "MEDNARODNO+x@maribor.example", items: [late], today: today, now: Date()) == nil)
+        #expect(planner.digest(for: "not an address", items: [late], today: today, now: Date()) == nil)
+        let later = DeadlineDigest.Item(reference: "MB-2026-000002", received: today, due: today.adding(days: 15), subject: "s")
+        #expect(planner.digest(for: "desk@maribor.example", items: [later], today: today, now: Date()) == nil)
+    }
+
     @Test("replies are found by the reference in the subject, then by the Message-IDs they answer")
     func threadKeys() throws {
         let planner = try Self.planner()
