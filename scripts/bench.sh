@@ -13,6 +13,7 @@
 # Prints wall seconds, client CPU seconds (user + system), peak RSS and the ratios; the median of
 # three alternating rounds, each from scratch (a new Maildir, a new database).
 #   scripts/bench.sh [SIZE...]      default: 200 2000
+#   MAILINTAKE_BENCH_BINARY=PATH scripts/bench.sh …   measure that binary instead of building this tree
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -31,9 +32,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || { echo "bench: install ${missing[*]} first" >&2; exit 1; }
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# The build the installer makes (scripts/install.sh): release, the Swift runtime linked in.
-swift build -c release --static-swift-stdlib 2>&1 | tail -1
-bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/mailintake"
+# The build the installer makes (scripts/install.sh): release, the Swift runtime linked in; or,
+# to compare two builds in the same way, another binary in $MAILINTAKE_BENCH_BINARY.
+if [ -n "${MAILINTAKE_BENCH_BINARY:-}" ]; then
+    bin=$MAILINTAKE_BENCH_BINARY
+else
+    swift build -c release --static-swift-stdlib 2>&1 | tail -1
+    bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/mailintake"
+fi
 
 work=$(mktemp -d /tmp/mi-bench.XXXXXX)
 chmod 755 "$work"  # Dovecot's unprivileged processes must traverse it
@@ -157,7 +163,7 @@ row() {  # row LABEL "wall user system rss" COUNT
 }
 
 echo
-echo "mailintake $(git rev-parse --short HEAD 2>/dev/null || echo '?') on $(nproc) cores; median of $rounds rounds"
+echo "mailintake ${MAILINTAKE_BENCH_BINARY:-$(git rev-parse --short HEAD 2>/dev/null || echo '?')} on $(nproc) cores; median of $rounds rounds"
 for size in "${sizes[@]}"; do
     echo
     echo "$size messages, ${megabytes[$size]} MB"

@@ -46,8 +46,34 @@ install() {
     rm -f /usr/sbin/policy-rc.d
 }
 
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+# Free ports (as many as asked for, all different) below the kernel's ephemeral range. A port
+# from that range (bind to port 0) can be handed to an outgoing connection before our server
+# binds it, or, while nothing listens, a connection to it can connect to itself (Linux's TCP
+# self-connect): `wait_port` then sees a "listener" that is its own socket, the server cannot
+# bind, and clients later talk TLS to themselves ("wrong version number") — seen once in a full run.
+free_ports() {
+    /usr/bin/python3 - "$1" <<'PY'
+import random, socket, sys
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+chosen = []
+for _ in range(10000):
+    if len(chosen) == int(sys.argv[1]):
+        break
+    port = random.randrange(10000, max(10001, low))
+    if port in chosen:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    chosen.append(port)
+else:
+    raise SystemExit("mailstack: no free ports below the ephemeral range")
+print(" ".join(map(str, chosen)))
+PY
 }
 
 make_tls() {
@@ -76,8 +102,7 @@ start() {
     # and not yet bound: one start at a time, from choosing the ports until all of them listen.
     exec 9>>/tmp/mailintake-mailstack.lock
     flock 9
-    imap_port=$(free_port); imaps_port=$(free_port); smtp_port=$(free_port); smtps_port=$(free_port)
-    token_port=$(free_port); smtp_ascii_port=$(free_port)
+    read -r imap_port imaps_port smtp_port smtps_port token_port smtp_ascii_port <<< "$(free_ports 6)"
     local user=office password=office-secret
     local mail_uid mail_gid internal_user internal_group login_user
     if [ "$(id -u)" -eq 0 ]; then
