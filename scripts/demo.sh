@@ -87,6 +87,14 @@ echo "== mailintake status"
 echo
 echo "== mailintake report --html (the year at a glance: open it in a browser)"
 "$bin" --config "$config" report --html "$stack/report.html"
+echo
+echo "== a person asks what the office holds about them (GDPR Article 15), then to be erased (Article 17)"
+"$bin" --config "$config" close "$first" >/dev/null
+"$bin" --config "$config" subject-access "$answered_id" --out "$stack/subject-access"
+sed -n 1,12p "$stack/subject-access/README.txt"
+find "$stack/subject-access" -type f | sed "s|$stack/||" | sort
+"$bin" --config "$config" erase "$answered_id" --reason "request of $(date +%F), Article 17(1)(a)" || true
+"$bin" --config "$config" audit --limit 2
 
 if [ $keep = yes ]; then
     echo

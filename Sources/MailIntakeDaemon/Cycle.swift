@@ -21,6 +21,8 @@ public enum Cycle {
         public var answered = 0
         /// Deadline digests put in the outbox.
         public var digests = 0
+        /// Inquiries retention anonymised or deleted (the day's purge runs at its first cycle).
+        public var purged = 0
         public var finishedAt: Date
 
         /// Messages filed this cycle.
@@ -57,6 +59,15 @@ public enum Cycle {
         } catch {
             outcome.pollError = "IMAP: \(error)"
         }
+        if outcome.filed > 0 {
+            do {
+                for (erasure, references) in try intake.replayErasures(full: false) {
+                    logger.notice("erasure \(erasure) carried out on \(references.count) inquiry(ies) filed again: \(references.joined(separator: ", "))")
+                }
+            } catch {
+                logger.error("could not check new mail against the erasure journal: \(error); it is checked again at the next start (`mailintake replay-erasures` now)")
+            }
+        }
         if outcome.pollError == nil {
             do {
                 outcome.answered = try intake.pollSentFolder()
@@ -68,6 +79,16 @@ public enum Cycle {
             outcome.digests = try intake.enqueueDigests()
         } catch {
             logger.warning("could not prepare the deadline digests: \(error); they are tried again next cycle")
+        }
+        do {
+            if let purge = try intake.purgeIfDue() {
+                outcome.purged = purge.expired.count
+                if !purge.expired.isEmpty || !purge.held.isEmpty {
+                    logger.notice("retention: \(purge.expired.filter { $0.action == .anonymise }.count) inquiry(ies) anonymised, \(purge.expired.filter { $0.action == .delete }.count) deleted, \(purge.held.count) kept by a legal hold")
+                }
+            }
+        } catch {
+            logger.error("retention's purge failed: \(error); it is tried again next cycle (`mailintake purge --dry-run` shows the plan)")
         }
         do {
             let delivery = try intake.deliverOutbox()

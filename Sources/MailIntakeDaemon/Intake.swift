@@ -54,6 +54,8 @@ public final class Intake {
     private var throttleLogged = false
     /// UIDs the server listed and did not deliver, already reported (each is logged once).
     private var reportedMissing = Set<UInt32>()
+    /// The last inquiry the erasure journal was checked against (`replayErasures`).
+    var erasuresCheckedThrough: Int64 = 0
 
     /// File messages the server already shows as filed, without acknowledging them (`run --adopt-filed`).
     public let adoptFiled: Bool
@@ -104,6 +106,10 @@ public final class Intake {
         if interrupted > 0 {
             logger.warning("\(interrupted) acknowledgement(s) were interrupted while being sent by an earlier run; marked unconfirmed rather than risk sending them twice (`mailintake outbox` lists them)")
         }
+        // A database restored from a backup older than an erasure holds that person's data again.
+        for (erasure, references) in try replayErasures(full: true) {
+            logger.notice("erasure \(erasure) carried out again on \(references.count) inquiry(ies) (a restored backup held them): \(references.joined(separator: ", "))")
+        }
     }
 
 
@@ -114,8 +120,9 @@ public final class Intake {
     /// `[classifier] model`, and used from the next message on. Returns whether it did.
     @discardableResult
     public func learnIfCorrected() throws -> Bool {
-        let latest = try store.sync { try $0.latestCorrection() }
-        guard latest > modelThrough else { return false }
+        let (latest, stale) = try store.sync { (try $0.latestCorrection(), try $0.modelStaleSince()) }
+        // An erasure or the purge may have removed mail the model learned from (its words are in it).
+        guard latest > modelThrough || stale != nil else { return false }
         let settings = configuration.classifier
         let trained = try ModelTraining.train(keyword: keyword, folders: settings.trainingDirectories,
                                               corrections: { [store] in try store.sync { try $0.correctedExamples() } })
@@ -123,6 +130,7 @@ public final class Intake {
         filer = Filer(configuration: configuration, templates: templates,
                       classifier: LearningClassifier(keyword: keyword, model: trained.model))
         modelThrough = trained.model.correctionsThrough
+        if let stale { try store.sync { try $0.modelRebuilt(staleSince: stale) } }
         logger.notice("learned model rebuilt from \(trained.examples) examples (\(trained.sources.joined(separator: ", ")))", ["model": settings.modelPath])
         return true
     }

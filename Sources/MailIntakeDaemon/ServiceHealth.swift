@@ -143,6 +143,22 @@ public enum ServiceHealth {
         public init() {}
     }
 
+    /// `status`'s retention line; a problem when the service polls but its daily purge has not
+    /// run for two days (it failed: the log says why).
+    public static func retention(_ settings: RetentionSettings, lastPurge: String?, held: Int, anonymised: Int, servicePolling: Bool,
+                                 now: Date) -> (line: String, problems: [String]) {
+        let counts = "\(held) under a legal hold, \(anonymised) anonymised"
+        guard let period = settings.periods["default"].map(\.description) ?? (settings.isConfigured ? "per field" : nil) else {
+            return ("retention:        not configured: kept for good ([retention] default = 10y sets the plan's period); \(counts)", [])
+        }
+        let today = HolidayCalendar.Day(local: now)
+        let line = "retention:        \(period), then \(settings.expiry(for: "default").rawValue); last purge \(lastPurge ?? "never"); \(counts)"
+        guard servicePolling, let last = lastPurge.flatMap(HolidayCalendar.Day.init(iso:)) ?? Optional(today.adding(days: -3)), last.days(to: today) >= 2 else {
+            return (line, [])
+        }
+        return (line, ["retention's daily purge has not run since \(lastPurge ?? "the service started"); the service log says why (`mailintake purge --dry-run` shows the plan)"])
+    }
+
     public static func deadlines(_ repository: MailRepository, _ configuration: Configuration, now: Date) throws -> Deadlines {
         var result = Deadlines()
         let counts = try repository.deadlineCounts(today: HolidayCalendar.Day(local: now), soon: configuration.deadlines.dueSoon)

@@ -29,6 +29,11 @@ public final class Database {
         if created >= 0 { Glibc.close(created) }
         handle = try Self.open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, busyTimeout: busyTimeout,
                                hint: "check that the folder exists and the service may write to it")
+        // Erased and expired personal data must leave the file, not linger in free pages: freed
+        // pages are zeroed, and a new database keeps its free pages apart so that
+        // `PRAGMA incremental_vacuum` can give them back (it must be chosen before the first table).
+        try execute("PRAGMA secure_delete = ON")
+        if created >= 0 { try execute("PRAGMA auto_vacuum = INCREMENTAL") }
         try execute("PRAGMA journal_mode = WAL")
         // NORMAL in WAL mode: a process crash loses nothing; a power cut may lose the last
         // commits, and then the mailbox cursor rolls back with them, so those messages are
@@ -71,6 +76,14 @@ public final class Database {
     public func checkpoint() {
         guard let handle, !isReadOnly else { return }
         sqlite3_exec(handle, "PRAGMA wal_checkpoint(PASSIVE)", nil, nil, nil)
+    }
+
+    /// Copies the whole WAL into the database file and truncates the WAL to nothing, so that what
+    /// was overwritten in the database is in no WAL frame either. False when a reader kept it from
+    /// finishing (it waits for readers up to the busy timeout).
+    @discardableResult
+    public func checkpointTruncating() throws(DatabaseError) -> Bool {
+        try row("PRAGMA wal_checkpoint(TRUNCATE)")?["busy"].int == 0
     }
 
     private var isReadOnly: Bool { handle.map { sqlite3_db_readonly($0, "main") == 1 } ?? true }

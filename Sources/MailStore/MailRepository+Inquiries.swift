@@ -9,7 +9,7 @@ extension MailRepository {
         SELECT i.id, i.reference, i.received_at, i.from_address, i.from_name, i.subject, i.language, i.field, i.secondary_fields,
                i.sender_type, i.legal_kind, i.intent, i.ack_reason, i.confidence, i.evidence, i.needs_review,
                i.original_labels, i.corrected_at, i.routed_to, i.status, i.due_on, i.interim_until, i.answered_at, i.answered_by,
-               i.answered_via, i.closed_at,
+               i.answered_via, i.closed_at, i.held_reason, i.held_at, i.held_by, i.anonymised_at,
                (SELECT status FROM outbox o WHERE o.inquiry_id = i.id AND o.kind = 'acknowledgement' ORDER BY o.id LIMIT 1) AS ack_status
         """
 
@@ -67,10 +67,13 @@ extension MailRepository {
             return Correction(correctedAt: try c.text("corrected_at"), correctedBy: c["corrected_by"].string, note: c["note"].string,
                               before: before, after: after)
         }
-        return InquiryDetail(record: try Self.record(row), confidence: row["confidence"].double ?? 0, evidence: Self.strings(row["evidence"].string),
-                             needsReview: (row["needs_review"].int ?? 0) != 0,
-                             originalLabels: Self.labels(row["original_labels"].string),
-                             corrections: corrections, events: try events(ofInquiry: id), messages: messages, attachments: attachments, outbox: outbox)
+        var detail = InquiryDetail(record: try Self.record(row), confidence: row["confidence"].double ?? 0, evidence: Self.strings(row["evidence"].string),
+                                   needsReview: (row["needs_review"].int ?? 0) != 0,
+                                   originalLabels: Self.labels(row["original_labels"].string),
+                                   corrections: corrections, events: try events(ofInquiry: id), messages: messages, attachments: attachments, outbox: outbox)
+        if let reason = row["held_reason"].string { detail.hold = (reason, row["held_at"].string ?? "", row["held_by"].string) }
+        detail.anonymisedAt = row["anonymised_at"].string
+        return detail
     }
 
     // MARK: corrections
@@ -81,7 +84,7 @@ extension MailRepository {
         var examples: [(raw: [UInt8], labels: Labels)] = []
         try database.forEachRow("""
             SELECT i.language, i.field, i.secondary_fields, i.sender_type, i.legal_kind, i.intent,
-                   (SELECT m.raw FROM messages m WHERE m.inquiry_id = i.id AND m.raw IS NOT NULL ORDER BY m.id LIMIT 1) AS raw
+                   (SELECT m.raw FROM messages m WHERE m.inquiry_id = i.id AND length(m.raw) > 0 ORDER BY m.id LIMIT 1) AS raw
             FROM inquiries i WHERE i.corrected_at IS NOT NULL ORDER BY i.id
             """) { row in
             guard let raw = row["raw"].bytes else { return }

@@ -159,7 +159,7 @@ extension MailRepository {
 
     /// The raw bytes of an inquiry's first message (what the person wrote), for details such as their phone number.
     public func firstMessageRaw(ofInquiry inquiryID: Int64) throws -> [UInt8]? {
-        try database.row("SELECT raw FROM messages WHERE inquiry_id = ? AND disposition = 'inquiry' ORDER BY id LIMIT 1", [inquiryID])?["raw"].bytes
+        try database.row("SELECT raw FROM messages WHERE inquiry_id = ? AND disposition = 'inquiry' AND length(raw) > 0 ORDER BY id LIMIT 1", [inquiryID])?["raw"].bytes
     }
 
     /// The staff address an inquiry was routed to.

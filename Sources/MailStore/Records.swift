@@ -215,4 +215,8 @@ public struct InquiryDetail: Sendable {
     /// Attachments of all the inquiry's messages: (message row, position within it, file name, type, size, SHA-256).
     public var attachments: [(messageID: Int64, position: Int, filename: String, contentType: String, size: Int, sha256: String)]
     public var outbox: [(kind: String, recipient: String, status: String, attempts: Int, lastError: String?, serverReply: String?, sentAt: String?)]
+    /// A legal hold: why, since when, placed by whom.
+    public var hold: (reason: String, at: String, by: String?)?
+    /// When retention or an erasure removed its personal data.
+    public var anonymisedAt: String?
 }

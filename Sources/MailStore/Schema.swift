@@ -335,5 +335,33 @@ enum Schema {
             CREATE INDEX outbox_by_recipient ON outbox (kind, recipient COLLATE NOCASE, created_at);
             CREATE INDEX outbox_by_kind_time ON outbox (kind, created_at);
             """, after: { try MailRepository.backfillDueDays($0) }),
+        // Personal data as the law asks (GDPR Articles 15 and 17, the office's retention plan):
+        // legal holds; inquiries anonymised (kept for the statistics) and messages whose raw mail
+        // is erased; the audit trail of every purge, access export, erasure, hold and release,
+        // which names references and keyed hashes, never an address; and the key of those hashes,
+        // made once (the Swift half), so the same address always gives the same hash here.
+        .init(name: "2026-12-02-data-protection", sql: """
+            ALTER TABLE inquiries ADD COLUMN held_reason TEXT;
+            ALTER TABLE inquiries ADD COLUMN held_at TEXT;
+            ALTER TABLE inquiries ADD COLUMN held_by TEXT;
+            ALTER TABLE inquiries ADD COLUMN anonymised_at TEXT;
+            ALTER TABLE messages ADD COLUMN erased_at TEXT;
+            CREATE TABLE audit_log (
+                id       INTEGER PRIMARY KEY,
+                at       TEXT NOT NULL,
+                action   TEXT NOT NULL CHECK (action IN ('purge', 'subject_access', 'erase', 'hold', 'release', 'replay')),
+                by       TEXT,
+                reason   TEXT,
+                subjects TEXT NOT NULL DEFAULT '[]',
+                refs     TEXT NOT NULL DEFAULT '[]',
+                counts   TEXT NOT NULL DEFAULT '{}',
+                erasure  TEXT
+            );
+            CREATE INDEX audit_log_by_erasure ON audit_log (erasure) WHERE erasure IS NOT NULL;
+            CREATE TABLE audit_key (
+                id  INTEGER PRIMARY KEY CHECK (id = 1),
+                key BLOB NOT NULL
+            );
+            """, after: { try MailRepository.makeAuditKey($0) }),
     ])
 }

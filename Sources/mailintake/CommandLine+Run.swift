@@ -52,6 +52,17 @@ extension CommandLine {
           attachment REFERENCE N       write the inquiry's N-th attachment to stdout
           export --format json|csv     every inquiry, with stable keys
 
+        personal data (GDPR; every one of these is kept in the audit trail, without addresses):
+          purge [--dry-run]            what [retention] expires today (anonymise or delete), then does it
+          hold REFERENCE --reason TEXT  a legal hold: retention and erasure leave the inquiry alone
+          release REFERENCE [--reason TEXT]
+          subject-access ADDRESS [--also ADDRESS]... --out DIR
+                                       everything held about a person (Article 15), as files to hand over
+          erase ADDRESS [--also ADDRESS]... --reason TEXT [--force JUSTIFICATION]
+                                       anonymise a person's inquiries (Article 17); held or open ones are kept
+          audit [--limit N]            the audit trail: purges, access exports, erasures, holds, releases
+          replay-erasures              after restoring a backup: erase again what the journal says was erased
+
         The configuration is --config PATH, else $MAILINTAKE_CONFIG, else \(Configuration.defaultPath).
         Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
         """
@@ -90,6 +101,13 @@ extension CommandLine {
             case "reopen": return try Commands.lifecycle(.reopen, options, configPath: configPath, environment: environment)
             case "interim": return try Commands.lifecycle(.interim, options, configPath: configPath, environment: environment)
             case "report": return try Commands.report(options, configPath: configPath, environment: environment)
+            case "purge": return try Commands.purge(options, configPath: configPath, environment: environment)
+            case "hold": return try Commands.hold(true, options, configPath: configPath, environment: environment)
+            case "release": return try Commands.hold(false, options, configPath: configPath, environment: environment)
+            case "subject-access": return try Commands.subjectAccess(options, configPath: configPath, environment: environment)
+            case "erase": return try Commands.erase(options, configPath: configPath, environment: environment)
+            case "audit": return try Commands.audit(options, configPath: configPath, environment: environment)
+            case "replay-erasures": return try Commands.replayErasures(options, configPath: configPath, environment: environment)
             case "help", "--help", "-h":
                 print(usage)
                 return 0

@@ -1,5 +1,6 @@
 import Foundation
 import MailIntakeCore
+import MailIntakeDaemon
 import MailStore
 
 extension Commands {
@@ -92,9 +93,7 @@ extension Commands {
     /// the environment, so it cannot be typed in), with the sudo user when root ran it for
     /// someone, and the free-form `--by` name beside it.
     static func correctionAuthor(named name: String?, environment: [String: String]) -> String {
-        var account = String(getuid())
-        if let entry = getpwuid(getuid()), let login = entry.pointee.pw_name { account = String(cString: login) }
-        if getuid() == 0, let sudo = environment["SUDO_USER"], !sudo.isEmpty, sudo != "root" { account = "\(sudo) via sudo" }
+        let account = DataProtection.account(environment)
         guard let name = name?.trimmingCharacters(in: .whitespaces), !name.isEmpty else { return account }
         return name == account ? name : "\(name) (unix account \(account))"
     }

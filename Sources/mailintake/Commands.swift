@@ -73,9 +73,11 @@ enum Commands {
         var waiting: (count: Int, oldest: Date?) = (0, nil)
         var databaseProblem: String?
         var deadlines: ServiceHealth.Deadlines?
+        var protection: (held: Int, anonymised: Int)?
         do {
             let repository = try openRepository(configuration, readOnly: true)
             deadlines = try ServiceHealth.deadlines(repository, configuration, now: Date())
+            protection = try repository.dataProtectionCounts()
             state = try repository.state()
             outbox = try repository.outboxCounts()
             failing = try repository.failingAcknowledgements(since: Date().addingTimeInterval(-86_400), attempts: 3)
@@ -95,6 +97,12 @@ enum Commands {
         for tokens in OAuth2Health.check(configuration) {
             report.lines += tokens.lines
             report.problems += tokens.problems
+        }
+        if let protection {
+            let retention = ServiceHealth.retention(configuration.retention, lastPurge: state["retention.last_purge"], held: protection.held,
+                                                    anonymised: protection.anonymised, servicePolling: state["last_poll_at"] != nil, now: Date())
+            report.lines.append(retention.line)
+            report.problems += retention.problems
         }
         report.lines.forEach { StandardOutput.say($0) }
         if report.problems.isEmpty {
@@ -323,6 +331,8 @@ enum Commands {
         }
         let record = detail.record
         StandardOutput.say("Reference:   \(record.reference)")
+        if let anonymised = detail.anonymisedAt { StandardOutput.say("Anonymised:  \(anonymised) (retention or an erasure: names, addresses, text and mail are gone)") }
+        if let hold = detail.hold { StandardOutput.say("Legal hold:  \(hold.reason) (since \(hold.at)\(hold.by.map { ", by \($0)" } ?? ""))") }
         StandardOutput.say("Received:    \(record.receivedAt)")
         StandardOutput.say("From:        \(record.fromName.map { "\($0) " } ?? "")<\(record.fromAddress ?? "unknown")>")
         StandardOutput.say("Subject:     \(record.subject)")
@@ -362,6 +372,10 @@ enum Commands {
         }
         StandardOutput.say("Conversation:")
         for message in detail.messages {
+            guard !message.raw.isEmpty else {
+                StandardOutput.say("  --- \(message.disposition) (UID \(message.uid), \(message.size) bytes, filed \(message.filedAt)): erased")
+                continue
+            }
             let parsed = MessageParser.parse(message.raw)
             StandardOutput.say("  --- \(message.disposition) (UID \(message.uid), \(message.size) bytes, filed \(message.filedAt)) from \(parsed.from?.address ?? "?"): \(parsed.subject)")
             if !message.problems.isEmpty { StandardOutput.say("  problems: \(message.problems.joined(separator: "; "))") }

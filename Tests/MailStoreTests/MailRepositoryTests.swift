@@ -382,7 +382,7 @@ struct LifecycleStoreTests {
         let path = MailRepositoryTests.temporaryPath()
         // A database from before deadlines existed, with one inquiry in it.
         let database = try Database(path: path)
-        try Migrator(Array(Schema.migrator.migrations.dropLast())).migrate(database)
+        try Migrator(Array(Schema.migrator.migrations.prefix { $0.name != "2026-12-01-lifecycle" })).migrate(database)
         try database.run("""
             INSERT INTO inquiries (reference, received_at, subject, language, field, sender_type, intent, confidence, created_at)
             VALUES ('MB-2026-000009', '2026-11-15T12:00:00Z', 's', 'sl', 'sport', 'natural', 'meeting_request', 0.9, '2026-11-15T12:00:00Z')

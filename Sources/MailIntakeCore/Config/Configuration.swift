@@ -146,6 +146,8 @@ public struct Configuration: Sendable {
     public var staff: StaffDirectory
     /// `[report] file`: the HTML report, rewritten after each cycle.
     public var reportFile: String?
+    /// `[retention]`: how long inquiries are kept, and what their expiry does.
+    public var retention: RetentionSettings
     public var logLevel: Logger.Level
 
     /// The default location, unless `--config` or `$MAILINTAKE_CONFIG` says otherwise.
@@ -259,6 +261,11 @@ public struct Configuration: Sendable {
         add("deadlines.digest_at", String(format: "%02d:%02d", deadlines.digestAt / 60, deadlines.digestAt % 60))
         add("office.staff", (staff.addresses.sorted() + staff.domains.sorted().map { "@" + $0 }).joined(separator: ", "))
         add("report.file", reportFile)
+        if retention.periods["default"] == nil && !retention.forever.contains("default") { add("retention.default", "(not set: kept for good)") }
+        for key in Set(retention.periods.keys).union(retention.forever).sorted() { add("retention.\(key)", retention.forever.contains(key) ? "forever" : retention.periods[key]?.description) }
+        for (key, expiry) in retention.expiries.sorted(by: { $0.key < $1.key }) {
+            add(key == "default" ? "retention.expiry" : "retention.expiry.\(key)", expiry.rawValue)
+        }
         add("log.level", logLevel.name)
         return lines.joined(separator: "\n")
     }
@@ -428,6 +435,7 @@ private struct SettingsReader {
             deadlines: try deadlines(),
             staff: try staff(office: office, smtp: smtp, routing: routing),
             reportFile: try optionalString("report", "file").map(resolve),
+            retention: try retention(),
             logLevel: try logLevel()
         )
     }
@@ -466,6 +474,38 @@ private struct SettingsReader {
                 throw error("deadlines", "digest_at", "must be a time of day such as 08:00 (local time); got `\(text)`")
             }
             settings.digestAt = hour * 60 + minute
+        }
+        return settings
+    }
+
+    /// `[retention]`: `default = 10y` and `FIELD = 2y` (or `forever`), `expiry = anonymise|delete`
+    /// and `expiry.FIELD`.
+    private mutating func retention() throws(ConfigurationError) -> RetentionSettings {
+        var settings = RetentionSettings()
+        let expiries = RetentionSettings.Expiry.allCases.map(\.rawValue).joined(separator: " or ")
+        for entry in file.entries where entry.section == "retention" {
+            if entry.key == "expiry" || entry.key.hasPrefix("expiry.") {
+                let field = entry.key == "expiry" ? "default" : String(entry.key.dropFirst("expiry.".count))
+                guard field == "default" || Classification.fields.contains(field) else {
+                    throw error("retention", entry.key, "`\(field)` is not a field; use expiry.FIELD with one of \(Classification.fields.joined(separator: ", "))")
+                }
+                guard let value = try optionalString("retention", entry.key), let expiry = RetentionSettings.Expiry(rawValue: value.lowercased()) else {
+                    throw error("retention", entry.key, "must be \(expiries): what happens to an inquiry when its time is up")
+                }
+                settings.expiries[field] = expiry
+                continue
+            }
+            guard entry.key == "default" || Classification.fields.contains(entry.key) else {
+                throw error("retention", entry.key, "is not a field; use default, expiry, or one of \(Classification.fields.joined(separator: ", "))")
+            }
+            let value = try optionalString("retention", entry.key) ?? ""
+            if value.lowercased() == "forever" {
+                settings.forever.insert(entry.key)
+            } else if let period = RetentionSettings.Period(value) {
+                settings.periods[entry.key] = period
+            } else {
+                throw error("retention", entry.key, "must be a period such as 10y or 90d (years up to 100), or forever; got `\(value)`")
+            }
         }
         return settings
     }
