@@ -43,8 +43,6 @@ public struct Filer {
         /// Whose inquiry it is: the sender, a forward's original author, or a web form's filler.
         public let author: InquiryText
         public let classification: Classification
-        /// The attachments' summaries (decoded, hashed): worked out here, not in the transaction.
-        public let attachments: [AttachmentSummary]
         /// The size on the server, when only a prefix of the message was fetched.
         public var originalSize: Int?
         /// Filed again into a new database (`run --adopt-filed`): the server shows an earlier
@@ -53,8 +51,17 @@ public struct Filer {
         /// What it says about mail we sent, if it is a bounce, delay, auto-reply or read receipt:
         /// read here, off the database's thread, like everything else pure.
         public let report: DeliveryReport?
-        /// Its words for the search index, folded here for the same reason.
-        public let searchDocument: SearchDocument
+
+        /// The attachments' summaries (decoded, hashed) and the words for the search index. Worked
+        /// out by `file`, before its transaction: on the database's thread in the FilingPipeline,
+        /// where a profile of 2000 messages found time to spare while the reading thread (TLS,
+        /// parsing, classifying) set the pace (docs/PERFORMANCE.md).
+        func summarised() -> (attachments: [AttachmentSummary], searchDocument: SearchDocument) {
+            let attachments = parsed.attachments.enumerated().map { $1.attachmentSummary(position: $0 + 1) }
+            let document = SearchDocument(subject: parsed.subject, sender: [author.authorName ?? parsed.fromName, author.authorAddress?.address ?? parsed.from?.address],
+                                          organisation: author.organisation, body: author.body, attachments: attachments.map(\.filename))
+            return (attachments, document)
+        }
 
         /// Records that only the first `limit` bytes of a larger message were fetched: filed anyway,
         /// flagged for review, never blocking the mailbox.
@@ -67,11 +74,8 @@ public struct Filer {
     public static func prepare(_ raw: [UInt8], classifier: InquiryClassifier) -> Prepared {
         let parsed = MessageParser.parse(raw)
         let author = classifier.author(of: parsed)
-        let attachments = parsed.attachments.enumerated().map { $1.attachmentSummary(position: $0 + 1) }
-        return Prepared(raw: raw, parsed: parsed, author: author, classification: classifier.classify(author), attachments: attachments,
-                        originalSize: nil, report: DeliveryReport.read(parsed),
-                        searchDocument: SearchDocument(subject: parsed.subject, sender: [author.authorName ?? parsed.fromName, author.authorAddress?.address ?? parsed.from?.address],
-                                                       organisation: author.organisation, body: author.body, attachments: attachments.map(\.filename)))
+        return Prepared(raw: raw, parsed: parsed, author: author, classification: classifier.classify(author),
+                        originalSize: nil, report: DeliveryReport.read(parsed))
     }
 
     /// Files `prepared` as message `uid`; `cursor` is where the mailbox cursor stands once it is
@@ -83,6 +87,7 @@ public struct Filer {
         // Hashed here rather than in `prepare`: in the FilingPipeline this runs on the database's
         // thread, which balances the reading thread's TLS, parsing and classification.
         let sha256 = SHA256.hex(raw)
+        let (attachments, searchDocument) = prepared.summarised()
         let body = MIMEPart.splitHeader(raw[...]).1
         let received = receivedAt ?? now
 
@@ -105,7 +110,7 @@ public struct Filer {
             let letter = AcknowledgementPlanner.Letter(parsed: parsed, author: prepared.author, classification: classification,
                                                        adopted: prepared.adopted)
             if !prepared.adopted, let report = prepared.report,
-               let outcome = try fileReport(report, message: message, attachments: prepared.attachments, in: repository, now: now) {
+               let outcome = try fileReport(report, message: message, attachments: attachments, in: repository, now: now) {
                 try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
                 return outcome
             }
@@ -124,9 +129,9 @@ public struct Filer {
                                              interimUntil: nil, deadlines: configuration.deadlines, holidays: configuration.holidays, strict: false)
                     }
                 }
-                try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
+                try recordAttachments(attachments, in: repository, messageRowID: try repository.insertMessage(message))
                 if message.disposition == .followUp {
-                    try repository.indexFollowUp(inquiryID: inquiryID, prepared.searchDocument)
+                    try repository.indexFollowUp(inquiryID: inquiryID, searchDocument)
                     // The person who has the inquiry hears of the follow-up too.
                     let staff = try repository.routedTo(inquiryID: inquiryID).flatMap { MailAddress(validating: $0) }
                     if let mail = planner.followUpNotification(letter, reference: reference, staff: staff, received: received, now: now) {
@@ -152,8 +157,8 @@ public struct Filer {
                 routedTo: plan.staff?.address,
                 dueOn: configuration.deadlines.due(received: received, field: classification.field, holidays: configuration.holidays).description))
             message.inquiryID = inquiryID
-            try recordAttachments(prepared.attachments, in: repository, messageRowID: try repository.insertMessage(message))
-            try repository.indexInquiry(id: inquiryID, prepared.searchDocument)
+            try recordAttachments(attachments, in: repository, messageRowID: try repository.insertMessage(message))
+            try repository.indexInquiry(id: inquiryID, searchDocument)
             if let mail = plan.acknowledgementMail {
                 var held: String?
                 if case .held(let reason, _) = plan.acknowledgement { held = reason }

@@ -33,6 +33,11 @@ public final class Database {
         // pages are zeroed, and a new database keeps its free pages apart so that
         // `PRAGMA incremental_vacuum` can give them back (it must be chosen before the first table).
         try execute("PRAGMA secure_delete = ON")
+        // Statement journals (each savepoint's record of the pages it changed) in memory, not in
+        // unlinked files under /var/tmp: there they were citizens' mail written outside the
+        // state folder, and 115 MB of extra writes for an ingest of 70 MB (docs/PERFORMANCE.md).
+        // A group of filings (FilingPipeline) bounds what they hold.
+        try execute("PRAGMA temp_store = MEMORY")
         if created >= 0 { try execute("PRAGMA auto_vacuum = INCREMENTAL") }
         try execute("PRAGMA journal_mode = WAL")
         // NORMAL in WAL mode: a process crash loses nothing; a power cut may lose the last

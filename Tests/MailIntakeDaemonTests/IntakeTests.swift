@@ -128,6 +128,29 @@ struct IntakeTests {
         #expect(submitter.sent.count == 5)
     }
 
+    @Test("messages are committed in groups, each in its own savepoint: one that cannot be filed ends its group, those before it stay filed, none after it is filed; the next poll goes on from there")
+    func groupCommit() throws {
+        let mailbox = MemoryMailbox(), submitter = RecordingSubmitter()
+        for number in 1...20 { mailbox.messages[UInt32(number)] = Self.mail(number) }
+        let intake = try Self.intake(mailbox, submitter)
+        // Message 12 cannot be filed (as a broken row would be refused); it shares its group
+        // (the fetch batch of two: 11 and 12) with 11.
+        try intake.store.sync { try $0.database.execute("CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.uid = 12 BEGIN SELECT RAISE(ABORT, 'refused'); END") }
+        #expect(throws: (any Error).self) { try intake.poll() }
+        func filed() throws -> [Int] {
+            try intake.store.sync { try $0.database.rows("SELECT uid FROM messages ORDER BY uid").compactMap { $0["uid"].int } }
+        }
+        #expect(try filed() == Array(1...11))
+        #expect(try intake.store.sync { try $0.cursor(mailbox: "INBOX")?.lastUID } == 11)
+        #expect(try intake.store.sync { try $0.database.row("SELECT count(*) AS n FROM outbox WHERE kind = 'acknowledgement'")?["n"].int } == 11)
+        try intake.store.sync { try $0.database.execute("DROP TRIGGER refuse") }
+        let report = try intake.poll()
+        #expect(report.inquiries == 9 && report.backlog == 0)
+        #expect(try filed() == Array(1...20))
+        #expect(mailbox.flags.filter { $0.value.contains("$Filed") }.count == 20)
+        #expect(try intake.deliverOutbox().sent == 20)
+    }
+
     @Test("the sent folder's replies answer their inquiries, once; our own mail kept there answers nothing; each desk gets one digest a day")
     func sentFolderAndDigest() throws {
         let mailbox = MemoryMailbox(), submitter = RecordingSubmitter()
