@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import MailIntakeCore
 
@@ -33,6 +34,20 @@ struct EncodingTests {
     func quotedPrintable() {
         let input = Array("Spo=C5=A1tovani, to je dolga =\r\nvrstica; =c4=8d in =ZZ ostane.=\n".utf8)
         #expect(String(decoding: TransferEncoding.quotedPrintable(input), as: UTF8.self) == "Spoštovani, to je dolga vrstica; č in =ZZ ostane.")
+    }
+
+    @Test("base64 of every length, wrapped at 76 or at odd places, decodes to the bytes Foundation encoded")
+    func base64Lengths() {
+        var generator = SystemRandomNumberGenerator()
+        for length in Array(0...70) + [1000, 4097, 60_000] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let encoded = Data(bytes).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+            #expect(TransferEncoding.base64(Array(encoded.utf8)) == bytes, "length \(length)")
+            // Line breaks (and a stray space) at places that split quanta.
+            var odd = Array(Data(bytes).base64EncodedString().utf8)
+            for position in stride(from: odd.count - 1, to: 0, by: -7).reversed() where position % 3 == 0 { odd.insert(position % 2 == 0 ? 0x0A : 0x20, at: position) }
+            #expect(TransferEncoding.base64(odd) == bytes, "length \(length), split")
+        }
     }
 
     @Test("decodes base64 across line breaks, without padding and with stray characters")

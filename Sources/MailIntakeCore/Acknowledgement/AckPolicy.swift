@@ -46,10 +46,10 @@ public struct AckPolicy: Sendable {
         if headers.first(Self.loopMarkerHeader) != nil {
             return .suppress(reason: "carries our own loop marker (\(Self.loopMarkerHeader))")
         }
-        if let auto = headers.first("Auto-Submitted"), auto.split(separator: ";").first?.trimmingWhitespace().lowercased() != "no" {
+        if let auto = headers.first("Auto-Submitted"), auto.split(separator: ";").first?.trimmed().lowercased() != "no" {
             return .suppress(reason: "Auto-Submitted: \(auto.prefix(40))")
         }
-        if let precedence = headers.first("Precedence")?.lowercased(), ["bulk", "list", "junk"].contains(precedence.trimmingWhitespace()) {
+        if let precedence = headers.first("Precedence")?.lowercased(), ["bulk", "list", "junk"].contains(precedence.trimmed()) {
             return .suppress(reason: "Precedence: \(precedence)")
         }
         for listHeader in ["List-Id", "List-Unsubscribe", "List-Post"] where headers.first(listHeader) != nil {
@@ -97,10 +97,10 @@ public struct AckPolicy: Sendable {
 
     /// SpamAssassin's X-Spam-Flag / X-Spam-Status, Rspamd's X-Spam, X-Rspamd-Action and X-Spamd-Result.
     static func spamVerdict(_ headers: HeaderFields) -> String? {
-        if headers.first("X-Spam-Flag")?.trimmingWhitespace().lowercased() == "yes" { return "X-Spam-Flag: YES" }
-        if headers.first("X-Spam-Status")?.trimmingWhitespace().lowercased().hasPrefix("yes") == true { return "X-Spam-Status: Yes" }
-        if headers.first("X-Spam")?.trimmingWhitespace().lowercased() == "yes" { return "X-Spam: Yes" }
-        if let action = headers.first("X-Rspamd-Action")?.trimmingWhitespace().lowercased(),
+        if headers.first("X-Spam-Flag")?.trimmed().lowercased() == "yes" { return "X-Spam-Flag: YES" }
+        if headers.first("X-Spam-Status")?.trimmed().lowercased().hasPrefix("yes") == true { return "X-Spam-Status: Yes" }
+        if headers.first("X-Spam")?.trimmed().lowercased() == "yes" { return "X-Spam: Yes" }
+        if let action = headers.first("X-Rspamd-Action")?.trimmed().lowercased(),
            ["add header", "rewrite subject", "reject", "soft reject"].contains(action) { return "X-Rspamd-Action: \(action)" }
         if let result = headers.first("X-Spamd-Result")?.lowercased().replacingOccurrences(of: " ", with: ""),
            result.hasPrefix("default:true") { return "X-Spamd-Result: default: True" }
@@ -138,13 +138,13 @@ public struct AuthenticationResults: Sendable, Equatable {
 
     public init?(_ value: String) {
         let text = Self.removingComments(value)
-        let parts = text.split(separator: ";").map { $0.trimmingWhitespace() }
+        let parts = text.split(separator: ";").map { $0.trimmed() }
         // The authserv-id may be followed by a version number: "mx.example.org 1".
         guard let first = parts.first?.split(separator: " ").first, !first.isEmpty else { return nil }
         authservID = first.lowercased()
         results = parts.dropFirst().compactMap { part in
             guard let equals = part.firstIndex(of: "=") else { return nil }
-            let method = part[..<equals].trimmingWhitespace().lowercased()
+            let method = part[..<equals].trimmed().lowercased()
             let result = part[part.index(after: equals)...].split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map { String($0).lowercased() } ?? ""
             return (method, result)
         }

@@ -27,20 +27,20 @@ public struct AckTemplate: Sendable, Equatable {
 
     public init(language: String, text: String, source: String) throws(TemplateError) {
         let normalized = text.replacingAll("\r\n", with: "\n")
-        guard normalized.hasPrefix("Subject:"), let split = normalized.range(of: "\n\n") else {
+        guard normalized.hasPrefix("Subject:"), let split = normalized.firstRange(of: "\n\n") else {
             throw TemplateError(file: source, message: "must start with a `Subject: …` line and the Field- lines, then an empty line, then the body")
         }
         var subject = ""
         var names: [String: String] = [:]
         for (index, line) in normalized[..<split.lowerBound].split(separator: "\n").enumerated() {
             if index == 0 {
-                subject = String(line.dropFirst(8)).trimmingWhitespace()
+                subject = String(line.dropFirst(8)).trimmed()
             } else if line.hasPrefix("Field-"), let colon = line.firstIndex(of: ":") {
                 let field = String(line[line.index(line.startIndex, offsetBy: 6)..<colon])
                 guard Classification.fields.contains(field) else {
                     throw TemplateError(file: source, message: "`Field-\(field)` is not a field; use \(Classification.fields.map { "Field-\($0)" }.joined(separator: ", "))")
                 }
-                names[field] = line[line.index(after: colon)...].trimmingWhitespace()
+                names[field] = line[line.index(after: colon)...].trimmed()
             } else {
                 throw TemplateError(file: source, message: "header line `\(line.prefix(40))` is neither Subject: nor Field-FIELD: NAME")
             }
@@ -86,7 +86,7 @@ public struct AckTemplate: Sendable, Equatable {
         var output = text
         for name in Classification.intents {
             let open = "{{#\(name)}}", close = "{{/\(name)}}"
-            while let start = output.range(of: open), let end = output.range(of: close, range: start.upperBound..<output.endIndex) {
+            while let start = output.firstRange(of: open), let end = output[start.upperBound...].firstRange(of: close) {
                 if name == intent {
                     output.replaceSubrange(end, with: "")
                     output.replaceSubrange(start, with: "")
@@ -137,8 +137,8 @@ public struct AckTemplate: Sendable, Equatable {
     private static func placeholderNames(in text: String) -> [String] {
         var names: [String] = []
         var rest = Substring(text)
-        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
-            names.append(rest[open.upperBound..<close.lowerBound].trimmingWhitespace())
+        while let open = rest.firstRange(of: "{{"), let close = rest[open.upperBound...].firstRange(of: "}}") {
+            names.append(rest[open.upperBound..<close.lowerBound].trimmed())
             rest = rest[close.upperBound...]
         }
         return names

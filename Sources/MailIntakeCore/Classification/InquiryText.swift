@@ -79,11 +79,11 @@ public struct InquiryText: Sendable {
 
     /// The subject without any of `prefixes` (`Fwd: Re: FW:` …), however many are stacked.
     static func strippingPrefixes(_ prefixes: [String], from subject: String) -> String {
-        var text = subject.trimmingWhitespace()
+        var text = subject.trimmed()
         while true {
             let head = text.prefix(16).lowercased()
             guard let prefix = prefixes.first(where: { head.hasPrefix($0) }) else { return text }
-            text = String(text.dropFirst(prefix.count)).trimmingWhitespace()
+            text = String(text.dropFirst(prefix.count)).trimmed()
         }
     }
 }
@@ -105,7 +105,7 @@ enum InlineForward {
                                "továbbított üzenet", "message transféré", "проследена порака", "прослеђена порука"]
 
     static func parse(_ quoted: String) -> Parsed? {
-        var lines = quoted.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
+        var lines = quoted.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmed() }
         guard !lines.isEmpty else { return nil }
         var isForward = false
         let first = lines[0].lowercased()
@@ -122,7 +122,7 @@ enum InlineForward {
             if line.isEmpty { if sawHeader { index += 1; break } else { index += 1; continue } }
             guard let colon = line.firstIndex(of: ":") else { break }
             let label = line[...colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingWhitespace()
+            let value = line[line.index(after: colon)...].trimmed()
             if QuoteSplitter.fromLabels.contains(label) {
                 from = AddressList.parse(value).first
             } else if QuoteSplitter.subjectLabels.contains(label) {

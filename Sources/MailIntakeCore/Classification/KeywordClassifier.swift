@@ -55,7 +55,7 @@ public struct KeywordClassifier: InquiryClassifier {
         let field = Scorer(vocabulary.fields, repeats: .diminishing).score([Region(text: subject, weight: 3, place: "subject "), Region(text: body, weight: 1, place: "")])
         evidence.append(field.explain("field", fallback: "other"))
         // A reply's subject names the thread, not what this message asks.
-        let subjectWeight = bareSubject.utf8.count == inquiry.subject.trimmingWhitespace().utf8.count ? 2.0 : 1.0
+        let subjectWeight = bareSubject.utf8.count == inquiry.subject.trimmed().utf8.count ? 2.0 : 1.0
         let questions = min(Self.questionLimit, Self.questionCount(inquiry.body))
         let intent = Scorer(vocabulary.intents, repeats: .diminishing).score(
             [Region(text: subject, weight: subjectWeight, place: "subject "), Region(text: body, weight: 1, place: "")] + extra,

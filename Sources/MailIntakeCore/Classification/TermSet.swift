@@ -73,11 +73,11 @@ public struct TermSet: Sendable {
 
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = rawLine.trimmed()
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]") else { throw fail("a section header must look like [label]") }
-                let name = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces).lowercased()
+                let name = line.dropFirst().dropLast().trimmed().lowercased()
                 if let index = labels.firstIndex(of: name) {
                     label = index
                 } else if allowed == nil {
@@ -93,7 +93,7 @@ public struct TermSet: Sendable {
             var body = Substring(line)
             var weight = 1.0
             if let equals = line.lastIndex(of: "=") {
-                let number = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                let number = line[line.index(after: equals)...].trimmed()
                 guard let value = Double(number), value.isFinite, value != 0 else {
                     throw fail("the weight after `=` must be a number other than 0, such as 2 or -1.5 (found \"\(number)\")")
                 }
@@ -138,7 +138,7 @@ public struct TermSet: Sendable {
                 throw fail("this term is already listed under [\(labels[current])] on line \(earlier) (the same after folding); keep one")
             }
             seen[identity] = lineNumber
-            let written = body.trimmingCharacters(in: .whitespaces)
+            let written = body.trimmed()
             terms.append(Term(text: written, label: current, weight: weight, phrases: termPhrases))
         }
         self.labels = labels
@@ -180,24 +180,27 @@ public struct TermSet: Sendable {
     /// Every place a term matches in `text`. A combination (`A & B`) is reported once per
     /// sentence that holds all its parts, at the first word of its first part there.
     public func hits(in text: FoldedText) -> [Hit] {
-        // Which patterns each word matches.
+        // Which patterns each word matches: word i's are matched[starts[i]..<starts[i + 1]], in
+        // one array (an array per word was an allocation per word of every text classified).
         var phraseHits: [Int: [(first: Int, last: Int, sentence: Int)]] = [:]
-        var patternsOfWord = [[Int]](repeating: [], count: text.words.count)
+        var matched: [Int] = []
+        var starts = [Int](repeating: 0, count: text.words.count + 1)
         for index in text.words.indices {
+            starts[index] = matched.count
             let word = text[word: index]
-            var patterns: [Int] = []
-            trie.forEachMatch(word) { patterns.append($0) }
-            for infix in infixes where word.count >= infix.bytes.count && Self.contains(word, infix.bytes) { patterns.append(infix.pattern) }
-            patternsOfWord[index] = patterns
+            trie.forEachMatch(word) { matched.append($0) }
+            for infix in infixes where word.count >= infix.bytes.count && Self.contains(word, infix.bytes) { matched.append(infix.pattern) }
         }
+        starts[text.words.count] = matched.count
+        func patternsOfWord(_ index: Int) -> ArraySlice<Int> { matched[starts[index]..<starts[index + 1]] }
         for index in text.words.indices {
-            for pattern in patternsOfWord[index] {
+            for pattern in patternsOfWord(index) {
                 for phrase in phrasesByFirstPattern[pattern] {
                     let sequence = phrases[phrase]
                     let last = index + sequence.count - 1
                     guard last < text.words.count, text.sentenceOfWord[last] == text.sentenceOfWord[index] else { continue }
                     var matches = true
-                    for offset in 1..<max(1, sequence.count) where !patternsOfWord[index + offset].contains(sequence[offset]) {
+                    for offset in 1..<max(1, sequence.count) where !patternsOfWord(index + offset).contains(sequence[offset]) {
                         matches = false
                         break
                     }
@@ -247,7 +250,7 @@ public enum ListFile {
                                      message: "cannot read this list file; check that it exists and the service may read it")
         }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
-            let entry = line.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            let entry = line.trimmed().lowercased()
             return entry.isEmpty || entry.hasPrefix("#") ? nil : entry
         }
     }

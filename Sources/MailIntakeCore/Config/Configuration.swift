@@ -406,7 +406,7 @@ private struct SettingsReader {
         }
         var training: [String] = []
         // Paths, so not lower-cased as `list` does.
-        for folder in (try optionalString("classifier", "training") ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !folder.isEmpty {
+        for folder in (try optionalString("classifier", "training") ?? "").split(separator: ",").map({ $0.trimmed() }) where !folder.isEmpty {
             let path = resolve(folder)
             guard FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("labels.json")) else {
                 throw error("classifier", "training", "`\(path)` holds no labels.json; name folders of labelled .eml files with a labels.json")
@@ -443,7 +443,7 @@ private struct SettingsReader {
     /// `[deadlines] holidays`: one-off work-free days the government declares, `2023-08-14, …`.
     private mutating func holidays() throws(ConfigurationError) -> HolidayCalendar {
         var days = Set<HolidayCalendar.Day>()
-        for item in (try optionalString("deadlines", "holidays") ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+        for item in (try optionalString("deadlines", "holidays") ?? "").split(separator: ",").map({ $0.trimmed() }) where !item.isEmpty {
             guard let day = HolidayCalendar.Day(iso: item) else {
                 throw error("deadlines", "holidays", "`\(item)` is not a date; list extra work-free days as YYYY-MM-DD, separated by commas")
             }
@@ -557,7 +557,7 @@ private struct SettingsReader {
     /// A comma-separated list; nil when the key is absent.
     private mutating func list(_ section: String, _ key: String) throws(ConfigurationError) -> [String]? {
         guard let text = try optionalString(section, key) else { return nil }
-        return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        return text.split(separator: ",").map { $0.trimmed().lowercased() }.filter { !$0.isEmpty }
     }
 
     func rejectUnknownKeys() throws(ConfigurationError) {
@@ -611,7 +611,7 @@ private struct SettingsReader {
     private mutating func address(_ section: String, _ key: String, allowingName: Bool = false) throws(ConfigurationError) -> MailAddress {
         let value = try requiredString(section, key)
         if allowingName, value.hasSuffix(">"), let open = value.lastIndex(of: "<") {
-            let name = value[..<open].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            let name = value[..<open].trimmed().trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             guard let address = MailAddress(validating: String(value[value.index(after: open)..<value.index(before: value.endIndex)]),
                                             displayName: name.isEmpty ? nil : name) else {
                 throw error(section, key, "is not a valid address: `\(value)`; write `Name <address@example.org>` or the address alone")
@@ -660,7 +660,7 @@ private struct SettingsReader {
             digits = value.dropLast()
         }
         // Multiplied with overflow checked: `99999999999G` is a mistake to report, not a crash.
-        guard let number = Int(digits.trimmingCharacters(in: .whitespaces)), case let (size, overflow) = number.multipliedReportingOverflow(by: factor),
+        guard let number = Int(digits.trimmed()), case let (size, overflow) = number.multipliedReportingOverflow(by: factor),
               !overflow, range.contains(size) else {
             throw error(section, key, "must be a size from 64K to 1G, such as 25M; got `\(value)`")
         }
@@ -683,7 +683,7 @@ private struct SettingsReader {
             factor = unit
             digits = value.dropLast()
         }
-        let text = digits.trimmingCharacters(in: .whitespaces)
+        let text = digits.trimmed()
         // Digits and one point only: Double() would also take `inf`, `nan` and `1e300`.
         guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let number = Double(text),
               case let seconds = number * factor, seconds >= minimum, seconds <= maximum else {

@@ -26,14 +26,14 @@ public struct INIFile: Sendable {
         // "\r\n" is one Character in Swift: a file with Windows line ends splits on it too.
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
-            let line = rawLine.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
+            let line = rawLine.trimmed()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]"), line.count > 2 else {
                     throw ConfigurationError(file: path, line: lineNumber, key: nil,
                                              message: "a section header must look like [name]")
                 }
-                let name = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces).lowercased()
+                let name = String(line.dropFirst().dropLast()).trimmed().lowercased()
                 section = name
                 if sectionLines[name] == nil { sectionLines[name] = lineNumber }
                 continue
@@ -42,8 +42,8 @@ public struct INIFile: Sendable {
                 throw ConfigurationError(file: path, line: lineNumber, key: nil,
                                          message: "expected `key = value`, a [section] or a # comment")
             }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<equals].trimmed().lowercased()
+            let value = line[line.index(after: equals)...].trimmed()
             guard let current = section else {
                 throw ConfigurationError(file: path, line: lineNumber, key: key,
                                          message: "this key stands before any [section]; put it under the section it belongs to")

@@ -39,7 +39,7 @@ public enum AddressList {
             }
         }
         items.append(current)
-        return items.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        return items.map { $0.trimmed() }.filter { !$0.isEmpty }
     }
 
     private static func parseOne(_ item: String) -> MailAddress? {
@@ -99,11 +99,11 @@ public enum AddressList {
             if !inQuotes && ch == ")" && depth > 0 { depth -= 1; continue }
             if depth == 0 { out.append(ch) }
         }
-        return out.trimmingWhitespace()
+        return out.trimmed()
     }
 
     private static func unquote(_ text: String) -> String {
-        var value = text.trimmingWhitespace()
+        var value = text.trimmed()
         guard value.count >= 2, value.first == "\"", value.last == "\"" else { return value }
         value = String(value.dropFirst().dropLast())
         var out = ""

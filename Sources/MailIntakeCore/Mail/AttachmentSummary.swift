@@ -34,7 +34,7 @@ public enum SafeFilename {
             if PrintableText.isUnsafe(scalar) || "<>:\"|?*".unicodeScalars.contains(scalar) { return "_" }
             return Character(scalar)
         })
-        candidate = candidate.trimmingWhitespace()
+        candidate = candidate.trimmed()
         while candidate.hasPrefix(".") { candidate.removeFirst() }
         if candidate.isEmpty {
             let extensions = ["application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png", "message/rfc822": "eml", "text/plain": "txt",

@@ -36,7 +36,7 @@ public enum Charset {
 
     /// Canonical iconv names for the spellings seen in real mail.
     static func normalize(_ name: String) -> String {
-        var value = name.trimmingWhitespace().uppercased()
+        var value = name.trimmed().uppercased()
         if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
         switch value {
         case "", "ASCII", "US-ASCII", "ANSI_X3.4-1968", "DEFAULT": return "US-ASCII"

@@ -14,8 +14,8 @@ public struct ContentType: Sendable, Equatable {
         let (main, parameters) = Self.splitParameters(value)
         let pieces = main.split(separator: "/", maxSplits: 1)
         guard pieces.count == 2 else { return nil }
-        type = pieces[0].trimmingWhitespace().lowercased()
-        subtype = pieces[1].trimmingWhitespace().lowercased()
+        type = pieces[0].trimmed().lowercased()
+        subtype = pieces[1].trimmed().lowercased()
         guard !type.isEmpty, !subtype.isEmpty else { return nil }
         self.parameters = parameters
     }
@@ -29,26 +29,37 @@ public struct ContentType: Sendable, Equatable {
     /// Splits `main; a=b; c="d; e"` into the main token and lower-cased parameter names.
     /// RFC 2231 `name*=charset''percent-encoded` values are decoded.
     public static func splitParameters(_ value: String) -> (String, [String: String]) {
-        var pieces: [String] = []
-        var current = ""
+        // Cut at each `;` outside quotes, scanning the UTF-8 bytes (the delimiters are ASCII, so a
+        // cut never falls inside a character). Quotes stay in the pieces, so that white space
+        // inside a quoted value survives trimming.
+        var pieces: [Substring] = []
         var inQuotes = false, escaped = false
-        // Quotes stay in the pieces, so that white space inside a quoted value survives trimming.
-        for ch in value {
-            if escaped { current.append(ch); escaped = false; continue }
-            if ch == "\\" && inQuotes { current.append(ch); escaped = true; continue }
-            if ch == "\"" { inQuotes.toggle() }
-            if ch == ";" && !inQuotes { pieces.append(current); current = ""; continue }
-            current.append(ch)
+        let utf8 = value.utf8
+        var start = utf8.startIndex
+        var index = start
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") && inQuotes {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                inQuotes.toggle()
+            } else if byte == UInt8(ascii: ";") && !inQuotes {
+                pieces.append(value[start..<index])
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
         }
-        pieces.append(current)
+        pieces.append(value[start..<utf8.endIndex])
         var parameters: [String: String] = [:]
         // RFC 2231 continuations: name*0*=utf-8''%C5%A1, name*1*=ola.pdf (or name*0="a", name*1="b").
         var sections: [String: [(index: Int, value: String, extended: Bool)]] = [:]
         var rfc2231 = Set<String>()
         for piece in pieces.dropFirst() {
             guard let equals = piece.firstIndex(of: "=") else { continue }
-            var name = piece[..<equals].trimmingWhitespace().lowercased()
-            let value = unquote(piece[piece.index(after: equals)...].trimmingWhitespace())
+            var name = piece[..<equals].trimmed().lowercased()
+            let value = unquote(piece[piece.index(after: equals)...].trimmed())
             let extended = name.hasSuffix("*")
             if extended { name.removeLast() }
             if let star = name.lastIndex(of: "*"), let index = Int(name[name.index(after: star)...]) {
@@ -78,12 +89,14 @@ public struct ContentType: Sendable, Equatable {
                 parameters[name] = ordered.map(\.value).joined()
             }
         }
-        return (pieces[0].trimmingWhitespace(), parameters)
+        return (pieces[0].trimmed(), parameters)
     }
 
     /// `"a \"b\""` -> `a "b"`; an unquoted value is returned as it is.
     private static func unquote(_ value: String) -> String {
-        guard value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") else { return value.replacingOccurrences(of: "\"", with: "") }
+        guard value.utf8.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") else {
+            return value.utf8.contains(UInt8(ascii: "\"")) ? String(value.filter { $0 != "\"" }) : value
+        }
         var output = ""
         var escaped = false
         for ch in value.dropFirst().dropLast() {

@@ -39,7 +39,7 @@ public enum HTMLText {
             if trimmed.isEmpty, lines.last?.isEmpty ?? true { continue }
             lines.append(trimmed)
         }
-        return lines.joined(separator: "\n").trimmingWhitespace()
+        return lines.joined(separator: "\n").trimmed()
     }
 
     /// The value of `name="…"` (or '…', or unquoted) in a tag's text, entities decoded.

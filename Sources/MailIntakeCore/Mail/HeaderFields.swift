@@ -78,7 +78,7 @@ public struct HeaderFields: Sendable, Equatable {
             } else if text.problem != nil {
                 problems.append("raw 8-bit text in the \(name) header; read as windows-1250")
             }
-            fields.append(HeaderField(name: name, value: text.text.trimmingWhitespace()))
+            fields.append(HeaderField(name: name, value: text.text.trimmed()))
         }
         return HeaderFields(fields)
     }

@@ -9,13 +9,13 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
     public let displayName: String?
 
     public init?(validating text: String, displayName: String? = nil) {
-        let trimmed = text.trimmingWhitespace()
+        let trimmed = text.trimmed()
         guard let at = trimmed.lastIndex(of: "@") else { return nil }
         let local = trimmed[..<at]
         let domain = trimmed[trimmed.index(after: at)...]
         guard Self.isValidLocalPart(local), Self.isValidDomain(domain) else { return nil }
         self.address = String(local) + "@" + domain.lowercased()
-        let name = displayName?.trimmingWhitespace()
+        let name = displayName?.trimmed()
         self.displayName = (name?.isEmpty ?? true) ? nil : name
     }
 
@@ -52,14 +52,5 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
     private static func isInternationalCharacter(_ character: Character) -> Bool {
         (character.isLetter || character.isNumber || character.unicodeScalars.allSatisfy { $0.properties.generalCategory == .nonspacingMark || $0.properties.generalCategory == .spacingMark || $0.properties.isAlphabetic })
             && !character.unicodeScalars.contains { PrintableText.isUnsafe($0) || $0.properties.isWhitespace }
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing spaces, tabs, CR and LF (Foundation-free, for the hot path).
-    func trimmingWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(self[first...last])
     }
 }

@@ -94,12 +94,12 @@ public enum MessageParser {
         var ids: [String] = []
         var rest = Substring(value)
         while let open = rest.firstIndex(of: "<"), let close = rest[open...].firstIndex(of: ">") {
-            let id = rest[rest.index(after: open)..<close].trimmingWhitespace()
+            let id = rest[rest.index(after: open)..<close].trimmed()
             if !id.isEmpty, !id.contains(" ") { ids.append(id) }
             rest = rest[rest.index(after: close)...]
         }
         if ids.isEmpty {
-            let bare = value.trimmingWhitespace()
+            let bare = value.trimmed()
             if !bare.isEmpty, !bare.contains(" "), bare.contains("@") { ids.append(bare) }
         }
         return ids

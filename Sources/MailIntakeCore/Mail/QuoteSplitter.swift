@@ -24,7 +24,7 @@ public enum QuoteSplitter {
         } ?? lines.count
         let signatureStart = lines[..<quoteStart].indices.first { isSignatureStart(lines[$0]) } ?? quoteStart
         func join(_ range: Range<Int>) -> String {
-            lines[range].joined(separator: "\n").trimmingWhitespace()
+            lines[range].joined(separator: "\n").trimmed()
         }
         return Split(newText: join(0..<signatureStart), signature: join(signatureStart..<quoteStart), quotedText: join(quoteStart..<lines.count))
     }
@@ -43,7 +43,7 @@ public enum QuoteSplitter {
     static let toLabels = ["to:", "za:", "an:", "a:", "prima:", "címzett:", "à:", "cc:", "kp:", "kopija:"]
 
     static func isQuoteStart(_ lines: [Substring], at index: Int) -> Bool {
-        let line = lines[index].trimmingWhitespace()
+        let line = lines[index].trimmed()
         if line.hasPrefix(">") { return true }
         let lower = line.lowercased()
         // -----Original Message----- and friends; Outlook's long underscore rule.
@@ -55,7 +55,7 @@ public enum QuoteSplitter {
         if isAttributionLine(lower) { return true }
         // Gmail wraps a long attribution: "On Tue, 3 Nov 2026 at 10:00, Ana Novak <ana@…>" / "wrote:".
         if index + 1 < lines.count, lower.hasPrefix("on ") || lower.hasPrefix("dne ") || lower.hasPrefix("am ") || lower.hasPrefix("il giorno ") {
-            let next = lines[index + 1].trimmingWhitespace().lowercased()
+            let next = lines[index + 1].trimmed().lowercased()
             if isAttributionLine(lower + " " + next) && !next.isEmpty { return true }
         }
         return startsHeaderBlock(lines, at: index)
@@ -77,9 +77,9 @@ public enum QuoteSplitter {
 
     /// Outlook's reply header: a From line followed within a few lines by a date and a subject line.
     static func startsHeaderBlock(_ lines: [Substring], at index: Int) -> Bool {
-        let first = lines[index].trimmingWhitespace().lowercased()
+        let first = lines[index].trimmed().lowercased()
         guard fromLabels.contains(where: { first.hasPrefix($0) }) else { return false }
-        let following = lines[(index + 1)..<min(lines.count, index + 6)].map { $0.trimmingWhitespace().lowercased() }
+        let following = lines[(index + 1)..<min(lines.count, index + 6)].map { $0.trimmed().lowercased() }
         let hasDate = following.contains { line in sentLabels.contains { line.hasPrefix($0) } }
         let hasSubject = following.contains { line in subjectLabels.contains { line.hasPrefix($0) } }
         return hasDate && hasSubject
@@ -87,7 +87,7 @@ public enum QuoteSplitter {
 
     static func isSignatureStart(_ line: Substring) -> Bool {
         if line == "-- " || line == "--" { return true }
-        let lower = line.trimmingWhitespace().lowercased()
+        let lower = line.trimmed().lowercased()
         return ["sent from my ", "poslano iz mojega ", "poslano z mojega ", "von meinem ", "inviato da ", "poslano sa mog", "poslano s mog",
                 "küldve az én", "get outlook for "].contains { lower.hasPrefix($0) }
     }

@@ -28,7 +28,7 @@ public struct WebFormSubmission: Sendable, Equatable {
 
     /// Reads a form e-mail's text; nil when it has no message field (not a form submission).
     public static func parse(_ text: String, layout: Layout = Layout()) -> WebFormSubmission? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmed() }
         let key = { (label: String) in String(decoding: TextFolding.fold(label), as: UTF8.self).trimmingCharacters(in: ": ") }
         var fields: [String: String] = [:]
         var message: [Substring] = []
@@ -58,7 +58,7 @@ public struct WebFormSubmission: Sendable, Equatable {
         }
         guard inMessage else { return nil }
         func value(_ label: String) -> String? {
-            guard let text = fields[key(label)]?.trimmingWhitespace(), !text.isEmpty else { return nil }
+            guard let text = fields[key(label)]?.trimmed(), !text.isEmpty else { return nil }
             return text
         }
         var declared: String?
@@ -68,6 +68,6 @@ public struct WebFormSubmission: Sendable, Equatable {
         return WebFormSubmission(
             name: value(layout.name), email: value(layout.email).flatMap { AddressList.parse($0).first },
             declaredSenderType: declared, organisation: value(layout.organisation), requestType: value(layout.requestType),
-            message: message.joined(separator: "\n").trimmingWhitespace())
+            message: message.joined(separator: "\n").trimmed())
     }
 }
