@@ -8,7 +8,8 @@
 #   ingest      `mailintake run --once` with acknowledgements off: fetch, parse, classify, file
 #               in SQLite, flag on the server;
 #   end to end  `mailintake run --once` with an acknowledgement and a staff notification per
-#               message, sent over SMTP to the local aiosmtpd (once per size, after the rounds);
+#               message, sent over SMTP to the local aiosmtpd (once per size, after the rounds),
+#               with the SMTP server's own CPU over that run beside mailintake's;
 # then the idle daemon: `mailintake run` at a 60 s poll over a filed mailbox for a minute.
 # Prints wall seconds, client CPU seconds (user + system), peak RSS and the ratios; the median of
 # three alternating rounds, each from scratch (a new Maildir, a new database).
@@ -112,6 +113,10 @@ mailintake_config() {
     echo "$config"
 }
 
+# server_cpu PIDFILE: the process's user + system CPU so far, in clock ticks.
+server_cpu() { awk '{print $14 + $15}' "/proc/$(cat "$1")/stat"; }
+declare -A smtp_cpu
+
 rounds=3
 for size in "${sizes[@]}"; do
     folder="Bench$size"
@@ -132,7 +137,10 @@ for size in "${sizes[@]}"; do
         [ "$filed" -eq "$size" ] || { echo "bench: filed $filed of $size" >&2; exit 1; }
     done
     config=$(mailintake_config "$work/e2e.$size" "$folder" "\$EndToEnd" yes)
+    # The SMTP server's own CPU over the same run: is the end-to-end run bound by it, or by us?
+    smtp_before=$(server_cpu "$work/stack/smtp.pid")
     measure "e2e.$size" "$bin" --config "$config" run --once
+    smtp_cpu[$size]=$(echo "($(server_cpu "$work/stack/smtp.pid") - $smtp_before) / $(getconf CLK_TCK)" | bc -l)
 done
 
 # The idle daemon: a filed mailbox, a 60 s poll, one minute (one poll at the start, one at the end).
@@ -178,9 +186,10 @@ for size in "${sizes[@]}"; do
     read -r t_ingest u_ingest s_ingest _ <<< "$(median "ingest.$size")"
     read -r t_e2e u_e2e s_e2e _ < "$work/time.e2e.$size"
     echo "(wall s: mbsync $(walls "mbsync.$size")| curl $(walls "curl.$size")| ingest $(walls "ingest.$size"))"
-    printf 'ratio ingest/mbsync %.2f, ingest/curl %.2f, end-to-end/mbsync %.2f; mailintake CPU in the end-to-end run: %.0f %% of its wall time\n' \
-        "$(echo "$t_ingest / $t_mbsync" | bc -l)" "$(echo "$t_ingest / $t_curl" | bc -l)" "$(echo "$t_e2e / $t_mbsync" | bc -l)" \
-        "$(echo "100 * ($u_e2e + $s_e2e) / $t_e2e" | bc -l)"
+    printf 'ratio ingest/mbsync %.2f, ingest/curl %.2f, end-to-end/mbsync %.2f\n' \
+        "$(echo "$t_ingest / $t_mbsync" | bc -l)" "$(echo "$t_ingest / $t_curl" | bc -l)" "$(echo "$t_e2e / $t_mbsync" | bc -l)"
+    printf 'end to end: mailintake CPU %.0f %% of the wall time, the SMTP server'"'"'s (aiosmtpd, one Python thread) %.0f %%\n' \
+        "$(echo "100 * ($u_e2e + $s_e2e) / $t_e2e" | bc -l)" "$(echo "100 * ${smtp_cpu[$size]} / $t_e2e" | bc -l)"
 done
 echo
 printf 'idle daemon (60 s poll, %s messages filed): RSS %.1f MB (peak %.1f MB), CPU %.3f s in 60 s\n' "${sizes[0]}" \

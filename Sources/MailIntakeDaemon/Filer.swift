@@ -142,7 +142,8 @@ public struct Filer {
                 return message.disposition == .answer ? .answer(reference: reference) : .followUp(reference: reference)
             }
 
-            let year = Calendar(identifier: .gregorian).component(.year, from: now)
+            // The office's year, from the C library's local time (Foundation's Calendar would load ICU's time zones for it).
+            let year = HolidayCalendar.Day(local: now).year
             let reference = try repository.nextReference(prefix: configuration.ack.referencePrefix, year: year)
             let counts = AcknowledgementPlanner.Counts(
                 toRecipientToday: { try repository.acknowledgementCount(to: $0, since: now.addingTimeInterval(-86_400)) })

@@ -32,7 +32,7 @@ public struct OutgoingMail: Sendable, Equatable {
 
     /// A fresh Message-ID in our own domain, with the reference in it for people reading logs.
     public static func makeMessageID(reference: String, domain: String) -> String {
-        let random = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let random = UUID().uuidString.lowercased().filter { $0 != "-" }.prefix(16)
         return "\(reference.lowercased()).\(random)@\(domain)"
     }
 
@@ -83,13 +83,15 @@ public struct OutgoingMail: Sendable, Equatable {
         for (index, word) in value.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
             let length = word.utf8.count
             // A word that is itself folded (encoded words joined by CRLF SP) restarts the count.
-            let lastLine = word.utf8.count - (word.range(of: "\r\n", options: .backwards).map { word.distance(from: word.startIndex, to: $0.upperBound) } ?? 0)
+            // Bytes after its last line break (encoded words are ASCII; `oneLine` left no other break).
+            let lineBreak = word.utf8.lastIndex(of: 0x0A)
+            let lastLine = lineBreak.map { word.utf8.distance(from: word.utf8.index(after: $0), to: word.utf8.endIndex) } ?? length
             if index > 0 && length > 0 && lineLength + 1 + length > foldWidth && lineLength > name.utf8.count + 1 {
                 output += "\r\n " + word
                 lineLength = 1 + lastLine
             } else {
                 output += " " + word
-                lineLength = word.contains("\r\n") ? 1 + lastLine : lineLength + 1 + length
+                lineLength = lineBreak != nil ? 1 + lastLine : lineLength + 1 + length
             }
         }
         return output
@@ -102,7 +104,7 @@ public struct OutgoingMail: Sendable, Equatable {
         guard let name = address.displayName.map(oneLine), !name.isEmpty else { return "<\(address.address)>" }
         let encoded = name.utf8.count > 200 ? EncodedWord.encode(name) : EncodedWord.encodeIfNeeded(name)
         if encoded != name { return "\(encoded) <\(address.address)>" }
-        let quoted = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        let quoted = name.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"")
         return "\"\(quoted)\" <\(address.address)>"
     }
 

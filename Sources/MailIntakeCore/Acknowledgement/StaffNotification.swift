@@ -40,7 +40,7 @@ public struct StaffNotification: Sendable {
         }
         lines.append("")
         lines.append("From:        \(sender)")
-        if author.origin != .direct { lines.append("Came as:     \(author.origin.rawValue.replacingOccurrences(of: "_", with: " "))") }
+        if author.origin != .direct { lines.append("Came as:     \(author.origin.rawValue.replacingAll("_", with: " "))") }
         if let organisation = author.organisation { lines.append("Organisation (form): \(organisation)") }
         lines.append("Subject:     \(author.subject)")
         if let labels = classification {
