@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// One node of a message's MIME tree. The body is a slice of the raw message, still in its
 /// transfer encoding, so building the tree copies nothing.
 public struct MIMEPart: Sendable {
@@ -134,10 +137,20 @@ public struct MIMEPart: Sendable {
         var partStart: Int?
         var lineStart = body.startIndex
         var closed = false
+        // Line ends found with memchr: a body is mostly base64 lines that are not delimiters, and
+        // the generic search was this loop's whole cost (docs/PERFORMANCE.md).
+        let nextLineEnd: (Int) -> Int = { from in
+            body.withUnsafeBufferPointer { buffer in
+                let offset = from - body.startIndex
+                guard let base = buffer.baseAddress, offset < buffer.count,
+                      let found = memchr(base + offset, 0x0A, buffer.count - offset) else { return body.endIndex }
+                return body.startIndex + (UnsafeRawPointer(found) - UnsafeRawPointer(base))
+            }
+        }
         while lineStart < body.endIndex {
-            let lineEnd = body[lineStart...].firstIndex(of: 0x0A) ?? body.endIndex
+            let lineEnd = nextLineEnd(lineStart)
             let line = body[lineStart..<lineEnd]
-            if line.starts(with: delimiter) {
+            if line.count >= delimiter.count, body[lineStart] == 0x2D, line.starts(with: delimiter) {
                 let after = line.dropFirst(delimiter.count)
                 let isClose = after.starts(with: [UInt8(ascii: "-"), UInt8(ascii: "-")])
                 if isClose || after.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
