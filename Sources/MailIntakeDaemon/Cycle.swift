@@ -83,8 +83,8 @@ public enum Cycle {
         do {
             if let purge = try intake.purgeIfDue() {
                 outcome.purged = purge.expired.count
-                if !purge.expired.isEmpty || !purge.held.isEmpty {
-                    logger.notice("retention: \(purge.expired.filter { $0.action == .anonymise }.count) inquiry(ies) anonymised, \(purge.expired.filter { $0.action == .delete }.count) deleted, \(purge.held.count) kept by a legal hold")
+                if !purge.expired.isEmpty || !purge.held.isEmpty || purge.systemMessages > 0 {
+                    logger.notice("retention: \(purge.expired.filter { $0.action == .anonymise }.count) inquiry(ies) anonymised, \(purge.expired.filter { $0.action == .delete }.count) deleted, \(purge.systemMessages) system message(s) deleted, \(purge.held.count) kept by a legal hold")
                 }
             }
         } catch {

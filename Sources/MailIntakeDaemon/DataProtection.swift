@@ -13,6 +13,8 @@ public enum DataProtection {
         public var held: [RetentionDecision]
         /// Gone by the time its transaction ran (reopened, held, erased meanwhile).
         public var skipped: [String] = []
+        /// System messages (reports matching no mail of ours) past the default period.
+        public var systemMessages = 0
     }
 
     /// The plan for `today`, and, unless `dryRun`, carried out. A dry run and the real run on the
@@ -22,10 +24,19 @@ public enum DataProtection {
         let today = HolidayCalendar.Day(local: now)
         let plan = RetentionPlan.decide(try repository.retentionCandidates(), settings: settings, today: today)
         var result = PurgeResult(expired: plan.expired, held: plan.held)
-        guard !dryRun, !plan.expired.isEmpty else { return result }
-        let outcome = try repository.purge(plan.expired, settings: settings, by: person, today: today, now: now)
-        result.expired = outcome.done
-        result.skipped = outcome.skipped
+        // System messages belong to no inquiry: they go after the default period from their filing.
+        let cutoff = settings.period(for: "default")?.before(today).localNoon
+        if let cutoff { result.systemMessages = try repository.expiredSystemMessages(filedBefore: cutoff) }
+        guard !dryRun else { return result }
+        if !plan.expired.isEmpty {
+            let outcome = try repository.purge(plan.expired, settings: settings, by: person, today: today, now: now)
+            result.expired = outcome.done
+            result.skipped = outcome.skipped
+        }
+        if let cutoff, result.systemMessages > 0 {
+            result.systemMessages = try repository.deleteSystemMessages(filedBefore: cutoff, by: person, now: now)
+            try repository.reclaimSpace()
+        }
         return result
     }
 

@@ -118,6 +118,28 @@ extension MailRepository {
         return (row?["held"].int ?? 0, row?["anonymised"].int ?? 0)
     }
 
+    /// System messages (reports that matched no mail of ours: they belong to no inquiry, so no
+    /// inquiry's retention reaches them) filed before `cutoff`.
+    public func expiredSystemMessages(filedBefore cutoff: Date) throws -> Int {
+        try database.row("SELECT count(*) AS n FROM messages WHERE disposition = 'system' AND filed_at < ?",
+                         [MailDate.iso8601(cutoff)])?["n"].int ?? 0
+    }
+
+    /// Deletes them, in one transaction with its audit entry; the caller reclaims the space.
+    public func deleteSystemMessages(filedBefore cutoff: Date, by person: String?, now: Date = Date()) throws -> Int {
+        try transaction {
+            let old = "SELECT id FROM messages WHERE disposition = 'system' AND filed_at < ?"
+            let cut = MailDate.iso8601(cutoff)
+            try database.run("DELETE FROM delivery_reports WHERE message_id IN (\(old))", [cut])
+            try database.run("DELETE FROM attachments WHERE message_id IN (\(old))", [cut])
+            try database.run("DELETE FROM messages WHERE duplicate_of IN (\(old))", [cut])
+            try database.run("DELETE FROM messages WHERE disposition = 'system' AND filed_at < ?", [cut])
+            let deleted = database.changes
+            if deleted > 0 { try recordAudit(.purge, by: person, reason: "retention (system messages)", counts: ["system_messages": deleted], now: now) }
+            return deleted
+        }
+    }
+
     // MARK: legal holds
 
     /// Places a legal hold: retention and erasure leave the inquiry alone until it is released.

@@ -46,11 +46,13 @@ extension MailRepository {
         try Self.indexInquiry(id: id, document, in: database)
     }
 
-    /// Adds a follow-up's text and attachment names to its inquiry's row.
+    /// Adds a follow-up's text and attachment names to its inquiry's row; an inquiry whose row is
+    /// gone (anonymised: retention or an erasure) gets one with what the person wrote since.
     public func indexFollowUp(inquiryID: Int64, _ document: SearchDocument) throws {
         try database.run("""
             UPDATE inquiry_search SET body = body || ' ' || ?, attachments = attachments || ' ' || ? WHERE rowid = ?
             """, [document.body, document.attachments, inquiryID])
+        if database.changes == 0 { try Self.indexInquiry(id: inquiryID, document, in: database) }
     }
 
     /// Inquiries matching an FTS5 expression (`SearchText.query`) and `filter`, newest first,

@@ -26,6 +26,9 @@ extension Commands {
             StandardOutput.say("kept by a legal hold: \(result.held.count) (`mailintake release REFERENCE` when the hold ends)")
             result.held.forEach { StandardOutput.say("  \($0)") }
         }
+        if result.systemMessages > 0 {
+            StandardOutput.say("system messages (reports matching no mail of ours) filed more than \(configuration.retention.period(for: "default")?.description ?? "") ago: \(result.systemMessages)\(dryRun ? "" : ", deleted")")
+        }
         if !result.skipped.isEmpty {
             StandardOutput.say("left alone, changed meanwhile (reopened, held or erased): \(result.skipped.joined(separator: ", "))")
         }

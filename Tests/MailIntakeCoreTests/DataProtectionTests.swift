@@ -16,6 +16,8 @@ struct DataProtectionTests {
         #expect(RetentionSettings.Period(years: 10).after(Day(year: 2016, month: 3, day: 1)) == Day(year: 2026, month: 3, day: 1))
         #expect(RetentionSettings.Period(years: 1).after(Day(year: 2024, month: 2, day: 29)) == Day(year: 2025, month: 3, day: 1))
         #expect(RetentionSettings.Period(days: 30).after(Day(year: 2026, month: 12, day: 15)) == Day(year: 2027, month: 1, day: 14))
+        #expect(RetentionSettings.Period(years: 10).before(Day(year: 2026, month: 3, day: 1)) == Day(year: 2016, month: 3, day: 1))
+        #expect(RetentionSettings.Period(days: 30).before(Day(year: 2027, month: 1, day: 14)) == Day(year: 2026, month: 12, day: 15))
     }
 
     static func candidate(_ id: Int64, field: String = "culture", received: String, closed: String? = nil, held: String? = nil,

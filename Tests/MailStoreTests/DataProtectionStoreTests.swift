@@ -82,6 +82,10 @@ struct DataProtectionStoreTests {
         let trail = try repository.database.rows("SELECT * FROM audit_log").map { "\($0)" }.joined()
         #expect(!trail.contains("ana@") && !trail.contains("Ana Novak"))
         #expect(try oldID > 0 && repository.database.row("PRAGMA auto_vacuum")?["auto_vacuum"].int == 2)
+        // The person writes again, replying to our acknowledgement: new mail, found again.
+        try repository.indexFollowUp(inquiryID: oldID, SearchDocument(subject: "", sender: [], organisation: nil, body: "nadaljevanje pogovora", attachments: []))
+        #expect(try repository.search(SearchText.query("nadaljevanje")!, limit: 10).map(\.record.reference) == ["MB-2016-000001"])
+        #expect(try repository.search(SearchText.query(old.lowercased())!, limit: 10).isEmpty)
     }
 
     @Test("delete removes the whole inquiry and its bytes, and its reference is never given again; the file shrinks")
@@ -105,6 +109,26 @@ struct DataProtectionStoreTests {
         let after = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
         #expect(after < before / 2, "the file gave its free pages back: \(before) → \(after) bytes")
         #expect(try repository.nextReference(prefix: "MB", year: 2020) == "MB-2020-000002")
+    }
+
+    @Test("system messages (reports matching no mail of ours) go after the default period from their filing, bytes and all")
+    func systemMessages() throws {
+        let repository = try MailRepository(path: MailRepositoryTests.temporaryPath())
+        let (old, young) = (Self.marker(), Self.marker())
+        for (uid, marker, age) in [(UInt32(1), old, 400.0), (2, young, 10)] {
+            let raw = Array("From: MAILER-DAEMON@example.org\r\n\r\nDelivery to ana@example.si failed. \(String(repeating: marker, count: 500))\r\n".utf8)
+            let id = try repository.insertMessage(NewMessage(mailbox: "INBOX", uidValidity: 1, uid: uid, messageID: nil, sha256: marker, raw: raw, size: raw.count,
+                                                             disposition: .system, inquiryID: nil, duplicateOf: nil, problems: []))
+            try repository.recordDeliveryReport(messageRowID: id, outboxID: nil, kind: "bounce", status: "5.1.1", diagnostic: "ana@example.si unknown", recipient: "ana@example.si", now: Date())
+            try repository.database.run("UPDATE messages SET filed_at = ? WHERE id = ?", [MailDate.iso8601(Date().addingTimeInterval(-age * 86_400)), id])
+        }
+        let cutoff = RetentionSettings.Period(days: 365).before(HolidayCalendar.Day(local: Date())).localNoon
+        #expect(try repository.expiredSystemMessages(filedBefore: cutoff) == 1)
+        #expect(try repository.deleteSystemMessages(filedBefore: cutoff, by: "service") == 1)
+        try repository.reclaimSpace()
+        #expect(try !Self.fileHolds(repository, old) && Self.fileHolds(repository, young))
+        #expect(try repository.systemMessages(limit: 10).count == 1)
+        #expect(try repository.auditLog(limit: 1).first?.counts["system_messages"] == 1)
     }
 
     @Test("a legal hold keeps an expired inquiry out of the purge until it is released; holds and releases are audited")

@@ -40,6 +40,11 @@ public struct RetentionSettings: Sendable, Equatable {
 
         public var description: String { years > 0 ? "\(years)y" : "\(days)d" }
 
+        /// The day `period` before `day`: what expires today started on it or earlier.
+        public func before(_ day: HolidayCalendar.Day) -> HolidayCalendar.Day {
+            HolidayCalendar.Day(year: day.year - years, month: day.month, day: 1).adding(days: day.day - 1 - days)
+        }
+
         /// The day `period` after `day`; 29 February plus a year is 1 March.
         public func after(_ day: HolidayCalendar.Day) -> HolidayCalendar.Day {
             let shifted = HolidayCalendar.Day(year: day.year + years, month: day.month, day: 1).adding(days: day.day - 1)
