@@ -59,14 +59,14 @@ public enum Cycle {
         } catch {
             outcome.pollError = "IMAP: \(error)"
         }
-        if outcome.filed > 0 {
-            do {
-                for (erasure, references) in try intake.replayErasures(full: false) {
-                    logger.notice("erasure \(erasure) carried out on \(references.count) inquiry(ies) filed again: \(references.joined(separator: ", "))")
-                }
-            } catch {
-                logger.error("could not check new mail against the erasure journal: \(error); it is checked again at the next start (`mailintake replay-erasures` now)")
+        // After every poll, even a failed one: groups it committed before failing count too, and
+        // their acknowledgements must not leave before the journal has seen them.
+        do {
+            for (erasure, references) in try intake.replayErasures(full: false) {
+                logger.notice("erasure \(erasure) carried out on \(references.count) inquiry(ies) filed again: \(references.joined(separator: ", "))")
             }
+        } catch {
+            logger.error("could not check new mail against the erasure journal: \(error); it is checked again next cycle (`mailintake replay-erasures` by hand)")
         }
         if outcome.pollError == nil {
             do {

@@ -131,6 +131,10 @@ public struct Filer {
                 }
                 try recordAttachments(attachments, in: repository, messageRowID: try repository.insertMessage(message))
                 if message.disposition == .followUp {
+                    // New mail from the person to an anonymised inquiry is theirs again to ask for,
+                    // erase and expire: the inquiry takes the new author, and no longer counts as anonymised.
+                    try repository.reviveIfAnonymised(inquiryID: inquiryID, author: prepared.author.authorAddress?.address ?? parsed.from?.address,
+                                                      name: prepared.author.authorName ?? parsed.fromName)
                     try repository.indexFollowUp(inquiryID: inquiryID, searchDocument)
                     // The person who has the inquiry hears of the follow-up too.
                     let staff = try repository.routedTo(inquiryID: inquiryID).flatMap { MailAddress(validating: $0) }

@@ -107,8 +107,13 @@ public final class Intake {
             logger.warning("\(interrupted) acknowledgement(s) were interrupted while being sent by an earlier run; marked unconfirmed rather than risk sending them twice (`mailintake outbox` lists them)")
         }
         // A database restored from a backup older than an erasure holds that person's data again.
-        for (erasure, references) in try replayErasures(full: true) {
-            logger.notice("erasure \(erasure) carried out again on \(references.count) inquiry(ies) (a restored backup held them): \(references.joined(separator: ", "))")
+        do {
+            for (erasure, references) in try replayErasures(full: true) {
+                logger.notice("erasure \(erasure) carried out again on \(references.count) inquiry(ies) (a restored backup held them): \(references.joined(separator: ", "))")
+            }
+        } catch {
+            // Not a reason to stop filing; each cycle tries again (and `status` tells).
+            logger.error("could not replay the erasure journal: \(error); fix its permissions (`mailintake replay-erasures` tries by hand)")
         }
     }
 

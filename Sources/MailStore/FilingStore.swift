@@ -26,6 +26,7 @@ public protocol FilingStore: AnyObject {
     func firstMessageRaw(ofInquiry inquiryID: Int64) throws -> [UInt8]?
     func indexInquiry(id: Int64, _ document: SearchDocument) throws
     func indexFollowUp(inquiryID: Int64, _ document: SearchDocument) throws
+    func reviveIfAnonymised(inquiryID: Int64, author: String?, name: String?) throws
     func inquiry(threadedBy keys: ThreadKeys) throws -> (id: Int64, reference: String)?
     @discardableResult
     func recordAnswer(_ reply: OfficeReply, inquiryID id: Int64, via: String, received: Date) throws -> Bool?

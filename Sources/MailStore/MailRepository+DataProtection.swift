@@ -64,11 +64,18 @@ extension MailRepository {
 
     /// Every inquiry retention may have work for: not yet anonymised (or, for a `delete` policy, anonymised too).
     public func retentionCandidates() throws -> [RetentionCandidate] {
+        try retentionCandidates(where: "1 = 1", [])
+    }
+
+    private func retentionCandidates(where condition: String, _ arguments: [SQLConvertible?]) throws -> [RetentionCandidate] {
         try database.rows("""
-            SELECT id, reference, field, received_at, closed_at, held_reason, anonymised_at FROM inquiries ORDER BY id
-            """).map { row in
+            SELECT id, reference, field, status, received_at, answered_at, closed_at, held_reason, anonymised_at FROM inquiries
+            WHERE \(condition) ORDER BY id
+            """, arguments).map { row in
             RetentionCandidate(id: try row.integer("id"), reference: try row.text("reference"), field: try row.text("field"),
+                               status: try row.required("status") { $0.string.flatMap(InquiryStatus.init(rawValue:)) },
                                receivedAt: try row.required("received_at") { $0.string.flatMap(MailDate.parseISO8601) },
+                               answeredAt: row["answered_at"].string.flatMap(MailDate.parseISO8601),
                                closedAt: row["closed_at"].string.flatMap(MailDate.parseISO8601),
                                heldReason: row["held_reason"].string, anonymised: row["anonymised_at"].string != nil)
         }
@@ -106,7 +113,7 @@ extension MailRepository {
     }
 
     private func retentionCandidate(id: Int64) throws -> RetentionCandidate? {
-        try retentionCandidates().first { $0.id == id }
+        try retentionCandidates(where: "id = ?", [id]).first
     }
 
     /// Inquiries under a legal hold, and anonymised ones, for `status`.
@@ -196,12 +203,12 @@ extension MailRepository {
 
     /// The inquiries whose author's keyed hash is among `hashes` (an erasure replayed, which
     /// knows the person only by those), received by `receivedBy`.
-    func inquiries(hashedAs hashes: Set<String>, key: [UInt8], receivedBy: Date) throws -> [Int64] {
-        var found: [Int64] = []
-        try database.forEachRow("SELECT id, from_address, reply_to, received_at FROM inquiries WHERE anonymised_at IS NULL ORDER BY id") { row in
+    func inquiries(hashedAs hashes: Set<String>, key: [UInt8], receivedBy: Date, after first: Int64 = 0) throws -> [(id: Int64, received: String)] {
+        var found: [(id: Int64, received: String)] = []
+        try database.forEachRow("SELECT id, from_address, reply_to, received_at FROM inquiries WHERE anonymised_at IS NULL AND id > ? ORDER BY id", [first]) { row in
             guard let received = row["received_at"].string.flatMap(MailDate.parseISO8601), received <= receivedBy else { return }
             let keys = [row["from_address"].string, row["reply_to"].string].compactMap { $0.flatMap(DataSubject.key) }
-            if keys.contains(where: { hashes.contains(DataSubject.hash($0, key: key)) }) { found.append(try row.integer("id")) }
+            if keys.contains(where: { hashes.contains(DataSubject.hash($0, key: key)) }) { found.append((try row.integer("id"), try row.text("received_at"))) }
         }
         return found
     }
@@ -256,13 +263,36 @@ extension MailRepository {
             WHERE inquiry_id = ?
             """, [id])
         try database.run("UPDATE corrections SET note = NULL WHERE inquiry_id = ?", [id])
-        try database.run("UPDATE inquiry_events SET note = NULL WHERE inquiry_id = ?", [id])
+        // A follow-up's event names its sender (the person); staff's moves name staff.
+        try database.run("UPDATE inquiry_events SET note = NULL, by = CASE WHEN action = 'follow_up' THEN NULL ELSE by END WHERE inquiry_id = ?", [id])
         try database.run("DELETE FROM inquiry_search WHERE rowid = ?", [id])
+        try forgetInDigests(inquiryID: id)
+    }
+
+    /// The desks' daily digests list inquiries with their subjects: a digest naming this
+    /// inquiry's reference loses its copy (one not yet sent is failed, never sent empty).
+    private func forgetInDigests(inquiryID id: Int64) throws {
+        guard let reference = try database.row("SELECT reference FROM inquiries WHERE id = ?", [id])?["reference"].string else { return }
+        try database.run("""
+            UPDATE outbox SET content = X'', server_reply = NULL,
+                last_error = CASE WHEN status IN ('pending', 'held') THEN 'erased before it was sent' ELSE NULL END,
+                status = CASE WHEN status IN ('pending', 'held') THEN 'failed' ELSE status END
+            WHERE kind = 'digest' AND length(content) > 0 AND instr(content, CAST(? AS BLOB)) > 0
+            """, [reference])
+    }
+
+    /// The person wrote again to an anonymised inquiry: it holds their data again, under the new
+    /// author, so a later access request, erasure or retention finds it.
+    public func reviveIfAnonymised(inquiryID id: Int64, author: String?, name: String?) throws {
+        try database.run("""
+            UPDATE inquiries SET anonymised_at = NULL, from_address = ?, from_name = ? WHERE id = ? AND anonymised_at IS NOT NULL
+            """, [author, name, id])
     }
 
     /// Removes the inquiry and everything of it. Its reference is never given again (the counter stays).
     func deleteInquiry(id: Int64) throws {
         try markModelStaleIfTrainedOn(inquiryID: id, now: Date())
+        try forgetInDigests(inquiryID: id)
         // Its messages, and the duplicates recorded of them (which point at them).
         let messages = "SELECT id FROM messages WHERE inquiry_id = ?1 OR duplicate_of IN (SELECT id FROM messages WHERE inquiry_id = ?1)"
         try database.run("DELETE FROM delivery_reports WHERE message_id IN (\(messages)) OR outbox_id IN (SELECT id FROM outbox WHERE inquiry_id = ?1)", [id])
@@ -300,19 +330,27 @@ extension MailRepository {
     /// Makes removed bytes leave the file: the search index merged (FTS5 keeps a deleted row's
     /// terms in old segments until a merge), the WAL copied into the file and truncated, the free
     /// pages (zeroed by `secure_delete`) given back. A database made before incremental vacuum is
-    /// rebuilt once with VACUUM, which also switches it on. Throws when a reader kept the WAL
-    /// from being truncated: the caller says so and the next purge tries again.
-    public func reclaimSpace() throws {
+    /// rebuilt once with VACUUM, which also switches it on (its temporary copy on disk, not in
+    /// memory: a database of years of mail does not fit). Returns false when a reader kept the WAL
+    /// from being emptied: the data is gone from the database, but older copies of its pages may
+    /// stay in the WAL until the next full checkpoint (the service's stop, the next purge).
+    @discardableResult
+    public func reclaimSpace() throws -> Bool {
         try database.execute("INSERT INTO inquiry_search (inquiry_search) VALUES ('optimize')")
         if try database.row("PRAGMA auto_vacuum")?["auto_vacuum"].int == 0 {
             try database.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            try database.execute("PRAGMA temp_store = FILE")
+            defer { try? database.execute("PRAGMA temp_store = MEMORY") }
             try database.execute("VACUUM")
         } else {
             try database.execute("PRAGMA incremental_vacuum")
         }
-        guard try database.checkpointTruncating() else {
-            throw DataProtectionRefused(description: "the data is removed, but a reader kept the write-ahead log from being emptied, so old copies of the bytes may stay in \(database.path)-wal until the next checkpoint; run `mailintake purge` again when no staff command is running")
+        for attempt in 0..<3 {
+            if try database.checkpointTruncating() { lastReclaimComplete = true; return true }
+            if attempt < 2 { usleep(200_000) }
         }
+        lastReclaimComplete = false
+        return false
     }
 }
 
@@ -332,8 +370,9 @@ extension MailRepository {
     public func erase(_ inquiries: [SubjectInquiry], keeping kept: [SubjectInquiry] = [], subject: DataSubject, reason: String, forced: String?,
                       by person: String?, journal: ErasureJournal, now: Date = Date()) throws -> ErasureRecord {
         let key = try auditKey()
-        let record = ErasureRecord(at: MailDate.iso8601(now), subjects: subject.hashes(key: key), references: inquiries.map(\.reference),
-                                   kept: kept.map(\.reference))
+        let record = ErasureRecord(at: MailDate.iso8601(now), subjects: subject.hashes(key: key),
+                                   erased: inquiries.map { .init(reference: $0.reference, received: $0.receivedAt) },
+                                   kept: kept.map { .init(reference: $0.reference, received: $0.receivedAt) })
         try journal.append(record)
         try transaction {
             for inquiry in inquiries { try anonymise(inquiryID: inquiry.id, now: now) }
@@ -356,13 +395,21 @@ extension MailRepository {
         var replayed: [(erasure: String, references: [String])] = []
         for record in records {
             guard let erasedAt = MailDate.parseISO8601(record.at) else { continue }
-            let byReference = record.references.isEmpty || afterInquiry > 0 ? [] : try database.rows(
-                "SELECT id FROM inquiries WHERE anonymised_at IS NULL AND reference IN (\(record.references.map { _ in "?" }.joined(separator: ", ")))",
-                record.references).compactMap { $0["id"].int64 }
-            // The inquiries the erasure kept (held, or open) keep their reference after a restore.
-            let kept = Set(try record.kept.compactMap { try inquiryID(reference: $0) })
-            let byAddress = try inquiries(hashedAs: Set(record.subjects), key: key, receivedBy: erasedAt).filter { $0 > afterInquiry && !kept.contains($0) }
-            let ids = Array(Set(byReference + byAddress)).sorted()
+            // The same inquiries: the same reference and the same receipt (a key of another
+            // database, after restoring one from before its audit key, cannot match by address).
+            var found = Set<Int64>()
+            for erased in record.erased {
+                if let id = try database.row("SELECT id FROM inquiries WHERE anonymised_at IS NULL AND reference = ? AND received_at = ? AND id > ?",
+                                             [erased.reference, erased.received, afterInquiry])?["id"].int64 { found.insert(id) }
+            }
+            // The same person's mail received by then, filed again under other references — but
+            // not what the erasure kept (held, or open), under whatever reference it is now.
+            let keptReceipts = Set(record.kept.map(\.received))
+            for match in try inquiries(hashedAs: Set(record.subjects), key: key, receivedBy: erasedAt, after: afterInquiry)
+            where !keptReceipts.contains(match.received) {
+                found.insert(match.id)
+            }
+            let ids = found.sorted()
             guard !ids.isEmpty else { continue }
             let references = try transaction { () -> [String] in
                 var references: [String] = []

@@ -8,6 +8,8 @@ import MailIntakeCore
 /// health, totals, backups).
 public final class MailRepository {
     public let database: Database
+    /// Whether the last `reclaimSpace` emptied the WAL too (false: a reader held it).
+    public internal(set) var lastReclaimComplete = true
 
     /// Opens the database at `path` and brings its schema up to date; with `readOnly`, opens it
     /// for reading only (`list`, `show`, `export`, `status`) and migrates nothing: a staff

@@ -363,5 +363,9 @@ enum Schema {
                 key BLOB NOT NULL
             );
             """, after: { try MailRepository.makeAuditKey($0) }),
+        // Anonymising and deleting look up the duplicates recorded of an inquiry's messages.
+        .init(name: "2026-12-02-duplicates-index", sql: """
+            CREATE INDEX messages_by_duplicate_of ON messages (duplicate_of) WHERE duplicate_of IS NOT NULL;
+            """),
     ])
 }

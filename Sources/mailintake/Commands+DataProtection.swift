@@ -32,6 +32,7 @@ extension Commands {
         if !result.skipped.isEmpty {
             StandardOutput.say("left alone, changed meanwhile (reopened, held or erased): \(result.skipped.joined(separator: ", "))")
         }
+        if !dryRun && !repository.lastReclaimComplete { StandardOutput.complain(Self.walNotEmptied) }
         if dryRun {
             StandardOutput.say("dry run: nothing was changed; `mailintake purge` does this")
         } else if !result.expired.isEmpty {
@@ -54,6 +55,11 @@ extension Commands {
         let configuration = try loadConfiguration(configPath, environment, readingSecrets: false)
         let repository = try openRepository(configuration)
         let account = DataProtection.account(environment)
+        // The audit trail keeps the reason after the person's data is gone.
+        if let reason, let record = try repository.inquiry(reference: reference)?.record,
+           let named = [record.fromAddress, record.fromName].compactMap({ $0 }).filter({ $0.count >= 3 }).first(where: { reason.lowercased().contains($0.lowercased()) }) {
+            throw CommandFailure.usage("the reason names the person (`\(named)`); the audit trail keeps it after their data is gone, so write why, not who (a case number)")
+        }
         let found: Bool
         do {
             found = placing ? try repository.hold(reference: reference, reason: reason ?? "", by: account)
@@ -163,6 +169,7 @@ extension Commands {
         _ = try repository.erase(erasing, keeping: kept, subject: subject, reason: reason, forced: forced, by: account,
                                  journal: ErasureJournal(databasePath: configuration.storePath))
         for inquiry in erasing { StandardOutput.say("erased  \(inquiry.reference)  (anonymised: the raw mail, attachments, names and addresses are gone)") }
+        if !repository.lastReclaimComplete { StandardOutput.complain(Self.walNotEmptied) }
         guard kept.isEmpty else {
             for inquiry in kept {
                 let why = inquiry.heldReason.map { "under a legal hold (\($0))" } ?? "still open: the office owes an answer"
@@ -174,6 +181,8 @@ extension Commands {
         StandardOutput.say("done: \(erasing.count) inquiry(ies) erased; `search` and `subject-access` find nothing of them. Delete the person's mail from the mailbox too (mailintake keeps its own copy only)")
         return 0
     }
+
+    static let walNotEmptied = "mailintake: note: a staff command reading the database kept its write-ahead log from being emptied, so old copies of the removed pages may stay in it until the service's next stop or the next purge; run `mailintake purge` again when no one is reading"
 
     /// `audit [--limit N]`: the audit trail, newest first.
     static func audit(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
@@ -213,15 +222,21 @@ extension Commands {
 struct SubjectAccessExport {
     let folder: String
 
-    init(folder: String) throws {
+    init(folder given: String) throws {
+        // `dir/` would make lstat follow a symbolic link named dir.
+        var folder = given
+        while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
         var info = stat()
         if lstat(folder, &info) == 0 {
-            let isEmptyFolder = (info.st_mode & S_IFMT) == S_IFDIR && ((try? FileManager.default.contentsOfDirectory(atPath: folder))?.isEmpty ?? false)
-            guard isEmptyFolder else { throw CommandFailure.runtime("\(folder) already exists; give a new folder (an export never mixes with other files)") }
+            let isEmptyFolder = (info.st_mode & S_IFMT) == S_IFDIR && info.st_uid == geteuid()
+                && ((try? FileManager.default.contentsOfDirectory(atPath: folder))?.isEmpty ?? false)
+            guard isEmptyFolder else { throw CommandFailure.runtime("\(folder) already exists; give a new folder (an export never mixes with other files, nor goes into someone else's)") }
         } else if mkdir(folder, 0o700) != 0 {
             throw CommandFailure.runtime("cannot create \(folder): \(String(cString: strerror(errno))); check that its parent folder exists and you may write there")
         }
-        chmod(folder, 0o700)
+        guard chmod(folder, 0o700) == 0 else {
+            throw CommandFailure.runtime("cannot make \(folder) private (chmod 700): \(String(cString: strerror(errno)))")
+        }
         self.folder = folder
     }
 
@@ -238,12 +253,17 @@ struct SubjectAccessExport {
         }
     }
 
-    /// A file name from mail: no folders, no control characters, no leading dot, at most 80 characters.
+    /// A file name from mail: no folders, no control characters, no leading dot, at most 120 bytes.
     static func safeName(_ name: String) -> String {
         let cleaned = String(name.unicodeScalars.map { scalar -> Character in
             scalar == "/" || scalar == "\\" || scalar.value < 0x20 || scalar.value == 0x7F || PrintableText.isUnsafe(scalar) ? "_" : Character(scalar)
         }).trimmingCharacters(in: .whitespaces)
-        let trimmed = String(cleaned.drop { $0 == "." }.prefix(80))
+        // At most 120 bytes of UTF-8, whole characters: file systems count bytes (255 at most).
+        var trimmed = ""
+        for character in cleaned.drop(while: { $0 == "." }) {
+            guard trimmed.utf8.count + character.utf8.count <= 120 else { break }
+            trimmed.append(character)
+        }
         return trimmed.isEmpty ? "attachment" : trimmed
     }
 

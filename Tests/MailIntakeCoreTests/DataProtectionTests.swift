@@ -20,13 +20,14 @@ struct DataProtectionTests {
         #expect(RetentionSettings.Period(days: 30).before(Day(year: 2027, month: 1, day: 14)) == Day(year: 2026, month: 12, day: 15))
     }
 
-    static func candidate(_ id: Int64, field: String = "culture", received: String, closed: String? = nil, held: String? = nil,
-                          anonymised: Bool = false) -> RetentionCandidate {
-        RetentionCandidate(id: id, reference: "MB-\(id)", field: field, receivedAt: Day(iso: received)!.localNoon,
+    static func candidate(_ id: Int64, field: String = "culture", status: InquiryStatus? = nil, received: String, answered: String? = nil,
+                          closed: String? = nil, held: String? = nil, anonymised: Bool = false) -> RetentionCandidate {
+        RetentionCandidate(id: id, reference: "MB-\(id)", field: field, status: status ?? (closed != nil ? .closed : .answered),
+                           receivedAt: Day(iso: received)!.localNoon, answeredAt: answered.map { Day(iso: $0)!.localNoon },
                            closedAt: closed.map { Day(iso: $0)!.localNoon }, heldReason: held, anonymised: anonymised)
     }
 
-    @Test("the plan counts from the closing, else the receipt; per field, forever, the action; held ones apart; anonymised ones done")
+    @Test("the plan counts from the closing, else the answer or the receipt; open ones never expire; per field, forever, the action; held ones apart; anonymised ones done")
     func plan() {
         let settings = RetentionSettings(periods: ["default": .init(years: 10), "other": .init(years: 2)], forever: ["economy"],
                                          expiries: ["default": .anonymise, "other": .delete])
@@ -40,11 +41,16 @@ struct DataProtectionTests {
             Self.candidate(6, received: "2001-01-01", closed: "2001-02-01", held: "court"),
             Self.candidate(7, received: "2001-01-01", closed: "2001-02-01", anonymised: true),
             Self.candidate(8, field: "other", received: "2001-01-01", closed: "2001-02-01", anonymised: true),
+            // Reopened by a follow-up (its closing cleared): open, the office owes an answer.
+            Self.candidate(9, status: .open, received: "2001-01-01"),
+            // Answered and never closed: from the answer.
+            Self.candidate(10, received: "2001-01-01", answered: "2016-12-02"),
+            Self.candidate(11, received: "2001-01-01", answered: "2016-11-01"),
         ]
         let plan = RetentionPlan.decide(candidates, settings: settings, today: today)
-        #expect(plan.expired.map(\.id) == [1, 3, 4, 8])
-        #expect(plan.expired.map(\.action) == [.anonymise, .anonymise, .delete, .delete])
-        #expect(plan.expired.map(\.basis) == ["closed 2016-12-01", "received 2016-11-30", "closed 2024-11-30", "closed 2001-02-01"])
+        #expect(plan.expired.map(\.id) == [1, 3, 4, 8, 11])
+        #expect(plan.expired.map(\.action) == [.anonymise, .anonymise, .delete, .delete, .anonymise])
+        #expect(plan.expired.map(\.basis) == ["closed 2016-12-01", "received 2016-11-30", "closed 2024-11-30", "closed 2001-02-01", "answered 2016-11-01"])
         #expect(plan.held.map(\.id) == [6])
         #expect(plan.expired[0].description == "MB-1  anonymise  culture: kept 10y after closed 2016-12-01, expired 2026-12-01")
         #expect(!RetentionSettings().isConfigured && RetentionPlan.decide(candidates, settings: RetentionSettings(), today: today).expired.isEmpty)

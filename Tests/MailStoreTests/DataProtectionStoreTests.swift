@@ -10,7 +10,7 @@ struct DataProtectionStoreTests {
     /// An inquiry whose mail, attachment name, subject, acknowledgement and index all carry
     /// `marker`, received `age` days ago, with the raw mail large enough for overflow pages.
     static func file(_ repository: MailRepository, reference: String, address: String, name: String = "Ana Novak",
-                     marker: String, ageDays: Double = 0, field: String = "culture", uid: UInt32) throws -> Int64 {
+                     marker: String, ageDays: Double = 0, field: String = "culture", status: String = "answered", uid: UInt32) throws -> Int64 {
         try repository.transaction {
             var inquiry = MailRepositoryTests.inquiry(reference)
             inquiry.fromAddress = address
@@ -20,12 +20,14 @@ struct DataProtectionStoreTests {
             inquiry.evidence = ["signature: \(marker)"]
             inquiry.receivedAt = Date().addingTimeInterval(-ageDays * 86_400)
             let id = try repository.insertInquiry(inquiry)
+            // Answered (and not closed): retention counts from the receipt; an open one never expires.
+            try repository.database.run("UPDATE inquiries SET status = ? WHERE id = ?", [status, id])
             let raw = Array("From: \(name) <\(address)>\r\nSubject: Prošnja \(marker)\r\n\r\n\(String(repeating: "\(marker) ", count: 2000))\r\n".utf8)
             let message = try repository.insertMessage(NewMessage(mailbox: "INBOX", uidValidity: 1, uid: uid, messageID: "\(marker)@example.si",
                                                                   sha256: SHA256.hex(raw), raw: raw, size: raw.count, disposition: .inquiry,
                                                                   inquiryID: id, duplicateOf: nil, problems: []))
             try repository.insertAttachment(messageRowID: message, position: 1, filename: "\(marker).pdf", contentType: "application/pdf", size: 10, sha256: "f")
-            try repository.enqueue(.acknowledgement, inquiryID: id, recipient: address, messageID: "<ack-\(reference)@maribor.example>",
+            try repository.enqueue(.acknowledgement, inquiryID: id, recipient: address, messageID: "<ack-\(reference)-\(uid)@maribor.example>",
                                    content: Array("To: \(address)\r\n\r\nSpoštovani \(name), \(marker)".utf8))
             try repository.indexInquiry(id: id, SearchDocument(subject: "Prošnja \(marker)", sender: [name, address], organisation: nil,
                                                                body: String(repeating: "\(marker) ", count: 50), attachments: ["\(marker).pdf"]))
@@ -33,14 +35,16 @@ struct DataProtectionStoreTests {
         }
     }
 
-    /// Whether the database file (after a checkpoint into it) holds `marker`'s bytes anywhere.
+    /// Whether the database file (after a checkpoint into it) holds `marker`'s bytes anywhere, in
+    /// either case (the search index keeps words folded to lower case).
     static func fileHolds(_ repository: MailRepository, _ marker: String) throws -> Bool {
         repository.checkpoint()
         _ = try repository.database.checkpointTruncating()
         let bytes = try Data(contentsOf: URL(fileURLWithPath: repository.database.path))
         let wal = (try? Data(contentsOf: URL(fileURLWithPath: repository.database.path + "-wal"))) ?? Data()
-        let needle = Data(marker.utf8)
-        return bytes.range(of: needle) != nil || wal.range(of: needle) != nil
+        return [marker, marker.lowercased()].contains { needle in
+            bytes.range(of: Data(needle.utf8)) != nil || wal.range(of: Data(needle.utf8)) != nil
+        }
     }
 
     static func marker() -> String { "ZQX" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12) }
@@ -53,6 +57,11 @@ struct DataProtectionStoreTests {
         _ = try Self.file(repository, reference: "MB-2026-000001", address: "bor@example.si", marker: young, ageDays: 10, uid: 2)
         _ = try repository.correct(reference: "MB-2016-000001", by: "mojca", note: "\(old) asked") { $0.field = "culture" }
         #expect(try repository.correctedExamples().examples.count == 1 && repository.modelStaleSince() == nil)
+        // The person's follow-up is an event with their address; a desk's digest lists the subject.
+        try repository.database.run("INSERT INTO inquiry_events (inquiry_id, at, action, status, by) VALUES (?, ?, 'follow_up', 'open', 'ana@example.si')",
+                                    [oldID, MailDate.iso8601(Date())])
+        #expect(try repository.enqueueDigest(recipient: "desk@maribor.si", messageID: "<digest-x@maribor.si>",
+                                             content: Array("MB-2016-000001  Prošnja \(old)\r\n".utf8)))
         #expect(try Self.fileHolds(repository, old), "the test must see the marker before the purge")
         let settings = RetentionSettings(periods: ["default": .init(years: 2)], expiries: ["default": .anonymise])
         let today = HolidayCalendar.Day(local: Date())
@@ -79,11 +88,17 @@ struct DataProtectionStoreTests {
         #expect(RetentionPlan.decide(try repository.retentionCandidates(), settings: settings, today: today).expired.isEmpty)
         let audit = try #require(try repository.auditLog(limit: 5).first)
         #expect(audit.action == .purge && audit.references == ["MB-2016-000001"] && audit.counts["anonymised"] == 1)
+        #expect(try repository.database.row("SELECT count(*) AS n FROM inquiry_events WHERE by IS NOT NULL")?["n"].int == 0)
+        #expect(try repository.database.row("SELECT length(content) AS n, status FROM outbox WHERE kind = 'digest'")?["n"].int == 0)
         let trail = try repository.database.rows("SELECT * FROM audit_log").map { "\($0)" }.joined()
         #expect(!trail.contains("ana@") && !trail.contains("Ana Novak"))
         #expect(try oldID > 0 && repository.database.row("PRAGMA auto_vacuum")?["auto_vacuum"].int == 2)
-        // The person writes again, replying to our acknowledgement: new mail, found again.
+        // The person writes again, replying to our acknowledgement: new mail, theirs again to ask
+        // for and to erase, and found again.
+        try repository.reviveIfAnonymised(inquiryID: oldID, author: "Ana@Example.si", name: "Ana Novak")
         try repository.indexFollowUp(inquiryID: oldID, SearchDocument(subject: "", sender: [], organisation: nil, body: "nadaljevanje pogovora", attachments: []))
+        #expect(try repository.inquiries(of: DataSubject(addresses: ["ana@example.si"])).map(\.reference) == ["MB-2016-000001"])
+        #expect(try repository.inquiry(reference: "MB-2016-000001")?.anonymisedAt == nil)
         #expect(try repository.search(SearchText.query("nadaljevanje")!, limit: 10).map(\.record.reference) == ["MB-2016-000001"])
         #expect(try repository.search(SearchText.query(old.lowercased())!, limit: 10).isEmpty)
     }
@@ -204,10 +219,29 @@ struct DataProtectionStoreTests {
         // Mail fetched again after the restore, filed under a new reference; and a new letter of hers.
         _ = try Self.file(restored, reference: "MB-2026-000003", address: "ANA@example.si", marker: marker, ageDays: 3, uid: 3)
         _ = try Self.file(restored, reference: "MB-2026-000004", address: "ana@example.si", marker: Self.marker(), ageDays: -1, uid: 4)
+        // The restored counter gives her erased reference to someone else's mail: not hers, kept.
+        try restored.database.run("UPDATE inquiries SET reference = 'MB-2026-000001x' WHERE reference = 'MB-2026-000001'")
+        _ = try Self.file(restored, reference: "MB-2026-000001", address: "bojan@example.si", name: "Bojan", marker: Self.marker(), ageDays: 1, uid: 5)
         let replayed = try restored.replayErasures(try journal.records(), by: "service")
-        #expect(replayed.count == 1 && replayed.first?.references == ["MB-2026-000001", "MB-2026-000003"])
+        #expect(replayed.count == 1 && replayed.first?.references == ["MB-2026-000001x", "MB-2026-000003"], "\(replayed)")
         #expect(try restored.inquiries(of: subject).map(\.reference) == ["MB-2026-000002", "MB-2026-000004"])
+        #expect(try restored.inquiry(reference: "MB-2026-000001")?.anonymisedAt == nil, "another person's inquiry under a reference given again")
         #expect(try restored.replayErasures(try journal.records(), by: "service").isEmpty, "a replay is done once")
         #expect(try restored.auditLog(limit: 1).first?.action == .replay)
+    }
+
+    @Test("a line cut short in the journal (a crash while appending) does not swallow the next erasure")
+    func tornJournal() throws {
+        let path = MailRepositoryTests.temporaryPath()
+        let journal = ErasureJournal(databasePath: path)
+        let first = ErasureRecord(at: "2026-12-01T10:00:00Z", subjects: ["a"], erased: [.init(reference: "MB-1", received: "x")])
+        try journal.append(first)
+        let handle = try #require(FileHandle(forWritingAtPath: journal.path))
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"id\":\"torn".utf8))
+        try handle.close()
+        let second = ErasureRecord(at: "2026-12-01T11:00:00Z", subjects: ["b"], erased: [.init(reference: "MB-2", received: "y")])
+        try journal.append(second)
+        #expect(try journal.records() == [first, second])
     }
 }

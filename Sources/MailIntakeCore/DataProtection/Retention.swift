@@ -4,8 +4,9 @@ import Foundation
 /// classification plan sets the period (ZVDAGA and the Uredba o upravnem poslovanju leave it to
 /// each body), so it is configuration: `default = 10y`, a period per field (`other = 2y`), and
 /// `expiry = anonymise` or `delete` (also per field: `expiry.other = delete`). Without a period
-/// nothing expires. The clock starts when an inquiry is closed, or when it was received if it
-/// never was: an inquiry reopened by a follow-up starts again when it is closed again.
+/// nothing expires. The clock starts when an inquiry is closed; one answered and never closed
+/// counts from its answer (or its receipt, if later); an open one — new, or reopened by the
+/// person's follow-up — never expires: the office still owes it an answer.
 public struct RetentionSettings: Sendable, Equatable {
     /// What expiry does to an inquiry.
     public enum Expiry: String, Sendable, CaseIterable {
@@ -83,18 +84,23 @@ public struct RetentionCandidate: Sendable, Equatable {
     public var id: Int64
     public var reference: String
     public var field: String
+    public var status: InquiryStatus
     public var receivedAt: Date
+    public var answeredAt: Date?
     public var closedAt: Date?
     /// The legal hold's reason, when one is placed.
     public var heldReason: String?
     /// Already anonymised: only a `delete` policy still has work to do.
     public var anonymised: Bool
 
-    public init(id: Int64, reference: String, field: String, receivedAt: Date, closedAt: Date?, heldReason: String?, anonymised: Bool) {
+    public init(id: Int64, reference: String, field: String, status: InquiryStatus, receivedAt: Date, answeredAt: Date?, closedAt: Date?,
+                heldReason: String?, anonymised: Bool) {
         self.id = id
         self.reference = reference
         self.field = field
+        self.status = status
         self.receivedAt = receivedAt
+        self.answeredAt = answeredAt
         self.closedAt = closedAt
         self.heldReason = heldReason
         self.anonymised = anonymised
@@ -108,7 +114,7 @@ public struct RetentionDecision: Sendable, Equatable, CustomStringConvertible {
     public var reference: String
     public var action: RetentionSettings.Expiry
     public var expiredOn: HolidayCalendar.Day
-    /// "closed 2016-03-01" or "received 2016-03-01".
+    /// "closed 2016-03-01", "answered 2016-03-01" or "received 2016-03-01".
     public var basis: String
     public var period: RetentionSettings.Period
     public var field: String
@@ -132,14 +138,26 @@ public enum RetentionPlan {
             guard let period = settings.period(for: candidate.field) else { continue }
             let action = settings.expiry(for: candidate.field)
             if candidate.anonymised && action == .anonymise { continue }
-            let start = HolidayCalendar.Day(local: candidate.closedAt ?? candidate.receivedAt)
+            guard let (event, time) = Self.clockStart(candidate) else { continue }
+            let start = HolidayCalendar.Day(local: time)
             let ends = period.after(start)
             guard ends <= today else { continue }
             let decision = RetentionDecision(id: candidate.id, reference: candidate.reference, action: action, expiredOn: ends,
-                                             basis: "\(candidate.closedAt == nil ? "received" : "closed") \(start)",
+                                             basis: "\(event) \(start)",
                                              period: period, field: candidate.field, heldReason: candidate.heldReason)
             if candidate.heldReason == nil { expired.append(decision) } else { held.append(decision) }
         }
         return (expired, held)
+    }
+
+    /// When an inquiry's retention starts counting, and why; nil while it is open.
+    static func clockStart(_ candidate: RetentionCandidate) -> (event: String, time: Date)? {
+        switch candidate.status {
+        case .open: return nil
+        case .closed: return ("closed", candidate.closedAt ?? candidate.answeredAt ?? candidate.receivedAt)
+        case .answered:
+            guard let answered = candidate.answeredAt, answered > candidate.receivedAt else { return ("received", candidate.receivedAt) }
+            return ("answered", answered)
+        }
     }
 }
