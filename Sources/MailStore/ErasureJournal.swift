@@ -55,6 +55,8 @@ public struct ErasureJournal: Sendable {
     public func append(_ record: ErasureRecord) throws {
         var line = try JSONEncoder.sorted.encode(record)
         line.append(0x0A)
+        var existing = stat()
+        let isNew = lstat(path, &existing) != 0
         let fd = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, FileModes.personalData(besides: path))
         guard fd >= 0 else {
             throw Failure(description: "cannot write the erasure journal \(path): \(String(cString: strerror(errno))); check that the folder is the service's and you are in its group")
@@ -71,6 +73,12 @@ public struct ErasureJournal: Sendable {
         let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         guard written == line.count, fsync(fd) == 0 else {
             throw Failure(description: "cannot write the erasure journal \(path): \(String(cString: strerror(errno))); nothing was erased")
+        }
+        // A new file's name is durable only once its folder is synced too.
+        if isNew {
+            let parent = (path as NSString).deletingLastPathComponent
+            let folder = Glibc.open(parent.isEmpty ? "." : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if folder >= 0 { fsync(folder); Glibc.close(folder) }
         }
     }
 

@@ -81,34 +81,40 @@ extension MailRepository {
         }
     }
 
-    /// Carries out retention's decisions, each inquiry in its own transaction (a long purge
-    /// never holds the write lock for long, and what is done stays done), records one audit
-    /// entry, and gives the space back. A decision whose inquiry is by now held, reopened or
-    /// gone is skipped: the plan is checked again inside each transaction.
+    /// Carries out retention's decisions, up to `batch` inquiries a transaction, each batch with
+    /// its own audit entry (what is done is audited in the same commit: a crash leaves nothing
+    /// done and unrecorded), then gives the space back. A decision whose inquiry is by now held,
+    /// reopened or gone is skipped: the plan is checked again inside the transaction.
     public func purge(_ decisions: [RetentionDecision], settings: RetentionSettings, by person: String?,
-                      today: HolidayCalendar.Day, now: Date = Date()) throws -> (done: [RetentionDecision], skipped: [String]) {
+                      today: HolidayCalendar.Day, now: Date = Date(), batch: Int = 100) throws -> (done: [RetentionDecision], skipped: [String]) {
         var done: [RetentionDecision] = []
         var skipped: [String] = []
-        for decision in decisions {
-            let applied = try transaction { () -> Bool in
-                guard let current = try retentionCandidate(id: decision.id),
-                      RetentionPlan.decide([current], settings: settings, today: today).expired.first?.action == decision.action else { return false }
-                switch decision.action {
-                case .anonymise: try anonymise(inquiryID: decision.id, now: now)
-                case .delete: try deleteInquiry(id: decision.id)
+        for start in stride(from: 0, to: decisions.count, by: max(1, batch)) {
+            let chunk = decisions[start..<min(start + max(1, batch), decisions.count)]
+            let applied = try transaction { () -> [RetentionDecision] in
+                var applied: [RetentionDecision] = []
+                for decision in chunk {
+                    guard let current = try retentionCandidate(id: decision.id),
+                          RetentionPlan.decide([current], settings: settings, today: today).expired.first?.action == decision.action else {
+                        skipped.append(decision.reference)
+                        continue
+                    }
+                    switch decision.action {
+                    case .anonymise: try anonymise(inquiryID: decision.id, now: now)
+                    case .delete: try deleteInquiry(id: decision.id)
+                    }
+                    applied.append(decision)
                 }
-                return true
+                if !applied.isEmpty {
+                    try recordAudit(.purge, by: person, reason: "retention", references: applied.map(\.reference),
+                                    counts: ["anonymised": applied.filter { $0.action == .anonymise }.count,
+                                             "deleted": applied.filter { $0.action == .delete }.count], now: now)
+                }
+                return applied
             }
-            if applied { done.append(decision) } else { skipped.append(decision.reference) }
+            done += applied
         }
-        if !done.isEmpty {
-            try transaction {
-                try recordAudit(.purge, by: person, reason: "retention", references: done.map(\.reference),
-                                counts: ["anonymised": done.filter { $0.action == .anonymise }.count,
-                                         "deleted": done.filter { $0.action == .delete }.count], now: now)
-            }
-            try reclaimSpace()
-        }
+        if !done.isEmpty { try reclaimSpace() }
         return (done, skipped)
     }
 

@@ -116,7 +116,9 @@ struct DataProtectionStoreTests {
         let today = HolidayCalendar.Day(local: Date())
         let plan = RetentionPlan.decide(try repository.retentionCandidates(), settings: settings, today: today)
         #expect(plan.expired.count == 20 && plan.expired.allSatisfy { $0.action == .delete })
-        _ = try repository.purge(plan.expired, settings: settings, by: nil, today: today)
+        // In batches of 7: three transactions, each audited with what it did.
+        _ = try repository.purge(plan.expired, settings: settings, by: nil, today: today, batch: 7)
+        #expect(try repository.auditLog(limit: 10).map { $0.counts["deleted"] ?? 0 } == [6, 7, 7])
         #expect(try !Self.fileHolds(repository, marker))
         for table in ["inquiries", "messages", "attachments", "outbox", "inquiry_search"] {
             #expect(try repository.database.row("SELECT count(*) AS n FROM \(table)")?["n"].int == 0, "\(table)")
