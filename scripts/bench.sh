@@ -15,6 +15,8 @@
 # three alternating rounds, each from scratch (a new Maildir, a new database).
 #   scripts/bench.sh [SIZE...]      default: 200 2000
 #   MAILINTAKE_BENCH_BINARY=PATH scripts/bench.sh …   measure that binary instead of building this tree
+#   MAILINTAKE_BENCH_BASELINE=PATH scripts/bench.sh … also that binary's ingest, in the same rounds
+#                                                      (an A/B on the same stack, not two noisy runs)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -135,6 +137,12 @@ for size in "${sizes[@]}"; do
         measure "ingest.$size.$round" "$bin" --config "$config" run --once
         filed=$(sqlite3 "$work/ingest/mailintake.sqlite" "SELECT count(*) FROM messages")
         [ "$filed" -eq "$size" ] || { echo "bench: filed $filed of $size" >&2; exit 1; }
+        if [ -n "${MAILINTAKE_BENCH_BASELINE:-}" ]; then
+            config=$(mailintake_config "$work/baseline" "$folder" "\$Baseline$round")
+            measure "baseline.$size.$round" "$MAILINTAKE_BENCH_BASELINE" --config "$config" run --once
+            filed=$(sqlite3 "$work/baseline/mailintake.sqlite" "SELECT count(*) FROM messages")
+            [ "$filed" -eq "$size" ] || { echo "bench: the baseline filed $filed of $size" >&2; exit 1; }
+        fi
     done
     config=$(mailintake_config "$work/e2e.$size" "$folder" "\$EndToEnd" yes)
     # The SMTP server's own CPU over the same run: is the end-to-end run bound by it, or by us?
@@ -179,13 +187,19 @@ for size in "${sizes[@]}"; do
     row "mbsync copy to Maildir (peer)" "$(median "mbsync.$size")" "$size"
     row "curl (libcurl) ;UID=n per message, 1 connection" "$(median "curl.$size")" "$size"
     row "mailintake run --once, ingest only" "$(median "ingest.$size")" "$size"
+    [ -n "${MAILINTAKE_BENCH_BASELINE:-}" ] && row "baseline binary, ingest only" "$(median "baseline.$size")" "$size"
     sent=$(sqlite3 "$work/e2e.$size/mailintake.sqlite" "SELECT count(*) FROM outbox WHERE status = 'sent'")
     row "mailintake run --once, $sent mails sent" "$(cat "$work/time.e2e.$size")" "$size"
     read -r t_mbsync _ <<< "$(median "mbsync.$size")"
     read -r t_curl _ <<< "$(median "curl.$size")"
     read -r t_ingest u_ingest s_ingest _ <<< "$(median "ingest.$size")"
     read -r t_e2e u_e2e s_e2e _ < "$work/time.e2e.$size"
-    echo "(wall s: mbsync $(walls "mbsync.$size")| curl $(walls "curl.$size")| ingest $(walls "ingest.$size"))"
+    echo "(wall s: mbsync $(walls "mbsync.$size")| curl $(walls "curl.$size")| ingest $(walls "ingest.$size")${MAILINTAKE_BENCH_BASELINE:+| baseline $(walls "baseline.$size")})"
+    if [ -n "${MAILINTAKE_BENCH_BASELINE:-}" ]; then
+        read -r t_base u_base s_base _ <<< "$(median "baseline.$size")"
+        printf 'against the baseline (%s): wall %.2f, CPU %.2f\n' "$MAILINTAKE_BENCH_BASELINE" \
+            "$(echo "$t_ingest / $t_base" | bc -l)" "$(echo "($u_ingest + $s_ingest) / ($u_base + $s_base)" | bc -l)"
+    fi
     printf 'ratio ingest/mbsync %.2f, ingest/curl %.2f, end-to-end/mbsync %.2f\n' \
         "$(echo "$t_ingest / $t_mbsync" | bc -l)" "$(echo "$t_ingest / $t_curl" | bc -l)" "$(echo "$t_e2e / $t_mbsync" | bc -l)"
     printf 'end to end: mailintake CPU %.0f %% of the wall time, the SMTP server'"'"'s (aiosmtpd, one Python thread) %.0f %%\n' \
