@@ -193,28 +193,29 @@ extension MailRepository {
     /// The inquiries whose author (the sender, the web form's e-mail field) or Reply-To is one of
     /// `subject`'s addresses, oldest first. Anonymised inquiries hold no address, so none is found.
     public func inquiries(of subject: DataSubject, receivedBy: Date? = nil) throws -> [SubjectInquiry] {
+        try inquiries(after: 0, receivedBy: receivedBy) { !subject.keys.isDisjoint(with: $0) }
+    }
+
+    /// The inquiries whose author's keyed hash is among `hashes` (an erasure replayed, which
+    /// knows the person only by those), received by `receivedBy`, after inquiry `first`.
+    func inquiries(hashedAs hashes: Set<String>, key: [UInt8], receivedBy: Date, after first: Int64 = 0) throws -> [SubjectInquiry] {
+        try inquiries(after: first, receivedBy: receivedBy) { $0.contains { hashes.contains(DataSubject.hash($0, key: key)) } }
+    }
+
+    /// The one scan both lookups make: inquiries not anonymised, after `first`, received by
+    /// `receivedBy`, whose author's and Reply-To's address keys (`DataSubject.key`) `match`.
+    private func inquiries(after first: Int64, receivedBy: Date?, where match: (Set<String>) -> Bool) throws -> [SubjectInquiry] {
         var found: [SubjectInquiry] = []
         try database.forEachRow("""
             SELECT id, reference, status, held_reason, from_name, from_address, reply_to, received_at FROM inquiries
-            WHERE anonymised_at IS NULL ORDER BY id
-            """) { row in
-            guard subject.matches(row["from_address"].string) || subject.matches(row["reply_to"].string) else { return }
+            WHERE anonymised_at IS NULL AND id > ? ORDER BY id
+            """, [first]) { row in
+            let keys = Set([row["from_address"].string, row["reply_to"].string].compactMap { $0.flatMap(DataSubject.key) })
+            guard match(keys) else { return }
             let received = try row.text("received_at")
             if let receivedBy, let date = MailDate.parseISO8601(received), date > receivedBy { return }
             found.append(SubjectInquiry(id: try row.integer("id"), reference: try row.text("reference"), status: try row.text("status"),
                                         heldReason: row["held_reason"].string, fromName: row["from_name"].string, receivedAt: received))
-        }
-        return found
-    }
-
-    /// The inquiries whose author's keyed hash is among `hashes` (an erasure replayed, which
-    /// knows the person only by those), received by `receivedBy`.
-    func inquiries(hashedAs hashes: Set<String>, key: [UInt8], receivedBy: Date, after first: Int64 = 0) throws -> [(id: Int64, received: String)] {
-        var found: [(id: Int64, received: String)] = []
-        try database.forEachRow("SELECT id, from_address, reply_to, received_at FROM inquiries WHERE anonymised_at IS NULL AND id > ? ORDER BY id", [first]) { row in
-            guard let received = row["received_at"].string.flatMap(MailDate.parseISO8601), received <= receivedBy else { return }
-            let keys = [row["from_address"].string, row["reply_to"].string].compactMap { $0.flatMap(DataSubject.key) }
-            if keys.contains(where: { hashes.contains(DataSubject.hash($0, key: key)) }) { found.append((try row.integer("id"), try row.text("received_at"))) }
         }
         return found
     }
@@ -264,8 +265,7 @@ extension MailRepository {
             """, [time, id, id])
         try database.run("""
             UPDATE outbox SET recipient = '', content = X'', server_reply = NULL,
-                last_error = CASE WHEN status IN ('pending', 'held') THEN 'erased before it was sent' ELSE NULL END,
-                status = CASE WHEN status IN ('pending', 'held') THEN 'failed' ELSE status END
+                \(Self.failUnsent)
             WHERE inquiry_id = ?
             """, [id])
         try database.run("UPDATE corrections SET note = NULL WHERE inquiry_id = ?", [id])
@@ -275,14 +275,20 @@ extension MailRepository {
         try forgetInDigests(inquiryID: id)
     }
 
+    /// Outbox columns for mail whose content is erased: not yet sent, it fails (never sent
+    /// empty); sent or failed, it keeps its status and loses its error text.
+    static let failUnsent = """
+        last_error = CASE WHEN status IN ('pending', 'held') THEN 'erased before it was sent' ELSE NULL END,
+        status = CASE WHEN status IN ('pending', 'held') THEN 'failed' ELSE status END
+        """
+
     /// The desks' daily digests list inquiries with their subjects: a digest naming this
     /// inquiry's reference loses its copy (one not yet sent is failed, never sent empty).
     private func forgetInDigests(inquiryID id: Int64) throws {
         guard let reference = try database.row("SELECT reference FROM inquiries WHERE id = ?", [id])?["reference"].string else { return }
         try database.run("""
             UPDATE outbox SET content = X'', server_reply = NULL,
-                last_error = CASE WHEN status IN ('pending', 'held') THEN 'erased before it was sent' ELSE NULL END,
-                status = CASE WHEN status IN ('pending', 'held') THEN 'failed' ELSE status END
+                \(Self.failUnsent)
             WHERE kind = 'digest' AND length(content) > 0 AND instr(content, CAST(? AS BLOB)) > 0
             """, [reference])
     }
@@ -412,7 +418,7 @@ extension MailRepository {
             // not what the erasure kept (held, or open), under whatever reference it is now.
             let keptReceipts = Set(record.kept.map(\.received))
             for match in try inquiries(hashedAs: Set(record.subjects), key: key, receivedBy: erasedAt, after: afterInquiry)
-            where !keptReceipts.contains(match.received) {
+            where !keptReceipts.contains(match.receivedAt) {
                 found.insert(match.id)
             }
             let ids = found.sorted()

@@ -56,9 +56,8 @@ extension Commands {
         let repository = try openRepository(configuration)
         let account = DataProtection.account(environment)
         // The audit trail keeps the reason after the person's data is gone.
-        if let reason, let record = try repository.inquiry(reference: reference)?.record,
-           let named = [record.fromAddress, record.fromName].compactMap({ $0 }).filter({ $0.count >= 3 }).first(where: { reason.lowercased().contains($0.lowercased()) }) {
-            throw CommandFailure.usage("the reason names the person (`\(named)`); the audit trail keeps it after their data is gone, so write why, not who (a case number)")
+        if let reason, let record = try repository.inquiry(reference: reference)?.record {
+            try refuseNaming([record.fromAddress, record.fromName].compactMap { $0 }, in: [reason])
         }
         let found: Bool
         do {
@@ -71,6 +70,16 @@ extension Commands {
         StandardOutput.say(placing ? "\(reference): under a legal hold; retention and erasure leave it alone until `mailintake release \(reference)`"
                                    : "\(reference): released; retention applies to it again")
         return 0
+    }
+
+    /// The audit trail keeps a reason after the person's data is gone, so a reason (of an erasure,
+    /// a hold) that holds one of their addresses or names (of three letters or more, in any case)
+    /// is refused.
+    static func refuseNaming(_ names: [String], in texts: [String]) throws {
+        let texts = texts.map { $0.lowercased() }
+        if let named = names.filter({ $0.count >= 3 }).first(where: { name in texts.contains { $0.contains(name.lowercased()) } }) {
+            throw CommandFailure.usage("the reason names the person (`\(named)`); the audit trail keeps it after their data is gone, so write why, not who (a case number)")
+        }
     }
 
     /// ADDRESS [--also ADDRESS]… and the other `--option value` pairs of subject-access and erase.
@@ -149,12 +158,7 @@ extension Commands {
         let configuration = try loadConfiguration(configPath, environment, readingSecrets: false)
         let repository = try openRepository(configuration)
         let inquiries = try repository.inquiries(of: subject)
-        // The audit trail outlives the person's data: the reason must not name them.
-        let names = inquiries.compactMap(\.fromName).filter { $0.count >= 3 }
-        let texts = [reason, forced ?? ""].map { $0.lowercased() }
-        if let named = (subject.addresses + names).first(where: { name in texts.contains { $0.contains(name.lowercased()) } }) {
-            throw CommandFailure.usage("the reason names the person (`\(named)`); the audit trail keeps it after their data is gone, so write why, not who")
-        }
+        try refuseNaming(subject.addresses + inquiries.compactMap(\.fromName), in: [reason, forced ?? ""])
         let refusable = inquiries.filter { $0.heldReason != nil || $0.status == InquiryStatus.open.rawValue }
         let kept = forced == nil ? refusable : []
         let erasing = inquiries.filter { inquiry in !kept.contains { $0.id == inquiry.id } }
@@ -285,11 +289,10 @@ struct SubjectAccessExport {
         var attachments: [[String: Any]] = []
         var parsed: [Int64: [MIMEPart]] = [:]
         for (index, attachment) in detail.attachments.enumerated() {
-            guard let message = detail.messages.first(where: { $0.id == attachment.messageID }) else { continue }
-            if parsed[message.id] == nil { parsed[message.id] = MessageParser.parse(message.raw).attachments }
-            guard let parts = parsed[message.id], attachment.position >= 1, attachment.position <= parts.count else { continue }
+            // One the stored mail no longer holds (cut at max_message_size) is left out; inquiries.json lists what was written.
+            guard let bytes = try? Commands.attachmentBytes(detail, number: index + 1, parsed: &parsed) else { continue }
             let name = "\(reference)/attachment-\(index + 1)-\(Self.safeName(attachment.filename))"
-            try writeFile(name, parts[attachment.position - 1].decodedBody)
+            try writeFile(name, bytes)
             files.append(name)
             attachments.append(["file": name, "filename": attachment.filename, "content_type": attachment.contentType, "size": attachment.size])
         }

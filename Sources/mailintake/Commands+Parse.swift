@@ -52,6 +52,22 @@ extension Commands {
     }
 
     /// `attachment REFERENCE N`: writes the inquiry's N-th attachment (as `show` numbers them) to stdout.
+    /// The decoded bytes of `detail`'s attachment `number` (from 1, as `show` numbers them), read
+    /// again from the stored message that holds it. `parsed` keeps each message's parts, for a
+    /// caller that reads several (the access export).
+    static func attachmentBytes(_ detail: InquiryDetail, number: Int, parsed: inout [Int64: [MIMEPart]]) throws -> [UInt8] {
+        let wanted = detail.attachments[number - 1]
+        guard let message = detail.messages.first(where: { $0.id == wanted.messageID }) else {
+            throw CommandFailure.runtime("the message holding attachment \(number) is missing from the database")
+        }
+        let parts = parsed[message.id] ?? MessageParser.parse(message.raw).attachments
+        parsed[message.id] = parts
+        guard wanted.position >= 1, wanted.position <= parts.count else {
+            throw CommandFailure.runtime("attachment \(number) cannot be found in the stored message any more")
+        }
+        return parts[wanted.position - 1].decodedBody
+    }
+
     static func attachment(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
         guard options.count == 2, let number = Int(options[1]), number > 0 else {
             throw CommandFailure.usage("attachment needs a REFERENCE and a number: mailintake attachment MB-2026-000042 1 > file")
@@ -64,14 +80,8 @@ extension Commands {
             throw CommandFailure.runtime("\(options[0]) has \(detail.attachments.count) attachment(s); `mailintake show \(options[0])` lists them")
         }
         let wanted = detail.attachments[number - 1]
-        guard let message = detail.messages.first(where: { $0.id == wanted.messageID }) else {
-            throw CommandFailure.runtime("the message holding attachment \(number) is missing from the database")
-        }
-        let parts = MessageParser.parse(message.raw).attachments
-        guard wanted.position <= parts.count else {
-            throw CommandFailure.runtime("attachment \(number) cannot be found in the stored message any more")
-        }
-        let bytes = parts[wanted.position - 1].decodedBody
+        var parsed: [Int64: [MIMEPart]] = [:]
+        let bytes = try attachmentBytes(detail, number: number, parsed: &parsed)
         if isatty(1) != 0 {
             throw CommandFailure.usage("refusing to write \(bytes.count) bytes of \(wanted.contentType) to a terminal; redirect it: > \(wanted.filename)")
         }
