@@ -106,6 +106,13 @@ struct DataProtectionTests {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/inquiries.json"))) as? [[String: Any]] ?? []
         #expect(Set(json.compactMap { ($0["inquiry"] as? [String: Any])?["reference"] as? String }) == [a1, a2, w1])
         #expect((try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? Int) == 0o700)
+        // An export never goes into a folder that holds anything already, nor through a link.
+        let again = try instance.mailintake("subject-access", "ana.novak@example.si", "--out", out + "/")
+        #expect(again.status == 1 && again.stderr.contains("already exists"), "\(again.stderr)")
+        try FileManager.default.createDirectory(atPath: instance.folder + "/elsewhere", withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: instance.folder + "/link", withDestinationPath: instance.folder + "/elsewhere")
+        #expect(try instance.mailintake("subject-access", "ana.novak@example.si", "--out", instance.folder + "/link/").status == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: instance.folder + "/elsewhere").isEmpty)
 
         // A backup before the erasure, readable by its owner alone.
         let backup = instance.folder + "/before-erasure.sqlite"
@@ -114,6 +121,8 @@ struct DataProtectionTests {
 
         // Article 17 within its limits: the closed one goes; the open one and the held one are kept, and said so.
         #expect(try instance.mailintake("close", a1).status == 0)
+        let namedHold = try instance.mailintake("hold", w1, "--reason", "pritožba ana.novak@EXAMPLE.si")
+        #expect(namedHold.status == 2 && namedHold.stderr.contains("names the person"), "\(namedHold.stderr)")
         #expect(try instance.mailintake("hold", w1, "--reason", "inšpekcijski nadzor 2026").status == 0)
         let named = try instance.mailintake("erase", "ana.novak@example.si", "--reason", "Ana Novak asked by phone")
         #expect(named.status == 2 && named.stderr.contains("names the person"), "\(named.stderr)")
