@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// One poll–file–acknowledge cycle: the same steps and the same rules for `run --once` and for

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// The long-running service, on Dispatch:
@@ -200,7 +200,7 @@ public final class Daemon: @unchecked Sendable {
     /// read by the watchdog on the main queue.
     final class Progress: @unchecked Sendable {
         // @unchecked: all state is guarded by the lock.
-        private let lock = NSLock()
+        private let lock = Lock()
         private var busy = false
         private var last = Date()
 

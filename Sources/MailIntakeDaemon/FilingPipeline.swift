@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 import MailStore
 
@@ -25,7 +25,7 @@ final class FilingPipeline: @unchecked Sendable {
     private let groupSize: Int
     private let groupBytes: Int
     private var gatheredBytes = 0
-    private let lock = NSLock()
+    private let lock = Lock()
     private var failure: Error?
     private var filed: [(uid: UInt32, outcome: Filer.Outcome)] = []
     private var group: [Item] = []

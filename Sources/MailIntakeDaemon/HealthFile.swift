@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailStore
 import MailIntakeCore
 
@@ -60,36 +60,11 @@ public struct HealthFile: Sendable {
         return try? JSONDecoder().decode([String: String].self, from: data.trimmingTrailingSpaces())
     }
 
-    /// One JSON object, keys in byte order. Written by hand: JSONSerialization's sorted keys
-    /// compare with a locale, which loaded ICU's collation tables into every cycle — a profile of
-    /// the idle daemon's page faults put 5 MB of its RSS here (docs/PERFORMANCE.md).
+    /// One JSON object, keys in byte order (`JSONValue`: JSONSerialization's sorted keys compared
+    /// with a locale, which loaded ICU's collation tables into every cycle — a profile of the idle
+    /// daemon's page faults put 5 MB of its RSS here, docs/PERFORMANCE.md).
     static func encode(_ values: [String: String]) -> [UInt8] {
-        var bytes: [UInt8] = [UInt8(ascii: "{")]
-        for (index, key) in values.keys.sorted().enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            appendString(key, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            appendString(values[key] ?? "", to: &bytes)
-        }
-        bytes.append(UInt8(ascii: "}"))
-        return bytes
-    }
-
-    /// A JSON string (RFC 8259): quote, backslash and control characters escaped, the rest as UTF-8.
-    private static func appendString(_ text: String, to bytes: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        bytes.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), byte]
-            case 0x0A: bytes += Array("\\n".utf8)
-            case 0x0D: bytes += Array("\\r".utf8)
-            case 0x09: bytes += Array("\\t".utf8)
-            case ..<0x20: bytes += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONValue.object(values.mapValues { .string($0) }).serialized()
     }
 }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import MailIntakeCore
 
 /// One instance per database, however the database is reached. Two locks, both exclusive
 /// `flock`s that the kernel drops when the process dies, however it dies:
@@ -88,17 +89,17 @@ public final class InstanceLock {
             defer { free(real) }
             return String(cString: real)
         }
-        let folder = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
+        let folder = Path.folder(of: path)
+        let name = Path.name(of: path)
         guard let real = realpath(folder.isEmpty ? "." : folder, nil) else { return path }
         defer { free(real) }
-        return (String(cString: real) as NSString).appendingPathComponent(name)
+        return Path.join(String(cString: real), name)
     }
 
     private static func owner(_ descriptor: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 32)
         let count = pread(descriptor, &buffer, 32, 0)
-        let owner = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let owner = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).trimmed()
         return owner.isEmpty ? "unknown" : owner
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 import MailStore
 import MailTransport
@@ -288,10 +288,10 @@ public final class Intake {
                 if kind == .bounce {
                     logger.warning("the mail of \(reference) bounced; the desk is told (`mailintake show \(reference)`)", ["uid": "\(uid)"])
                 } else {
-                    logger.info("filed a \(kind.rawValue.replacingOccurrences(of: "_", with: " ")) under its inquiry", ["reference": reference, "uid": "\(uid)"])
+                    logger.info("filed a \(kind.rawValue.replacing("_", with: " ")) under its inquiry", ["reference": reference, "uid": "\(uid)"])
                 }
             } else {
-                logger.notice("filed a \(kind.rawValue.replacingOccurrences(of: "_", with: " ")) that matches no mail of ours as a system message (`mailintake list --system`)", ["uid": "\(uid)"])
+                logger.notice("filed a \(kind.rawValue.replacing("_", with: " ")) that matches no mail of ours as a system message (`mailintake list --system`)", ["uid": "\(uid)"])
             }
         case let .duplicate(original):
             report.duplicates += 1

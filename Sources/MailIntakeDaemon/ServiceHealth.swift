@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 import MailStore
 
@@ -30,7 +30,7 @@ public enum ServiceHealth {
             "last_poll_at": MailDate.iso8601(cycle.finishedAt),
             "last_poll_ok": cycle.pollError == nil ? "1" : "0",
             "last_error": cycle.pollError ?? cycle.deliveryError ?? "",
-            "poll_duration_seconds": String(format: "%.3f", cycle.duration),
+            "poll_duration_seconds": Formatting.decimal(cycle.duration, digits: 3),
             "poll_interval_seconds": String(Int(configuration.imap.pollInterval)),
         ]
         if cycle.pollError == nil { values["last_success_at"] = MailDate.iso8601(cycle.finishedAt) }
@@ -124,13 +124,20 @@ public enum ServiceHealth {
     static func writeAtomically(_ text: String, to path: String, mode: Int = 0o644) throws {
         let temporary = path + ".tmp.\(getpid())"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
+            throw FileWriteFailure(path: temporary, reason: String(cString: strerror(errno)))
         }
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: reason])
+            throw FileWriteFailure(path: path, reason: reason)
         }
+    }
+
+    /// A file the service could not write, and the system's reason (the folder's permissions, a full disk).
+    struct FileWriteFailure: Error, CustomStringConvertible {
+        let path: String
+        let reason: String
+        var description: String { "cannot write \(path) (\(reason)); check that the folder exists and the service may write to it" }
     }
 
     /// The inquiries' answers as `status` and the metrics count them.

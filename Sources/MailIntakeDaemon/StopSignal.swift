@@ -1,10 +1,11 @@
-import Foundation
+import FoundationEssentials
+import MailIntakeCore
 
 /// A thread-safe "please stop" flag: set from the signal handler's queue, read by the worker
 /// between messages so a stop never leaves a message half-filed.
 public final class StopSignal: @unchecked Sendable {
     // @unchecked: the only state is guarded by the lock.
-    private let lock = NSLock()
+    private let lock = Lock()
     private var requested = false
 
     public init() {}

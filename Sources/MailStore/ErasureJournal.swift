@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import MailIntakeCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -76,7 +77,7 @@ public struct ErasureJournal: Sendable {
         }
         // A new file's name is durable only once its folder is synced too.
         if isNew {
-            let parent = (path as NSString).deletingLastPathComponent
+            let parent = Path.folder(of: path)
             let folder = Glibc.open(parent.isEmpty ? "." : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if folder >= 0 { fsync(folder); Glibc.close(folder) }
         }

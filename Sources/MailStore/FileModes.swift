@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+import MailIntakeCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Files that hold personal data are as private as the folder they are in: the owner's alone
 /// (0600) in a private folder, and also the group's (0660) in a folder shared with a group
@@ -14,7 +18,7 @@ public enum FileModes {
 
     /// The mode for a file at `path`: `personalData` of the folder it is in.
     public static func personalData(besides path: String) -> mode_t {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = Path.folder(of: path)
         return personalData(in: folder.isEmpty ? "." : folder)
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// What filing needs of the store, and nothing more: the filer is a thin transaction over these

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// Personal data as the law asks: retention's purge, legal holds, what a person's access request

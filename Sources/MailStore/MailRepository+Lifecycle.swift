@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// An inquiry's life (`InquiryStatus`): answered, closed, reopened, an interim reply promised,

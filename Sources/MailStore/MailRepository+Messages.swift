@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// The messages and the mailbox cursor: filing, duplicates, threading look-ups, the server's flags.

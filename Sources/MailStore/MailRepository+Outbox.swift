@@ -1,5 +1,5 @@
 import CSQLite
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// The outbox: mail to send, its states (every move a compare-and-set) and the rate limits' counts.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// The numbers of `report --html` (`ReportData`), read in one pass over the period's inquiries:

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// The search index (SQLite FTS5): one row per inquiry, its rowid the inquiry's id, holding the

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// What the service did (for `status` and the metrics), totals, and backups.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// The mailintake database: messages, inquiries, the outbox and the mailbox cursors, behind

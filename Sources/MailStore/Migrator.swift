@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// Named, ordered schema migrations, each applied once in its own transaction and recorded in

@@ -1,5 +1,5 @@
 import MailIntakeCore
-import Foundation
+import FoundationEssentials
 
 /// Where filing has got to in one mailbox: every UID up to `lastUID` under `uidValidity` is filed.
 public struct MailboxCursor: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
 
 /// The database connection together with the one serial queue it is used on, as GRDB's
 /// DatabaseQueue: every use of the repository runs as a closure on the queue, so the connection

@@ -1,6 +1,9 @@
 import CCurl
 import CCurlShim
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A libcurl easy handle: owns the C handle and its error buffer and frees both in `deinit`.
 /// One method per option we use; each maps libcurl's CURLcode to a `TransportError` rather
@@ -105,10 +108,10 @@ final class CurlEasy {
             guard type == CURLINFO_HEADER_IN, let data, let userdata else { return 0 }
             let easy = Unmanaged<CurlEasy>.fromOpaque(userdata).takeUnretainedValue()
             let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
-            easy.upload?.lastReply = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            easy.upload?.lastReply = line.trimmed()
             if line.hasPrefix("250"), line.uppercased().contains("SMTPUTF8") { easy.upload?.serverOffersSMTPUTF8 = true }
             if easy.upload?.refusal == nil, let first = line.first, first == "4" || first == "5" {
-                easy.upload?.refusal = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                easy.upload?.refusal = line.trimmed()
             }
             return 0
         })

@@ -1,5 +1,5 @@
 import CCurl
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// An authenticated IMAP connection. libcurl does the parts it does well — connecting, TLS or

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// One IMAP response as it came off the wire: its text in segments, with a literal between
@@ -40,7 +40,7 @@ struct IMAPResponse: Sendable, Equatable {
 
     /// The number after `[NAME ` in a response code, such as `[UIDVALIDITY 42]`.
     func responseCode(_ name: String) -> UInt32? {
-        guard let range = line.range(of: "[\(name) ") else { return nil }
+        guard let range = line.firstRange(of: "[\(name) ") else { return nil }
         return UInt32(line[range.upperBound...].prefix(while: { $0.isASCII && $0.isNumber }))
     }
 }
@@ -254,7 +254,7 @@ struct FetchResponse: Equatable {
                 size = Int(value)
             case "INTERNALDATE":
                 guard let text = try scanner.string() else { throw scanner.error("INTERNALDATE without a date") }
-                internalDate = MailDate.parseInternalDate(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespaces))
+                internalDate = MailDate.parseInternalDate(String(decoding: text, as: UTF8.self).trimmed())
             default:
                 if name.hasPrefix("BODY[") || name.hasPrefix("RFC822") && name != "RFC822.SIZE" {
                     body = try scanner.string()

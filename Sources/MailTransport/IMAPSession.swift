@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// One message as the server handed it over.
@@ -256,7 +256,7 @@ public final class IMAPSession {
     /// not ask for, or more bytes than any answer of ours needs.
     private func checkUntagged(_ response: IMAPResponse, bytes: Int) throws(TransportError) {
         if response.isBye {
-            let text = String(response.line.dropFirst(5)).trimmingCharacters(in: .whitespaces)
+            let text = String(response.line.dropFirst(5)).trimmed()
             farewell = text
             throw fail(TransportError(.connection, "the IMAP server closed the session: \(text)"))
         }
@@ -320,7 +320,7 @@ public final class IMAPSession {
 
     /// An IMAP quoted string. Mailbox names with non-ASCII characters would need modified UTF-7; we refuse them in the config.
     static func quoted(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        "\"" + text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
     }
 }
 

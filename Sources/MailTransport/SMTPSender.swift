@@ -1,6 +1,6 @@
 import CCurl
 import CCurlShim
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// Sends mail through libcurl's SMTP: SMTPS or STARTTLS (required, verified), AUTH when a user

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 import MailIntakeDaemon
 import MailStore
@@ -48,7 +48,7 @@ extension Commands {
             throw CommandFailure.usage("\(name) needs a REFERENCE first, such as MB-2026-000042\(placing ? ", then --reason TEXT (the proceedings that need it kept)" : "")")
         }
         let values = try valuedOptions(options.dropFirst(), allowed: ["--reason"], command: name)
-        let reason = values["--reason"]?.trimmingCharacters(in: .whitespaces)
+        let reason = values["--reason"]?.trimmed()
         if placing, reason?.isEmpty ?? true {
             throw CommandFailure.usage("hold needs --reason TEXT: why the inquiry must be kept (a court case, an inspection, a complaint), kept in the audit trail")
         }
@@ -134,7 +134,7 @@ extension Commands {
         let readme = SubjectAccessReadme(office: configuration.office, retention: configuration.retention, addresses: subject.addresses,
                                          preparedOn: HolidayCalendar.Day(local: Date()).description, items: items)
         try export.writeFile("README.txt", Array(readme.text.utf8))
-        try export.writeFile("inquiries.json", try JSONSerialization.data(withJSONObject: records, options: [.prettyPrinted, .sortedKeys]).map { $0 })
+        try export.writeFile("inquiries.json", JSONValue(records).serialized(pretty: true))
         try repository.transaction {
             try repository.recordAudit(.subjectAccess, by: DataProtection.account(environment), reason: "access request (Article 15)",
                                        subjects: subject.hashes(key: try repository.auditKey()), references: inquiries.map(\.reference),
@@ -150,10 +150,10 @@ extension Commands {
     /// unless --force says why the law's exceptions do not apply.
     static func erase(_ options: [String], configPath: String, environment: [String: String]) throws -> Int32 {
         let (subject, values) = try subjectOptions(options, allowed: ["--reason", "--force"], command: "erase")
-        guard let reason = values["--reason"]?.trimmingCharacters(in: .whitespaces), !reason.isEmpty else {
+        guard let reason = values["--reason"]?.trimmed(), !reason.isEmpty else {
             throw CommandFailure.usage("erase needs --reason TEXT: why (such as `request of 2026-03-01, Article 17(1)(a)`); it stays in the audit trail, so name no one")
         }
-        let forced = values["--force"]?.trimmingCharacters(in: .whitespaces)
+        let forced = values["--force"]?.trimmed()
         if let forced, forced.isEmpty { throw CommandFailure.usage("--force needs the justification: why the exceptions of Article 17(3)(b) and (d) do not apply") }
         let configuration = try loadConfiguration(configPath, environment, readingSecrets: false)
         let repository = try openRepository(configuration)
@@ -251,7 +251,7 @@ struct SubjectAccessExport {
         defer { close(fd) }
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             guard written > 0 else { throw CommandFailure.runtime("cannot write \(path): \(String(cString: strerror(errno)))") }
             offset += written
         }
@@ -261,7 +261,7 @@ struct SubjectAccessExport {
     static func safeName(_ name: String) -> String {
         let cleaned = String(name.unicodeScalars.map { scalar -> Character in
             scalar == "/" || scalar == "\\" || scalar.value < 0x20 || scalar.value == 0x7F || PrintableText.isUnsafe(scalar) ? "_" : Character(scalar)
-        }).trimmingCharacters(in: .whitespaces)
+        }).trimmed()
         // At most 120 bytes of UTF-8, whole characters: file systems count bytes (255 at most).
         var trimmed = ""
         for character in cleaned.drop(while: { $0 == "." }) {
@@ -303,7 +303,7 @@ struct SubjectAccessExport {
             files.append(name)
             sent.append(["file": name, "kind": mail.kind, "status": mail.status, "created_at": mail.createdAt, "sent_at": mail.sentAt as Any])
         }
-        let record = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(detail.record))) as? [String: Any] ?? [:]
+        let record = ((try? JSONValue(encoding: detail.record))?.object ?? [:]).mapValues { $0 as Any }
         let json: [String: Any] = [
             "inquiry": record,
             "legal_hold": access.heldReason != nil,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 import MailIntakeDaemon
 import MailStore
@@ -105,14 +105,14 @@ extension Commands {
             let labels = result.labels
             let needsReview = parsedMessage.needsReview || result.confidence < parsed.reviewBelow
             if parsed.json {
-                var ackReason: Any = NSNull()
+                var ackReason: Any = JSONValue.null
                 if case .suppress(let reason) = policy.decide(parsedMessage) { ackReason = reason }
                 // The keys of `export` (the labels' own coding keys among them), then what only classification has.
                 var record = try labelsJSON(labels)
                 record.merge([
-                    "reference": NSNull(), "received_at": parsedMessage.date.map(MailDate.iso8601) as Any,
+                    "reference": JSONValue.null, "received_at": parsedMessage.date.map(MailDate.iso8601) as Any,
                     "from_address": parsedMessage.from?.address as Any, "from_name": parsedMessage.fromName as Any,
-                    "subject": parsedMessage.subject, "ack_status": NSNull(), "ack_reason": ackReason, "corrected": false,
+                    "subject": parsedMessage.subject, "ack_status": JSONValue.null, "ack_reason": ackReason, "corrected": false,
                     "confidence": result.confidence, "evidence": result.evidence, "needs_review": needsReview, "file": file,
                 ]) { $1 }
                 results.append(record)
@@ -127,8 +127,8 @@ extension Commands {
 
     /// The labels as JSON keys, from their one Codable declaration (`legal_kind` null when absent).
     static func labelsJSON(_ labels: Labels) throws -> [String: Any] {
-        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(labels)) as? [String: Any] ?? [:]
-        if object["legal_kind"] == nil { object["legal_kind"] = NSNull() }
+        var object = (try JSONValue(encoding: labels).object ?? [:]).mapValues { $0 as Any }
+        if object["legal_kind"] == nil { object["legal_kind"] = JSONValue.null }
         return object
     }
 

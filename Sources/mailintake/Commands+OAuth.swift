@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 import MailIntakeDaemon
 import MailTransport
@@ -98,7 +98,7 @@ extension Commands {
         var polling = DevicePolling(authorization, startedAt: Date())
         var wait = authorization.interval
         while true {
-            Thread.sleep(forTimeInterval: wait)
+            usleep(UInt32(min(max(wait, 0), 3600) * 1_000_000))
             let reply: TokenReply?
             do {
                 reply = try endpoint.pollDevice(authorization)
@@ -132,7 +132,7 @@ extension Commands {
         StandardOutput.say("   \(url.absoluteString)")
         StandardOutput.say("2. The browser is then sent to \(redirectURI)… and shows an error page: that is expected.")
         StandardOutput.say("   Copy that page's whole address from the address bar, paste it here and press Enter:")
-        guard let line = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces), !line.isEmpty else {
+        guard let line = readLine(strippingNewline: true)?.trimmed(), !line.isEmpty else {
             throw CommandFailure.runtime("no address was pasted; run `mailintake oauth login --code` again")
         }
         guard let pasted = URL(string: line) else { throw CommandFailure.runtime("that is not an address; paste the whole address the browser showed") }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 import MailIntakeDaemon
 import MailStore
@@ -27,7 +27,7 @@ extension Commands {
         let intent = try check("--intent", Classification.intents)
         var secondary: [String]?
         if let list = values["--secondary"]?.lowercased() {
-            secondary = list == "none" || list.isEmpty ? [] : list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            secondary = list == "none" || list.isEmpty ? [] : list.split(separator: ",").map { $0.trimmed() }
             if let bad = secondary?.first(where: { !Classification.fields.contains($0) }) {
                 throw CommandFailure.usage("--secondary takes fields from \(Classification.fields.joined(separator: ", ")) separated by commas, or none (got `\(bad)`)")
             }
@@ -94,7 +94,7 @@ extension Commands {
     /// someone, and the free-form `--by` name beside it.
     static func correctionAuthor(named name: String?, environment: [String: String]) -> String {
         let account = DataProtection.account(environment)
-        guard let name = name?.trimmingCharacters(in: .whitespaces), !name.isEmpty else { return account }
+        guard let name = name?.trimmed(), !name.isEmpty else { return account }
         return name == account ? name : "\(name) (unix account \(account))"
     }
 }

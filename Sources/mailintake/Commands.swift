@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 import MailIntakeDaemon
 import MailStore
@@ -148,8 +148,7 @@ enum Commands {
     }
 
     static func printJSON(_ object: Any) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        StandardOutput.write(Array(data) + [0x0A])
+        StandardOutput.write(JSONValue(object).serialized(pretty: true) + [0x0A])
     }
 
     // MARK: staff views
@@ -170,7 +169,7 @@ enum Commands {
             throw CommandFailure.runtime("no database at \(path) yet; run `mailintake run --once` first")
         }
         // SQLite needs the folder too (its -wal and -shm files), for reading as well as writing.
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = Path.folder(of: path)
         if access(path, readOnly ? R_OK : R_OK | W_OK) != 0 || access(folder.isEmpty ? "." : folder, R_OK | W_OK | X_OK) != 0 {
             throw CommandFailure.runtime(noAccess(path))
         }
@@ -180,7 +179,7 @@ enum Commands {
     /// Why this account may not open the database, and what the administrator does about it.
     static func noAccess(_ path: String) -> String {
         let account = getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? String(getuid())
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = Path.folder(of: path)
         var info = stat()
         var group = "mailintake"
         if stat(folder, &info) == 0, let entry = getgrgid(info.st_gid), let name = entry.pointee.gr_name { group = String(cString: name) }
@@ -278,7 +277,7 @@ enum Commands {
             StandardOutput.say(pad(row.reference, 16) + pad(row.receivedAt, 22) + pad(status, 10) + pad(row.status == "open" ? row.dueOn ?? "-" : "-", 12)
                   + pad(row.language, 5) + pad(row.field, 13) + pad(row.senderType, 9)
                   + pad(row.intent, 22) + pad(row.ackStatus, 11) + String(row.subject.prefix(60)))
-            if let snippet, !snippet.isEmpty { StandardOutput.say("                …" + PrintableText.safe(snippet.replacingOccurrences(of: "\n", with: " "), limit: 160)) }
+            if let snippet, !snippet.isEmpty { StandardOutput.say("                …" + PrintableText.safe(snippet.replacing("\n", with: " "), limit: 160)) }
         }
     }
 
@@ -426,6 +425,6 @@ enum Commands {
         var text = PrintableText.safe(value)
         if let first = text.first, "=+-@".contains(first) { text = "'" + text }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return "\"" + text.replacing("\"", with: "\"\"") + "\""
     }
 }

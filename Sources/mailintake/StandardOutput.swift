@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// What the commands print. Everything that came from outside (mail, servers, staff's notes)
@@ -19,11 +19,11 @@ enum StandardOutput {
     static func write(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Foundation.write(1, $0.baseAddress! + offset, $0.count - offset) }
+            let written = bytes.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
             if written < 0 {
                 if errno == EINTR { continue }
                 if errno == EPIPE { exit(0) }
-                FileHandle.standardError.write(Data("mailintake: cannot write the output: \(String(cString: strerror(errno)))\n".utf8))
+                complain("mailintake: cannot write the output: \(String(cString: strerror(errno)))")
                 exit(1)
             }
             offset += written
@@ -33,6 +33,6 @@ enum StandardOutput {
     /// A message on stderr, made safe (it may quote a server's reply).
     static func complain(_ text: String) {
         let line = PrintableText.safe(text) + "\n"
-        _ = line.utf8CString.withUnsafeBufferPointer { Foundation.write(2, $0.baseAddress!, $0.count - 1) }
+        _ = line.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress!, $0.count - 1) }
     }
 }

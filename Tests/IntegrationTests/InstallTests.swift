@@ -19,6 +19,18 @@ struct InstallTests {
         #expect(result.stdout.contains("systemd/mailintake@.service: verify OK, exposure"))
     }
 
+    @Test("the binary loads no Foundation, CoreFoundation or ICU: FoundationEssentials alone (docs/PERFORMANCE.md)")
+    func linkage() throws {
+        // The debug build links the Swift libraries dynamically, so the loader's list shows them;
+        // one `import Foundation` in a product module would put libFoundation and ICU back.
+        let result = try runCommand("/usr/bin/ldd", [Instance.binary])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("libFoundationEssentials") || !result.stdout.contains("libswiftCore"), "\(result.stdout)")
+        for library in ["libFoundation.so", "lib_FoundationICU", "libFoundationInternationalization", "libicu"] {
+            #expect(!result.stdout.contains(library), "\(library) is loaded:\n\(result.stdout)")
+        }
+    }
+
     @Test("install.sh installs binary, configuration, templates, vocabulary, password files and units, and never overwrites")
     func install() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("mi-install-\(UUID().uuidString.prefix(8))").path

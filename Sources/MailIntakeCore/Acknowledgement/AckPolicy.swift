@@ -65,7 +65,7 @@ public struct AckPolicy: Sendable {
         guard let returnPath = headers.first("Return-Path") else {
             return .suppress(reason: "no Return-Path: the message did not come through a delivering server")
         }
-        if returnPath.replacingOccurrences(of: " ", with: "") == "<>" {
+        if returnPath.replacing(" ", with: "") == "<>" {
             return .suppress(reason: "empty Return-Path (a bounce or notification)")
         }
         if let reason = authenticationFailure(headers) {
@@ -102,7 +102,7 @@ public struct AckPolicy: Sendable {
         if headers.first("X-Spam")?.trimmed().lowercased() == "yes" { return "X-Spam: Yes" }
         if let action = headers.first("X-Rspamd-Action")?.trimmed().lowercased(),
            ["add header", "rewrite subject", "reject", "soft reject"].contains(action) { return "X-Rspamd-Action: \(action)" }
-        if let result = headers.first("X-Spamd-Result")?.lowercased().replacingOccurrences(of: " ", with: ""),
+        if let result = headers.first("X-Spamd-Result")?.lowercased().replacing(" ", with: ""),
            result.hasPrefix("default:true") { return "X-Spamd-Result: default: True" }
         return nil
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One acknowledgement text, read from `ack.LANG.txt` in the templates folder:
 ///
@@ -161,7 +161,7 @@ public struct AckTemplates: Sendable {
         var templates: [String: AckTemplate] = [:]
         for name in names.sorted() where name.hasPrefix("ack.") && name.hasSuffix(".txt") {
             let language = String(name.dropFirst(4).dropLast(4))
-            let path = (directory as NSString).appendingPathComponent(name)
+            let path = Path.join(directory, name)
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw TemplateError(file: path, message: "cannot read it as UTF-8 text")
             }

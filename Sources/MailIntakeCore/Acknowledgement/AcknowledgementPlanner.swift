@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Every decision about one filed message's mail, as a pure function of the message and what the
 /// store counted: whether its author is acknowledged (the policy's rules, forwards, the web

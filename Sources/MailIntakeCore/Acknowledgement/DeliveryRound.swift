@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How one attempt to send an outbox mail failed, as far as the policy cares (the transport maps
 /// its errors onto these).

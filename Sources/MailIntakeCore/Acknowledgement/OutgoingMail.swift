@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A message we send, rendered as RFC 5322 bytes: UTF-8 text in quoted-printable, every header
 /// value free of CR/LF and RFC 2047-encoded where it is not ASCII.

@@ -28,7 +28,7 @@ public struct ReferenceNumber: Sendable, Hashable, CustomStringConvertible {
     public static func find(in text: String, prefix: String) -> ReferenceNumber? {
         var rest = Substring(text)
         let marker = prefix + "-"
-        while let range = rest.range(of: marker) {
+        while let range = rest.firstRange(of: marker) {
             let candidate = rest[range.lowerBound...].prefix(while: { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
             if let reference = ReferenceNumber(String(candidate)), reference.prefix == prefix { return reference }
             rest = rest[range.upperBound...]

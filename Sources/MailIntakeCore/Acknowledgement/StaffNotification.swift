@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The mail that tells the responsible member of staff about a new inquiry or a follow-up: the
 /// reference, the labels with their confidence, the sender, the subject and the new text. It
@@ -118,15 +118,44 @@ public struct BounceNotice: Sendable {
     /// The first telephone number in a text: 8 to 15 digits, with the spaces, slashes, dots,
     /// dashes and brackets people write them with (`02/2201-219`, `+386 41 123 456`).
     public static func phone(in text: String) -> String? {
-        // Not inside a word, an address or a reference (MB-2026-000007).
-        let pattern = #"(?<![\w@.\-/])(?:\+|00)?[0-9][0-9 ()/.\-]{6,20}[0-9](?![\w@\-])"#
-        var search = text.startIndex..<text.endIndex
-        while let range = text.range(of: pattern, options: .regularExpression, range: search) {
-            let candidate = String(text[range])
+        let characters = Array(text)
+        var start = 0
+        while start < characters.count {
+            guard let end = phoneMatch(in: characters, at: start) else {
+                start += 1
+                continue
+            }
+            let candidate = String(characters[start..<end])
             let digits = candidate.filter(\.isNumber).count
             // Not a date (1. 12. 2026) or a reference: enough digits, and not only dots between them.
-            if (8...15).contains(digits), candidate.contains(where: { " /-()+".contains($0) }) { return candidate.trimmingCharacters(in: .whitespaces) }
-            search = range.upperBound..<text.endIndex
+            if (8...15).contains(digits), candidate.contains(where: { " /-()+".contains($0) }) { return candidate.trimmed() }
+            start = end
+        }
+        return nil
+    }
+
+    /// Where a telephone-number-like run starting at `start` ends, as the regular expression
+    /// `(?<![\w@.\-/])(?:\+|00)?[0-9][0-9 ()/.\-]{6,20}[0-9](?![\w@\-])` matches it (greedy,
+    /// backtracking): not inside a word, an address or a reference (MB-2026-000007).
+    private static func phoneMatch(in characters: [Character], at start: Int) -> Int? {
+        func isDigit(_ index: Int) -> Bool { index < characters.count && characters[index].isASCII && characters[index].isNumber }
+        func isWord(_ character: Character) -> Bool { character.isLetter || character.isNumber || character == "_" }
+        func isBody(_ index: Int) -> Bool { index < characters.count && (isDigit(index) || " ()/.-".contains(characters[index])) }
+        if start > 0, isWord(characters[start - 1]) || "@.-/".contains(characters[start - 1]) { return nil }
+        var openings: [Int] = []
+        if characters[start] == "+" { openings = [start + 1] }
+        else if characters[start] == "0", start + 1 < characters.count, characters[start + 1] == "0" { openings = [start + 2, start] }
+        else { openings = [start] }
+        for first in openings where isDigit(first) {
+            var run = 0
+            while run < 20, isBody(first + 1 + run) { run += 1 }
+            for length in stride(from: run, through: 6, by: -1) {
+                let last = first + 1 + length
+                guard isDigit(last) else { continue }
+                let next = last + 1
+                if next < characters.count, isWord(characters[next]) || "@-".contains(characters[next]) { continue }
+                return next
+            }
         }
         return nil
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What the office's corrections teach: a multinomial logistic regression per label (field,
 /// intent, and the sender — natural, or legal of one kind), over the folded words and word pairs
@@ -279,9 +279,9 @@ extension LearnedModel.Head {
             if amount > 0.05 { contributions.append((value < 0 ? Self.describe(feature) + " (less than usual)" : Self.describe(feature), amount)) }
         }
         contributions.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
-        let terms = contributions.prefix(5).map { "\($0.0) +\(String(format: "%.1f", $0.1))" }
+        let terms = contributions.prefix(5).map { "\($0.0) +\(Formatting.decimal($0.1, digits: 1))" }
         let label = name == "sender" ? "sender" : name
-        var line = "learned \(label)=\(classes[chosen]) (p \(String(format: "%.2f", probability))"
+        var line = "learned \(label)=\(classes[chosen]) (p \(Formatting.decimal(probability, digits: 2))"
         if let vocabulary, vocabulary != classes[chosen] { line += "; the vocabulary said \(vocabulary)" }
         line += ")"
         return terms.isEmpty ? line + ": the vocabulary's choice, nothing learned against it" : line + ": " + terms.joined(separator: ", ")
@@ -373,7 +373,7 @@ public enum LabelledFolder {
     }
 
     public static func load(_ directory: String) throws -> [Example] {
-        let labelsPath = (directory as NSString).appendingPathComponent("labels.json")
+        let labelsPath = Path.join(directory, "labels.json")
         guard let data = FileManager.default.contents(atPath: labelsPath) else {
             throw ModelError(path: directory, reason: "no labels.json in it; a labelled folder holds .eml files and a labels.json naming their labels")
         }
@@ -386,7 +386,7 @@ public enum LabelledFolder {
         return try records.keys.sorted().map { name in
             guard let labels = records[name] else { throw ModelError(path: labelsPath, reason: "\(name) has no labels") }
             if let problem = labels.problem { throw ModelError(path: labelsPath, reason: "\(name): \(problem)") }
-            guard let raw = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(name)) else {
+            guard let raw = FileManager.default.contents(atPath: Path.join(directory, name)) else {
                 throw ModelError(path: directory, reason: "\(name) is named in labels.json but cannot be read")
             }
             return Example(name: name, raw: Array(raw), labels: labels)

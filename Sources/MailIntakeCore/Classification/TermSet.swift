@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The terms of one vocabulary file, by label, compiled for matching against a `FoldedText`.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The classifier's vocabulary: plain-text files in one folder (config/vocabulary, installed as
 /// /etc/mailintake/vocabulary) that the office edits to tune classification without a rebuild.
@@ -27,13 +27,12 @@ public struct Vocabulary: Sendable {
     public static let files = ["languages.txt", "fields.txt", "intents.txt", "senders.txt", "free_mail.txt"]
 
     public init(directory: String) throws(ConfigurationError) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileSystem.isDirectory(directory) else {
             throw ConfigurationError(file: directory, line: 0, key: nil,
                                      message: "no vocabulary folder here; set [classifier] vocabulary to the folder holding \(Self.files.joined(separator: ", "))")
         }
         self.directory = directory
-        let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
+        let path = { (name: String) in Path.join(directory, name) }
         languages = try TermSet(path: path("languages.txt"), allowed: nil)
         fields = try TermSet(path: path("fields.txt"), allowed: Classification.fields)
         intents = try TermSet(path: path("intents.txt"), allowed: Classification.intents)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A secret read from a file (or a systemd credential). Its description is always masked,
 /// so printing a configuration or logging an error can never reveal it.
@@ -258,7 +258,7 @@ public struct Configuration: Sendable {
         }
         add("deadlines.due_soon", "\(deadlines.dueSoon)d")
         add("deadlines.digest", deadlines.digest ? "yes" : "no")
-        add("deadlines.digest_at", String(format: "%02d:%02d", deadlines.digestAt / 60, deadlines.digestAt % 60))
+        add("deadlines.digest_at", Formatting.padded(deadlines.digestAt / 60, width: 2) + ":" + Formatting.padded(deadlines.digestAt % 60, width: 2))
         add("office.staff", (staff.addresses.sorted() + staff.domains.sorted().map { "@" + $0 }).joined(separator: ", "))
         add("report.file", reportFile)
         if retention.periods["default"] == nil && !retention.forever.contains("default") { add("retention.default", "(not set: kept for good)") }
@@ -310,7 +310,7 @@ private struct SettingsReader {
     init(file: INIFile, environment: [String: String]) {
         self.file = file
         self.environment = environment
-        self.baseDirectory = (file.path as NSString).deletingLastPathComponent
+        self.baseDirectory = Path.folder(of: file.path)
     }
 
     mutating func read() throws(ConfigurationError) -> Configuration {
@@ -408,7 +408,7 @@ private struct SettingsReader {
         // Paths, so not lower-cased as `list` does.
         for folder in (try optionalString("classifier", "training") ?? "").split(separator: ",").map({ $0.trimmed() }) where !folder.isEmpty {
             let path = resolve(folder)
-            guard FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("labels.json")) else {
+            guard FileManager.default.fileExists(atPath: Path.join(path, "labels.json")) else {
                 throw error("classifier", "training", "`\(path)` holds no labels.json; name folders of labelled .eml files with a labels.json")
             }
             training.append(path)
@@ -611,7 +611,7 @@ private struct SettingsReader {
     private mutating func address(_ section: String, _ key: String, allowingName: Bool = false) throws(ConfigurationError) -> MailAddress {
         let value = try requiredString(section, key)
         if allowingName, value.hasSuffix(">"), let open = value.lastIndex(of: "<") {
-            let name = value[..<open].trimmed().trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            let name = value[..<open].trimmed().trimmed(of: "\"")
             guard let address = MailAddress(validating: String(value[value.index(after: open)..<value.index(before: value.endIndex)]),
                                             displayName: name.isEmpty ? nil : name) else {
                 throw error(section, key, "is not a valid address: `\(value)`; write `Name <address@example.org>` or the address alone")
@@ -698,7 +698,7 @@ private struct SettingsReader {
     }
 
     private func resolve(_ path: String) -> String {
-        path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
+        path.hasPrefix("/") ? path : Path.join(baseDirectory, path)
     }
 
     private mutating func existingFile(_ section: String, _ key: String) throws(ConfigurationError) -> String? {
@@ -712,8 +712,7 @@ private struct SettingsReader {
 
     private mutating func directory(_ section: String, _ key: String, default fallback: String, holding what: String) throws(ConfigurationError) -> String {
         let path = resolve(try optionalString(section, key) ?? fallback)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileSystem.isDirectory(path) else {
             throw error(section, key, "`\(path)` is not a folder; point it at the folder of \(what)")
         }
         return path
@@ -801,7 +800,7 @@ private struct SettingsReader {
             guard provider == .google else { throw error(section, "app_in_testing", "is for provider = google only (an External app left in \"Testing\"); remove it") }
             maximum = 7 * OAuth2Settings.day
         }
-        let defaultFile = storePath + (section == "oauth2" ? ".oauth2.json" : ".\(section.replacingOccurrences(of: ".", with: "-")).json")
+        let defaultFile = storePath + (section == "oauth2" ? ".oauth2.json" : ".\(section.replacing(".", with: "-")).json")
         return OAuth2Settings(
             section: section, provider: provider, grant: grant, clientID: clientID, clientSecret: clientSecret,
             tokenURL: tokenURL, deviceURL: try endpoint("device_url", preset.deviceURL), authorizeURL: try endpoint("authorize_url", preset.authorizeURL),
@@ -831,7 +830,7 @@ private struct SettingsReader {
         case let (.some(value), .some(name)):
             if let directory = environment["CREDENTIALS_DIRECTORY"] {
                 key = credentialKey
-                path = (directory as NSString).appendingPathComponent(name)
+                path = Path.join(directory, name)
             } else {
                 key = fileKey
                 path = resolve(value)
@@ -844,7 +843,7 @@ private struct SettingsReader {
             guard let directory = environment["CREDENTIALS_DIRECTORY"] else {
                 throw error(section, key, "$CREDENTIALS_DIRECTORY is not set: run under systemd with LoadCredential=\(name):FILE, or use \(fileKey)")
             }
-            path = (directory as NSString).appendingPathComponent(name)
+            path = Path.join(directory, name)
         }
         guard readsSecrets else { return Secret(value: "", source: path + " (not read)") }
         // A secret file is checked as ssh checks a key: a symlink could point the service at

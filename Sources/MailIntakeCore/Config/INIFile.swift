@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An INI-style file as admins know it from systemd and git: `[section]`, `key = value`,
 /// and whole-line `#` or `;` comments. Values are taken verbatim after trimming, so a `#`

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How long inquiries are kept, and what their expiry does (`[retention]`). The office's
 /// classification plan sets the period (ZVDAGA and the Uredba o upravnem poslovanju leave it to
@@ -30,7 +30,7 @@ public struct RetentionSettings: Sendable, Equatable {
 
         /// `10y`, `18y`, `90d`; nil for anything else (the configuration reader names the key).
         public init?(_ text: String) {
-            let text = text.trimmingCharacters(in: .whitespaces).lowercased()
+            let text = text.trimmed().lowercased()
             guard let unit = text.last, let number = Int(text.dropLast()), number > 0, text.dropLast().allSatisfy(\.isNumber) else { return nil }
             switch unit {
             case "y" where number <= 100: self.init(years: number)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// When the office must have answered, as Article 17 of the Uredba o upravnem poslovanju sets
 /// it: within 15 days of receipt (calendar days), or by the date an interim reply promised.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The daily mail to one desk: its inquiries overdue and those due within `[deadlines] due_soon`
 /// days. Sent only when there is something to say; a notification, never a reply

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The days no one works in Slovenia, for the working-day arithmetic of the acknowledgement's
 /// promise (`{{answer_by}}`, `[working_days]`): the work-free days of the Public Holidays and
@@ -24,7 +24,7 @@ public struct HolidayCalendar: Sendable, Equatable {
         }
 
         public static func < (a: Day, b: Day) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
-        public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+        public var description: String { Formatting.padded(year, width: 4) + "-" + Formatting.padded(month, width: 2) + "-" + Formatting.padded(day, width: 2) }
     }
 
     /// Days beyond the fixed and the Easter-bound ones.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Whether a message the office sent answers an inquiry: read from the sent folder, or from a
 /// staff member's reply that copies the office mailbox. It answers when it threads to the
@@ -20,7 +20,7 @@ public struct OfficeReply: Sendable, Equatable {
     public static func read(_ parsed: ParsedMessage, referencePrefix: String) -> OfficeReply? {
         let headers = parsed.headers
         if headers.first(AckPolicy.loopMarkerHeader) != nil || headers.first("X-Mailintake-Reference") != nil { return nil }
-        if let auto = headers.first("Auto-Submitted")?.trimmingCharacters(in: .whitespaces).lowercased(), !auto.hasPrefix("no") { return nil }
+        if let auto = headers.first("Auto-Submitted")?.trimmed().lowercased(), !auto.hasPrefix("no") { return nil }
         let keys = ThreadKeys(parsed, referencePrefix: referencePrefix)
         guard !keys.isEmpty else { return nil }
         var recipients = Set(parsed.to.map { $0.address.lowercased() })

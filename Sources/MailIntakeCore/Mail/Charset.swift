@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Turns bytes in a declared charset into a String, through iconv for everything but UTF-8.
 ///
 /// Decoding never fails: bytes that are invalid in the declared charset become U+FFFD, an

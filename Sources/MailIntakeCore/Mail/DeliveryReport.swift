@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a message says about mail we sent, when it is a report rather than an inquiry: a bounce
 /// or a delay notice (RFC 3464 and RFC 6533 delivery reports, and the common non-standard forms
@@ -104,8 +104,8 @@ public struct DeliveryReport: Sendable, Equatable {
         }
 
         // RFC 3834, and the responders that do not follow it.
-        let autoSubmitted = headers.first("Auto-Submitted")?.lowercased().trimmingCharacters(in: .whitespaces)
-        let precedence = headers.first("Precedence")?.lowercased().trimmingCharacters(in: .whitespaces)
+        let autoSubmitted = headers.first("Auto-Submitted")?.lowercased().trimmed()
+        let precedence = headers.first("Precedence")?.lowercased().trimmed()
         let autoSubjects = ["automatic reply:", "autoreply:", "auto-reply:", "auto:", "out of office:", "abwesenheitsnotiz:", "abwesend:",
                             "odsotnost:", "samodejni odgovor:", "automatski odgovor:", "odsutnost:", "risposta automatica:", "fuori sede:",
                             "automatikus válasz:", "házon kívül:"]
@@ -124,7 +124,7 @@ public struct DeliveryReport: Sendable, Equatable {
     static func fieldGroups(_ part: MIMEPart) -> [[(name: String, value: String)]] {
         var groups: [[String]] = [[]]
         for line in part.decodedText().text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.trimmingCharacters(in: .whitespaces).isEmpty {
+            if line.trimmed().isEmpty {
                 if !(groups.last?.isEmpty ?? true) { groups.append([]) }
             } else {
                 groups[groups.count - 1].append(String(line))
@@ -135,7 +135,7 @@ public struct DeliveryReport: Sendable, Equatable {
             var problems: [String] = []
             let block = Array(lines.joined(separator: "\n").utf8)[...]
             return HeaderFields.parse(block, problems: &problems, budget: budget).fields.map {
-                ($0.name.lowercased(), $0.value.trimmingCharacters(in: .whitespaces))
+                ($0.name.lowercased(), $0.value.trimmed())
             }
         }
     }
@@ -168,27 +168,41 @@ public struct DeliveryReport: Sendable, Equatable {
     static func diagnostic(_ value: String) -> String {
         let text = value.split(separator: ";", maxSplits: 1).count == 2 && value.lowercased().hasPrefix("smtp") || value.lowercased().hasPrefix("x-")
             ? String(value.split(separator: ";", maxSplits: 1)[1]) : value
-        return PrintableText.safe(text.trimmingCharacters(in: .whitespaces), limit: 300)
+        return PrintableText.safe(text.trimmed(), limit: 300)
     }
 
     /// The line of a human-readable bounce that carries the status (or an SMTP 5xx reply).
     static func diagnosticLine(in text: String, status: String?) -> String? {
-        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = text.split(separator: "\n").map { $0.trimmed() }
         let line = lines.first { line in status.map { line.contains($0) } ?? false }
-            ?? lines.first { $0.range(of: #"\b5[0-9][0-9][ -]"#, options: .regularExpression) != nil }
+            ?? lines.first(where: hasPermanentReplyCode)
         return line.map { PrintableText.safe($0, limit: 300) }
+    }
+
+    /// Whether `line` holds an SMTP 5xx reply code as a word of its own, followed by a space or a
+    /// dash (`550 5.1.1`, `554-`): the regular expression `\b5[0-9][0-9][ -]`.
+    static func hasPermanentReplyCode(_ line: String) -> Bool {
+        let characters = Array(line)
+        guard characters.count >= 4 else { return false }
+        func isDigit(_ character: Character) -> Bool { character.isASCII && character.isNumber }
+        func isWord(_ character: Character) -> Bool { character.isLetter || character.isNumber || character == "_" }
+        for index in 0...(characters.count - 4) where characters[index] == "5" {
+            if index > 0, isWord(characters[index - 1]) { continue }
+            if isDigit(characters[index + 1]), isDigit(characters[index + 2]), characters[index + 3] == " " || characters[index + 3] == "-" { return true }
+        }
+        return false
     }
 
     /// `rfc822; ana@example.org` → `ana@example.org`.
     static func address(_ value: String) -> String {
         let bare = value.split(separator: ";", maxSplits: 1).count == 2 ? String(value.split(separator: ";", maxSplits: 1)[1]) : value
-        return bare.trimmingCharacters(in: CharacterSet(charactersIn: " <>\t")).split(separator: ",").first.map(String.init) ?? bare
+        return bare.trimmed(of: " <>\t").split(separator: ",").first.map(String.init) ?? bare
     }
 
     /// The first `<address>:` or bare address in a qmail- or Exim-style text after its failure words.
     static func failedAddress(in text: String) -> String? {
         for line in text.split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmed()
             // qmail's `<address>:`, sendmail's `<address>` alone on its line.
             if trimmed.hasPrefix("<"), let close = trimmed.firstIndex(of: ">"),
                trimmed[trimmed.index(after: close)...].hasPrefix(":") || trimmed.index(after: close) == trimmed.endIndex {
@@ -202,7 +216,7 @@ public struct DeliveryReport: Sendable, Equatable {
     /// Message-IDs of a copy returned inline, as Exim and qmail return it (`Message-ID: <…>` lines in the text).
     static func inlineMessageIDs(_ parsed: ParsedMessage) -> [String] {
         parsed.text.split(separator: "\n").compactMap { line -> String? in
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmed()
             guard trimmed.lowercased().hasPrefix("message-id:") else { return nil }
             return MessageParser.messageIDs(String(trimmed.dropFirst(11))).first
         }

@@ -22,7 +22,7 @@ public enum HTMLText {
                 openLink = nil
             }
             if name == "script" || name == "style" {
-                if let end = rest.range(of: "</\(name)", options: .caseInsensitive) {
+                if let end = rest.firstRange(ofIgnoringASCIICase: "</\(name)") {
                     rest = rest[end.upperBound...]
                     if let gt = rest.firstIndex(of: ">") { rest = rest[rest.index(after: gt)...] }
                 }
@@ -44,7 +44,7 @@ public enum HTMLText {
 
     /// The value of `name="…"` (or '…', or unquoted) in a tag's text, entities decoded.
     static func attribute(_ name: String, in tag: String) -> String? {
-        guard let range = tag.range(of: name + "=", options: .caseInsensitive) else { return nil }
+        guard let range = tag.firstRange(ofIgnoringASCIICase: name + "=") else { return nil }
         var value = tag[range.upperBound...]
         if let quote = value.first, quote == "\"" || quote == "'" {
             value = value.dropFirst()

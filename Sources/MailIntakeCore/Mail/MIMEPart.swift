@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 /// One node of a message's MIME tree. The body is a slice of the raw message, still in its
 /// transfer encoding, so building the tree copies nothing.
 public struct MIMEPart: Sendable {

@@ -1,7 +1,4 @@
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import FoundationEssentials
 
 /// Dates as mail and our database write them: RFC 5322 (parsing what real mail carries — obsolete
 /// zone names, two-digit years, missing seconds or weekday — and writing the canonical form),

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What mailintake understood of one message: the fields the pipeline and staff need, the
 /// MIME tree, and every problem met while reading it. Parsing never fails; a message that

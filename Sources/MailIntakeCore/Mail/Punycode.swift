@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Punycode (RFC 3492) for IDNA A-labels: `šola-primer.si` → `xn--ola-primer-z9b.si`. Only the
 /// encoding direction, and without IDNA2008's validation tables: labels are lower-cased and
@@ -6,8 +6,15 @@ import Foundation
 public enum Punycode {
     public static func domainToASCII(_ domain: String) -> String {
         domain.split(separator: ".", omittingEmptySubsequences: false).map { label in
-            label.unicodeScalars.allSatisfy(\.isASCII) ? String(label) : "xn--" + encode(String(label).lowercased().precomposedStringWithCanonicalMapping)
+            label.unicodeScalars.allSatisfy(\.isASCII) ? String(label) : "xn--" + encode(Self.composed(String(label).lowercased()))
         }.joined(separator: ".")
+    }
+
+    /// Unicode's canonical composition (NFC), from the standard library: Foundation's
+    /// `precomposedStringWithCanonicalMapping` is not linked (docs/PERFORMANCE.md), and this is the
+    /// same normaliser the standard library compares strings with.
+    static func composed(_ text: String) -> String {
+        String(decoding: text._nfcCodeUnits, as: UTF8.self)
     }
 
     private static let base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700, initialBias = 72, initialN = 128

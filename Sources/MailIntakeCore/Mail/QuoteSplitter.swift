@@ -48,7 +48,7 @@ public enum QuoteSplitter {
         let lower = line.lowercased()
         // -----Original Message----- and friends; Outlook's long underscore rule.
         if lower.hasPrefix("-----") || lower.hasPrefix("-------- ") || lower.hasPrefix("---------- ") {
-            let words = lower.trimmingCharacters(in: "- ")
+            let words = lower.trimmed(of: "- ")
             if separatorWords.contains(where: { words.contains($0) }) { return true }
         }
         if line.count >= 20, line.allSatisfy({ $0 == "_" }) { return index + 1 < lines.count && startsHeaderBlock(lines, at: index + 1) }
@@ -90,14 +90,5 @@ public enum QuoteSplitter {
         let lower = line.trimmed().lowercased()
         return ["sent from my ", "poslano iz mojega ", "poslano z mojega ", "von meinem ", "inviato da ", "poslano sa mog", "poslano s mog",
                 "küldve az én", "get outlook for "].contains { lower.hasPrefix($0) }
-    }
-}
-
-extension String {
-    /// Trims the characters of `set` from both ends.
-    func trimmingCharacters(in set: String) -> String {
-        let characters = Set(set)
-        guard let first = firstIndex(where: { !characters.contains($0) }), let last = lastIndex(where: { !characters.contains($0) }) else { return "" }
-        return String(self[first...last])
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The answer of a device authorization endpoint (RFC 8628 3.2): what the administrator is shown
 /// and what `oauth login` polls with.
@@ -12,22 +12,22 @@ public struct DeviceAuthorization: Sendable, Equatable {
 
     /// The authorization, or why the answer is not one.
     public static func parse(status: Int, body: [UInt8]) -> Result<DeviceAuthorization, TokenFailure> {
-        let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
-        if let object, let error = object["error"] as? String {
-            let description = (object["error_description"] as? String).map { PrintableText.safe($0, limit: 400) }
+        let object = JSONValue(parsing: body)?.object
+        if let object, let error = object["error"]?.string {
+            let description = object["error_description"]?.string.map { PrintableText.safe($0, limit: 400) }
             return .failure(.misconfigured("the device authorization endpoint refused (\(PrintableText.safe(error, limit: 100))\(description.map { ": " + $0 } ?? "")); check client_id, tenant, scope, and that the app allows public client (device code) flows"))
         }
         guard (200..<300).contains(status), let object else {
             return .failure(.temporary("the device authorization endpoint answered HTTP \(status) without a usable body"))
         }
         // Google names it verification_url, RFC 8628 verification_uri.
-        guard let device = object["device_code"] as? String, let user = object["user_code"] as? String,
-              let uri = (object["verification_uri"] ?? object["verification_url"]) as? String, !device.isEmpty, !user.isEmpty else {
+        guard let device = object["device_code"]?.string, let user = object["user_code"]?.string,
+              let uri = (object["verification_uri"] ?? object["verification_url"])?.string, !device.isEmpty, !user.isEmpty else {
             return .failure(.temporary("the device authorization endpoint's answer lacks device_code, user_code or verification_uri"))
         }
         return .success(DeviceAuthorization(
             deviceCode: device, userCode: PrintableText.safe(user, limit: 40), verificationURI: PrintableText.safe(uri, limit: 400),
-            verificationURIComplete: (object["verification_uri_complete"] as? String).map { PrintableText.safe($0, limit: 600) },
+            verificationURIComplete: object["verification_uri_complete"]?.string.map { PrintableText.safe($0, limit: 600) },
             expiresIn: min(max(TokenReply.seconds(object["expires_in"]) ?? 900, 10), 3600),
             // RFC 8628 3.2: 5 seconds when the server names none.
             interval: min(max(TokenReply.seconds(object["interval"]) ?? 5, 1), 60)))
@@ -103,7 +103,7 @@ public struct PKCE: Sendable {
     }
 
     public static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Data(bytes).base64EncodedString().replacing("+", with: "-").replacing("/", with: "_")
+            .replacing("=", with: "")
     }
 }

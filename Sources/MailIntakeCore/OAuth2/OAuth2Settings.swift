@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How mailintake logs in to one of its mail servers.
 public enum MailAuthentication: Sendable {

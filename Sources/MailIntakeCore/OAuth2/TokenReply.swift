@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a token endpoint answered (RFC 6749 5.1 and 5.2), read from its status and JSON body.
 /// Pure: the HTTP exchange is the transport's; what the answer means is decided here.
@@ -13,16 +13,16 @@ public enum TokenReply: Sendable, Equatable {
     public static let maximumBody = 1 << 20
 
     public init(status: Int, body: [UInt8], now: Date) {
-        let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
-        if let object, let error = object["error"] as? String, !error.isEmpty {
-            self = .refused(error: PrintableText.safe(error, limit: 100), description: (object["error_description"] as? String).map { PrintableText.safe($0, limit: 400) })
+        let object = JSONValue(parsing: body)?.object
+        if let object, let error = object["error"]?.string, !error.isEmpty {
+            self = .refused(error: PrintableText.safe(error, limit: 100), description: object["error_description"]?.string.map { PrintableText.safe($0, limit: 400) })
             return
         }
         guard (200..<300).contains(status) else {
             self = .unusable("the token endpoint answered HTTP \(status)")
             return
         }
-        guard let object, let token = object["access_token"] as? String, !token.isEmpty else {
+        guard let object, let token = object["access_token"]?.string, !token.isEmpty else {
             self = .unusable("the token endpoint's answer (HTTP \(status)) holds no access_token")
             return
         }
@@ -31,21 +31,21 @@ public enum TokenReply: Sendable, Equatable {
             self = .unusable("the token endpoint's access_token is not a usable token (control characters or over 16 KiB)")
             return
         }
-        if let type = object["token_type"] as? String, type.lowercased() != "bearer" {
+        if let type = object["token_type"]?.string, type.lowercased() != "bearer" {
             self = .unusable("the token endpoint issued a `\(PrintableText.safe(type, limit: 40))` token; only Bearer tokens work with XOAUTH2")
             return
         }
         // expires_in is RECOMMENDED, not required; a number or (some servers) a string. Without it,
         // assume an hour, the common lifetime, and let a refusal by the mail server correct us.
         let lifetime = Self.seconds(object["expires_in"]) ?? 3600
-        var refresh = object["refresh_token"] as? String
+        var refresh = object["refresh_token"]?.string
         if let value = refresh, value.isEmpty || !value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) || value.utf8.count > 16 << 10 { refresh = nil }
         self = .granted(TokenGrant(accessToken: token, expiresAt: now.addingTimeInterval(max(0, min(lifetime, 366 * 86_400))), refreshToken: refresh))
     }
 
-    static func seconds(_ value: Any?) -> TimeInterval? {
-        if let number = value as? NSNumber, number.doubleValue.isFinite { return number.doubleValue }
-        if let text = value as? String, let number = Double(text), number.isFinite { return number }
+    static func seconds(_ value: JSONValue?) -> TimeInterval? {
+        if let number = value?.double, number.isFinite { return number }
+        if let text = value?.string, let number = Double(text), number.isFinite { return number }
         return nil
     }
 }
@@ -110,7 +110,7 @@ public enum FormEncoding {
                  UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                out += String(format: "%%%02X", byte)
+                out += "%" + Formatting.hexByte(byte)
             }
         }
         return out

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What is kept in the token file between runs: the refresh token (the one durable secret of
 /// delegated access), the current access token and what is known of both, and the last failure

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What `mailintake report --html` shows: the period's counts, already gathered, so the page is
 /// made from plain values and can be tested without a database. Dates are ISO text as stored;
@@ -273,7 +273,7 @@ public enum HTMLReport {
 
     static func days(_ value: Double?) -> String {
         guard let value, value.isFinite, value >= 0, value < 1e9 else { return "—" }
-        return value == value.rounded() ? "\(Int(value))" : String(format: "%.1f", value)
+        return value == value.rounded() ? "\(Int(value))" : Formatting.decimal(value, digits: 1)
     }
 
     // MARK: Inquiries per week
@@ -494,7 +494,7 @@ public enum HTMLReport {
         }
 
         static func label(_ value: Double) -> String {
-            value < 1e15 ? String(Int(value)) : String(format: "%.0e", value)
+            value < 1e15 ? String(Int(value)) : Formatting.decimal(value, digits: 0, exponent: true)
         }
     }
 

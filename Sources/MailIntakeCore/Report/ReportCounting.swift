@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How the report sorts what it counts: answer times into buckets around the 15-day duty, and
 /// the reasons an acknowledgement was not sent into kinds (never with an address in them:
@@ -23,7 +23,7 @@ extension ReportData {
         guard let reason, !reason.isEmpty else { return "no reason recorded" }
         let head = reason.prefix { !"(:;".contains($0) }
         let words = head.split(separator: " ").prefix { !$0.contains("@") }
-        let text = words.joined(separator: " ").trimmingCharacters(in: .whitespaces)
+        let text = words.joined(separator: " ").trimmed()
         return text.isEmpty ? "other" : String(text.prefix(48))
     }
 }

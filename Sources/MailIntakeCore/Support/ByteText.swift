@@ -33,3 +33,30 @@ extension String {
     /// Whether the string holds a CR or an LF.
     var hasLineBreak: Bool { utf8.contains { $0 == 0x0D || $0 == 0x0A } }
 }
+
+extension StringProtocol {
+    /// The first range of `needle`, ASCII letters compared without case (what HTML tag and
+    /// attribute names need); Foundation's `range(of:options: .caseInsensitive)` is not linked.
+    func firstRange(ofIgnoringASCIICase needle: String) -> Range<Index>? {
+        let wanted = Array(needle.utf8).map(Self.asciiLower)
+        guard let first = wanted.first else { return startIndex..<startIndex }
+        let view = utf8
+        var start = view.startIndex
+        while start != view.endIndex {
+            if Self.asciiLower(view[start]) == first {
+                var position = view.index(after: start)
+                var matched = 1
+                while matched < wanted.count, position != view.endIndex, Self.asciiLower(view[position]) == wanted[matched] {
+                    position = view.index(after: position)
+                    matched += 1
+                }
+                // A match starts and ends on characters, since the needle is whole UTF-8.
+                if matched == wanted.count { return start..<position }
+            }
+            start = view.index(after: start)
+        }
+        return nil
+    }
+
+    private static func asciiLower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
+}

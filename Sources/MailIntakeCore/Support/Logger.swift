@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A small structured logger in the shape of swift-log: a value type with a label, a level and
 /// metadata, writing through a `LogSink`. Libraries accept a logger; only `main` builds one.
@@ -88,7 +88,7 @@ public struct Logger: Sendable {
     }
 
     private static func quoteIfNeeded(_ value: String) -> String {
-        value.contains(where: { $0 == " " || $0 == "\"" }) ? "\"\(value.replacingOccurrences(of: "\"", with: "'"))\"" : value
+        value.contains(where: { $0 == " " || $0 == "\"" }) ? "\"\(value.replacing("\"", with: "'"))\"" : value
     }
 }
 
@@ -101,7 +101,7 @@ public protocol LogSink: Sendable {
 public final class StandardErrorSink: LogSink, @unchecked Sendable {
     public static let shared = StandardErrorSink()
     // One lock so that lines from the worker and main queues never interleave mid-line.
-    private let lock = NSLock()
+    private let lock = Lock()
 
     public func write(level: Logger.Level, line: String) {
         let bytes = Array("<\(level.rawValue)>\(line)\n".utf8)
@@ -111,7 +111,7 @@ public final class StandardErrorSink: LogSink, @unchecked Sendable {
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let written = Foundation.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                let written = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
                 if written <= 0 { break }
                 offset += written
             }
@@ -121,7 +121,7 @@ public final class StandardErrorSink: LogSink, @unchecked Sendable {
 
 /// Keeps lines in memory, for tests that assert what was logged.
 public final class InMemorySink: LogSink, @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var stored: [(Logger.Level, String)] = []
 
     public init() {}

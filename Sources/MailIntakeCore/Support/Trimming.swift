@@ -14,3 +14,14 @@ extension StringProtocol {
         return String(scalars[first...last])
     }
 }
+
+extension StringProtocol {
+    /// The text without any of `characters` at either end (Foundation's
+    /// `trimmingCharacters(in: CharacterSet(charactersIn:))`, by Unicode scalar).
+    public func trimmed(of characters: String) -> String {
+        let set = Set(characters.unicodeScalars)
+        let scalars = String(self).unicodeScalars
+        guard let first = scalars.firstIndex(where: { !set.contains($0) }), let last = scalars.lastIndex(where: { !set.contains($0) }) else { return "" }
+        return String(scalars[first...last])
+    }
+}

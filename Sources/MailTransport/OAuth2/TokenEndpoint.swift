@@ -1,5 +1,5 @@
 import CCurl
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// The authorization server's endpoints, over libcurl HTTPS: a form POST and its JSON answer.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// The token file, kept as a refresh token must be: mode 600, replaced atomically and durably
@@ -55,7 +55,7 @@ public struct TokenFile: Sendable {
     public func write(_ state: TokenState) throws(Failure) {
         let data: Data
         do { data = try state.encoded() } catch { throw Failure(description: "cannot encode the tokens: \(error)") }
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = Path.folder(of: path)
         let temporary = path + ".tmp.\(getpid())"
         unlink(temporary)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -63,7 +63,7 @@ public struct TokenFile: Sendable {
         var closed = false
         defer { if !closed { close(descriptor); unlink(temporary) } }
         giveToFolderOwner(descriptor)
-        let written = data.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+        let written = data.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
         guard written == data.count else { throw failure("cannot write \(temporary)") }
         guard fsync(descriptor) == 0 else { throw failure("cannot flush \(temporary) to disk") }
         closed = true
@@ -97,7 +97,7 @@ public struct TokenFile: Sendable {
     /// the folder's owner, or the service could not read its own tokens afterwards.
     private func giveToFolderOwner(_ descriptor: Int32) {
         guard geteuid() == 0 else { return }
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = Path.folder(of: path)
         var owner = stat()
         if stat(folder.isEmpty ? "." : folder, &owner) == 0, owner.st_uid != 0 { _ = fchown(descriptor, owner.st_uid, owner.st_gid) }
     }

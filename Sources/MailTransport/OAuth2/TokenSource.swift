@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailIntakeCore
 
 /// Access tokens for one token file: the one in hand while it is good, a new one from the
@@ -9,7 +9,7 @@ public final class TokenSource: @unchecked Sendable {
     public let settings: OAuth2Settings
     private let file: TokenFile
     private let endpoint: TokenEndpoint
-    private let lock = NSLock()
+    private let lock = Lock()
     private var state: TokenState?
     /// What the file looked like when last read or written: a change means another process
     /// (`oauth login`) wrote it, and it is read again.
@@ -163,7 +163,7 @@ public final class TokenSource: @unchecked Sendable {
 /// section share one source, so they never refresh the same refresh token twice.
 public final class TokenSources: @unchecked Sendable {
     public static let shared = TokenSources()
-    private let lock = NSLock()
+    private let lock = Lock()
     private var sources: [String: TokenSource] = [:]
     public var logger: Logger?
 
