@@ -20,6 +20,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
+# shellcheck source=lib/bench_config.sh
+. scripts/lib/bench_config.sh
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(200 2000)
 largest=$(printf '%s\n' "${sizes[@]}" | sort -n | tail -1)
@@ -40,16 +42,10 @@ fi
 if [ -n "${MAILINTAKE_BENCH_BINARY:-}" ]; then
     bin=$MAILINTAKE_BENCH_BINARY
 else
-    swift build -c release --static-swift-stdlib 2>&1 | tail -1
-    bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/mailintake"
+    bin=$(release_binary)
 fi
 
-work=$(mktemp -d /tmp/mi-bench.XXXXXX)
-chmod 755 "$work"  # Dovecot's unprivileged processes must traverse it
-trap 'scripts/mailstack.sh stop "$work/stack"; rm -rf "$work"' EXIT
-scripts/mailstack.sh start "$work/stack"
-# shellcheck disable=SC1091
-. "$work/stack/env"
+start_work bench
 
 echo "generating $largest messages..."
 /usr/bin/python3 scripts/lib/gen_mail.py "$largest" "$work/mail"
@@ -98,23 +94,6 @@ SyncState *
 RC
 }
 
-# mailintake_config DIR FOLDER KEYWORD [acks]: an installation polling FOLDER, flagging with KEYWORD.
-mailintake_config() {
-    local dir=$1 folder=$2 keyword=$3 acks=${4:-no}
-    rm -rf "$dir"
-    local config
-    config=$(scripts/lib/write_config.sh "$work/stack" "$dir")
-    sed -i "s/^mailbox = INBOX$/mailbox = $folder\nkeyword = $keyword/" "$config"
-    if [ "$acks" = yes ]; then
-        # Every message is acknowledged: no rate limit may hold any back.
-        sed -i 's/^reference_prefix = MB$/reference_prefix = MB\nmax_per_sender_per_day = 1000\nmax_per_hour = 100000/' "$config"
-    else
-        # Ingest only: no acknowledgements and no staff notifications, so nothing goes over SMTP.
-        sed -i 's/^reference_prefix = MB$/reference_prefix = MB\nenabled = no/; /^\[routing\]$/,/^$/d' "$config"
-    fi
-    echo "$config"
-}
-
 # server_cpu PIDFILE: the process's user + system CPU so far, in clock ticks.
 server_cpu() { awk '{print $14 + $15}' "/proc/$(cat "$1")/stat"; }
 declare -A smtp_cpu
@@ -155,7 +134,8 @@ done
 config=$(mailintake_config "$work/idle" "Bench${sizes[0]}" "\$Idle")
 "$bin" --config "$config" run --once >/dev/null 2>&1
 sed -i 's/^poll_interval = .*/poll_interval = 60s/' "$config"
-"$bin" --config "$config" run >"$work/idle.log" 2>&1 &
+# As the systemd unit runs it, with its environment (GnuTLS left uninitialised).
+GNUTLS_NO_IMPLICIT_INIT=1 "$bin" --config "$config" run >"$work/idle.log" 2>&1 &
 idle_pid=$!
 sleep 5
 ticks=$(getconf CLK_TCK)

@@ -115,6 +115,9 @@ public final class Daemon: @unchecked Sendable {
         } else if let failure {
             logger.debug("still failing: \(failure)")
         }
+        // A backlog's messages were freed, but the allocator keeps their pages for the next
+        // burst: between polls that is memory the idle service holds for nothing.
+        MemoryPolicy.trim()
         // Only an IMAP failure slows polling; the outbox has its own backoff per mail.
         consecutivePollFailures = outcome.pollError == nil ? 0 : consecutivePollFailures + 1
         let delay = nextDelay()

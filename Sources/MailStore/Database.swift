@@ -45,6 +45,10 @@ public final class Database {
         // fetched and filed again rather than lost.
         try execute("PRAGMA synchronous = NORMAL")
         try execute("PRAGMA foreign_keys = ON")
+        // The service's connection writes mail once and rarely reads it back: 512 KiB of page cache
+        // (SQLite's default is 2 MB) keeps the indexes' pages and cost no time in the benchmark,
+        // and the peak RSS of an ingest is 1.2 MB lower (docs/PERFORMANCE.md).
+        try execute("PRAGMA cache_size = -512")
     }
 
     deinit {

@@ -77,7 +77,7 @@ extension CommandLine {
             arguments.removeSubrange(index...(index + 1))
         }
         let configPath = explicitConfig ?? Configuration.defaultPath
-        guard let command = arguments.first else { return fail(.usage(usage)) }
+        guard let command = arguments.first else { return failWithUsage("no command given") }
         let options = Array(arguments.dropFirst())
         do {
             switch command {
@@ -111,7 +111,7 @@ extension CommandLine {
             case "help", "--help", "-h":
                 print(usage)
                 return 0
-            default: return fail(.usage("unknown command `\(command)`\n\(usage)"))
+            default: return failWithUsage("unknown command `\(PrintableText.safe(command, limit: 80))`")
             }
         } catch let failure as CommandFailure {
             return fail(failure)
@@ -131,5 +131,13 @@ extension CommandLine {
     static func fail(_ failure: CommandFailure) -> Int32 {
         StandardOutput.complain("mailintake: \(failure.message)")
         return failure.exitCode
+    }
+
+    /// A usage error, then the usage itself. Its lines are this program's own text, so they stay
+    /// lines; `complain` shows a line break as ␊, since what it prints may quote a server.
+    static func failWithUsage(_ message: String) -> Int32 {
+        StandardOutput.complain("mailintake: \(message)")
+        StandardOutput.writeError(usage + "\n")
+        return 2
     }
 }

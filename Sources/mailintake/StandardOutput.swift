@@ -32,7 +32,11 @@ enum StandardOutput {
 
     /// A message on stderr, made safe (it may quote a server's reply).
     static func complain(_ text: String) {
-        let line = PrintableText.safe(text) + "\n"
-        _ = line.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress!, $0.count - 1) }
+        writeError(PrintableText.safe(text) + "\n")
+    }
+
+    /// Text of this program's own on stderr, as it is.
+    static func writeError(_ text: String) {
+        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress!, $0.count - 1) }
     }
 }

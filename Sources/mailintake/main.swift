@@ -10,5 +10,8 @@ signal(SIGPIPE, SIG_IGN)
 // action dies (and dumps core where the admin allows it), so systemd restarts the service.
 signal(SIGABRT, SIG_DFL)
 
+// Before any thread or allocation of note: the allocator gives memory back (MemoryPolicy).
+MemoryPolicy.apply()
+
 let status = CommandLine.run(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
 exit(status)

@@ -99,7 +99,13 @@ struct FailureTests {
     @Test("usage errors exit 2")
     func usage() throws {
         let instance = try Instance()
-        #expect(try instance.mailintake("frobnicate").status == 2)
+        let unknown = try instance.mailintake("frobnicate")
+        #expect(unknown.status == 2)
+        // One line that says what is wrong, then the usage as lines a person can read (it was
+        // once one line with every break shown as ␊).
+        let lines = unknown.stderr.split(separator: "\n")
+        #expect(lines.first == "mailintake: unknown command `frobnicate`")
+        #expect(lines.contains("usage: mailintake [--config PATH] COMMAND [OPTIONS]") && !unknown.stderr.contains("␊"), "\(unknown.stderr)")
         #expect(try instance.mailintake("export", "--format", "xml").status == 2)
         #expect(try instance.mailintake("run", "--twice").status == 2)
     }

@@ -377,6 +377,16 @@ struct LifecycleStoreTests {
         #expect(events[1].note == "done")
     }
 
+    @Test("the service's connection keeps 512 KiB of page cache; a reading one SQLite's default")
+    func pageCache() throws {
+        let path = MailRepositoryTests.temporaryPath()
+        let writing = try Database(path: path)
+        #expect(try writing.row("PRAGMA cache_size")?["cache_size"].int == -512)
+        writing.close()
+        let reading = try Database(path: path, readOnly: true)
+        #expect(try reading.row("PRAGMA cache_size")?["cache_size"].int == -2000)
+    }
+
     @Test("overdue and due soon count only open inquiries; a digest goes into the outbox once per Message-ID; the migration gives old inquiries a due day")
     func deadlines() throws {
         let path = MailRepositoryTests.temporaryPath()
