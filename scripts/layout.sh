@@ -55,4 +55,8 @@ for record in "$work"/[0-9]-*.callgrind; do
     sed -nE 's/^c?fn=\([0-9]+\) (.+)$/\1/p' "$record"
 done | awk '!seen[$0]++' > "$work/ran"
 awk 'NR == FNR { defined[$0] = 1; next } defined[$0]' "$work/defined" "$work/ran" > "$out"
+# SwiftPM does not know the file is an input of the link: remove the binary, so the next release
+# build links again with the new order.
+rm -f "$bin"
 echo "layout: $(wc -l < "$out") functions ran (of $(wc -l < "$work/defined") in the binary); wrote $out"
+echo "layout: build again (swift build -c release --static-swift-stdlib) to link with it"

@@ -69,6 +69,19 @@ struct SupportTests {
         #expect("Žiga <b>".firstRange(ofIgnoringASCIICase: "<B>").map { String("Žiga <b>"[$0]) } == "<b>")
     }
 
+    @Test("lines are cut on the bytes exactly where splitting on the Character \"\\n\" cut them")
+    func lines() {
+        for text in ["", "\n", "one", "one\n", "\n\ntwo\n\n", "Spoštovani,\n\nprosim za razgovor.\n-- \nŠpela", "e\u{301}\n\u{301}x\n",
+                     "> quoted\n>> deeper\nDne 1. 12. 2026 je Ana napisala:", "a\rb\nc", "👩‍👩‍👧\n🇸🇮\n"] {
+            #expect(text.lines() == text.split(separator: "\n", omittingEmptySubsequences: false), "\(text.debugDescription)")
+            let sub = text.dropFirst()
+            #expect(sub.lines() == sub.split(separator: "\n", omittingEmptySubsequences: false), "\(sub.debugDescription)")
+        }
+        // CRLF is one Character, which splitting on "\n" never cut; the parser has made lines LF by
+        // then, and a stray CRLF is now cut, its CR left on the line.
+        #expect("a\r\nb".lines() == ["a\r", "b"])
+    }
+
     @Test("a bounce's 5xx line is found as the regular expression \\b5[0-9][0-9][ -] found it")
     func replyCode() {
         #expect(DeliveryReport.hasPermanentReplyCode("550 5.1.1 User unknown"))

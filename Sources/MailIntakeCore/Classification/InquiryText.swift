@@ -105,7 +105,7 @@ enum InlineForward {
                                "továbbított üzenet", "message transféré", "проследена порака", "прослеђена порука"]
 
     static func parse(_ quoted: String) -> Parsed? {
-        var lines = quoted.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmed() }
+        var lines = quoted.lines().map { $0.trimmed() }
         guard !lines.isEmpty else { return nil }
         var isForward = false
         let first = lines[0].lowercased()

@@ -5,7 +5,7 @@ public enum FlowedText {
         var output: [String] = []
         var paragraph: String?
         var paragraphDepth = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in text.lines() {
             var line = Substring(rawLine)
             let depth = line.prefix(while: { $0 == ">" }).count
             line = line.dropFirst(depth)

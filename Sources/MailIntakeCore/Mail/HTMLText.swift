@@ -34,7 +34,7 @@ public enum HTMLText {
         let decoded = decodeEntities(output)
         // Collapse the runs of blank lines that nested blocks leave behind.
         var lines: [String] = []
-        for line in decoded.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in decoded.lines() {
             let trimmed = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
             if trimmed.isEmpty, lines.last?.isEmpty ?? true { continue }
             lines.append(trimmed)

@@ -14,7 +14,7 @@ public enum QuoteSplitter {
     }
 
     public static func split(_ text: String) -> Split {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        let lines = text.lines().map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
         // Most lines are prose: only one that starts with `>`, `-` or `_`, or has a colon, can start a quote.
         let quoteStart = lines.indices.first { index in
             let utf8 = lines[index].utf8

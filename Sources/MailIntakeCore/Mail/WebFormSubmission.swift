@@ -28,7 +28,7 @@ public struct WebFormSubmission: Sendable, Equatable {
 
     /// Reads a form e-mail's text; nil when it has no message field (not a form submission).
     public static func parse(_ text: String, layout: Layout = Layout()) -> WebFormSubmission? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmed() }
+        let lines = text.lines().map { $0.trimmed() }
         let key = { (label: String) in String(decoding: TextFolding.fold(label), as: UTF8.self).trimmed(of: ": ") }
         var fields: [String: String] = [:]
         var message: [Substring] = []
