@@ -50,6 +50,35 @@ struct EncodingTests {
         }
     }
 
+    @Test("decoded a piece at a time, the pieces are exactly the decoded body, and an attachment's summary is unchanged")
+    func streamedDecoding() throws {
+        var generator = SystemRandomNumberGenerator()
+        // Lengths around the 64 KiB pieces, so a piece ends inside a quantum, a line and a padding run.
+        for length in [0, 1, 2, 3, 1000, 65_535, 65_536, 65_537, 196_611, 300_001] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let wrapped = Array(Data(bytes).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed]).utf8)
+            var odd = Array(Data(bytes).base64EncodedString().utf8)
+            for position in stride(from: odd.count - 1, to: 0, by: -7).reversed() where position % 3 == 0 { odd.insert(position % 2 == 0 ? 0x0A : 0x20, at: position) }
+            for (encoding, body) in [("base64", wrapped), ("BASE64 ", odd), ("quoted-printable", Array("caf=C3=A9 =\r\nna=3D".utf8)), ("7bit", bytes)] {
+                var pieces: [UInt8] = []
+                var count = 0
+                TransferEncoding.decode(body[...], encoding: encoding) { piece in
+                    pieces += piece
+                    count += 1
+                }
+                #expect(pieces == TransferEncoding.decode(body[...], encoding: encoding), "\(encoding), length \(length)")
+                if encoding.hasPrefix("base64"), length > 70_000 { #expect(count > 1, "decoded in one piece: \(length)") }
+            }
+        }
+        let pdf = (0..<150_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let message = "From: a@b.si\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+            + "Content-Type: text/plain\r\n\r\nHi\r\n--b\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + Data(pdf).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed]) + "\r\n--b--\r\n"
+        let part = try #require(MessageParser.parse(Array(message.utf8)).attachments.first)
+        let summary = part.attachmentSummary(position: 1)
+        #expect(summary.size == pdf.count && summary.sha256 == SHA256.hex(pdf) && summary.sha256 == SHA256.hex(part.decodedBody))
+    }
+
     @Test("decodes base64 across line breaks, without padding and with stray characters")
     func base64() {
         #expect(String(decoding: TransferEncoding.base64(Array("xaFv\r\nbGE".utf8)), as: UTF8.self) == "šola")

@@ -16,9 +16,15 @@ public struct AttachmentSummary: Sendable, Equatable, Codable {
 extension MIMEPart {
     /// The attachment's summary; `position` (from 1) names it when the sender gave no file name.
     public func attachmentSummary(position: Int) -> AttachmentSummary {
-        let bytes = decodedBody
+        // Decoded and hashed a piece at a time: the decoded attachment is never all in memory.
+        var hash = SHA256()
+        var size = 0
+        TransferEncoding.decode(body, encoding: transferEncoding) { piece in
+            hash.update(buffer: UnsafeRawBufferPointer(piece))
+            size += piece.count
+        }
         return AttachmentSummary(filename: SafeFilename.make(filename, position: position, contentType: contentType),
-                                 contentType: contentType.mimeType, size: bytes.count, sha256: SHA256.hex(bytes))
+                                 contentType: contentType.mimeType, size: size, sha256: hash.finalizeHex())
     }
 }
 

@@ -44,49 +44,77 @@ public enum TransferEncoding {
     }
 
     private static func base64(buffer: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        let table = base64Table
         var out = [UInt8](repeating: 0, count: buffer.count / 4 * 3 + 3)
-        var count = 0
-        out.withUnsafeMutableBufferPointer { output in
-            var accumulator: UInt32 = 0
-            var bits: UInt32 = 0
-            var position = 0
-            let end = buffer.count
-            while position < end {
-                // Whole quanta of four valid characters, at a quantum's start: three bytes at once
-                // (a line of 76 characters is 19 of them); anything else goes one at a time below.
-                if bits == 0, position + 4 <= end {
-                    let a = table[Int(buffer[position])], b = table[Int(buffer[position + 1])]
-                    let c = table[Int(buffer[position + 2])], d = table[Int(buffer[position + 3])]
-                    if (a | b | c | d) < 64 {
-                        let quantum = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                        output[count] = UInt8(truncatingIfNeeded: quantum >> 16)
-                        output[count + 1] = UInt8(truncatingIfNeeded: quantum >> 8)
-                        output[count + 2] = UInt8(truncatingIfNeeded: quantum)
-                        count += 3
-                        position += 4
-                        continue
-                    }
-                }
-                let value = table[Int(buffer[position])]
-                position += 1
-                if value < 64 {
-                    accumulator = accumulator << 6 | UInt32(value)
-                    bits += 6
-                    if bits >= 8 {
-                        bits -= 8
-                        output[count] = UInt8(truncatingIfNeeded: accumulator >> bits)
-                        count += 1
-                        accumulator &= (1 << bits) - 1
-                    }
-                } else if value == padding {
-                    bits = 0  // "=" ends a quantum; a following chunk starts afresh
-                    accumulator = 0
-                }
-            }
+        let count = out.withUnsafeMutableBufferPointer { output in
+            // Room for all of it: the output never fills, so `flush` is never called.
+            base64(buffer, into: output) { _ in }
         }
         out.removeLast(out.count - count)
         return out
+    }
+
+    /// Decodes `body` per the header value a piece at a time into `sink`, never holding the whole
+    /// decoded content: what hashing an attachment needs (a 1.2 MB PDF decoded at once was a
+    /// fifth of the ingest's peak memory, docs/PERFORMANCE.md). The pieces are valid only during
+    /// the call; together they are exactly what `decode` returns.
+    public static func decode(_ body: ArraySlice<UInt8>, encoding: String?, into sink: (UnsafeBufferPointer<UInt8>) -> Void) {
+        switch encoding?.trimmed().lowercased() {
+        case "base64":
+            body.withUnsafeBufferPointer { input in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64 << 10) { scratch in
+                    let count = base64(input, into: scratch) { full in sink(UnsafeBufferPointer(rebasing: scratch[0..<full])) }
+                    if count > 0 { sink(UnsafeBufferPointer(rebasing: scratch[0..<count])) }
+                }
+            }
+        case "quoted-printable": quotedPrintable(body).withUnsafeBufferPointer(sink)
+        default: body.withUnsafeBufferPointer(sink)
+        }
+    }
+
+    /// The decoder itself, writing into `output` and handing it to `flush` (with how much it holds)
+    /// whenever it is full; returns how much the last, unflushed piece holds.
+    private static func base64(_ buffer: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>, flush: (Int) -> Void) -> Int {
+        let table = base64Table
+        var count = 0
+        var accumulator: UInt32 = 0
+        var bits: UInt32 = 0
+        var position = 0
+        let end = buffer.count
+        while position < end {
+            // Whole quanta of four valid characters, at a quantum's start: three bytes at once
+            // (a line of 76 characters is 19 of them); anything else goes one at a time below.
+            if bits == 0, position + 4 <= end {
+                let a = table[Int(buffer[position])], b = table[Int(buffer[position + 1])]
+                let c = table[Int(buffer[position + 2])], d = table[Int(buffer[position + 3])]
+                if (a | b | c | d) < 64 {
+                    if count + 3 > output.count { flush(count); count = 0 }
+                    let quantum = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    output[count] = UInt8(truncatingIfNeeded: quantum >> 16)
+                    output[count + 1] = UInt8(truncatingIfNeeded: quantum >> 8)
+                    output[count + 2] = UInt8(truncatingIfNeeded: quantum)
+                    count += 3
+                    position += 4
+                    continue
+                }
+            }
+            let value = table[Int(buffer[position])]
+            position += 1
+            if value < 64 {
+                accumulator = accumulator << 6 | UInt32(value)
+                bits += 6
+                if bits >= 8 {
+                    bits -= 8
+                    if count == output.count { flush(count); count = 0 }
+                    output[count] = UInt8(truncatingIfNeeded: accumulator >> bits)
+                    count += 1
+                    accumulator &= (1 << bits) - 1
+                }
+            } else if value == padding {
+                bits = 0  // "=" ends a quantum; a following chunk starts afresh
+                accumulator = 0
+            }
+        }
+        return count
     }
 
     private static let padding: UInt8 = 0xFE
