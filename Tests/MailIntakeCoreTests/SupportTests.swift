@@ -27,6 +27,9 @@ struct SupportTests {
         let roundTrip = try JSONSerialization.jsonObject(with: Data(JSONValue(written).serialized())) as? [String: Any]
         #expect(roundTrip?["ž"] as? Int == 1 && roundTrip?["f"] as? String == "a/b")
         #expect(try JSONValue(encoding: ["x": 1]) == .object(["x": .integer(1)]))
+        // Any integer or floating-point type is a number, not its description.
+        #expect(JSONValue(["uid": UInt32(7), "size": Int64(1 << 40), "big": UInt64.max, "f": Float(0.5)] as [String: Any])
+                == .object(["uid": .integer(7), "size": .integer(1 << 40), "big": .number(Double(UInt64.max)), "f": .number(0.5)]))
     }
 
     @Test("paths are joined and split as NSString did")

@@ -29,8 +29,9 @@ public enum JSONValue: Equatable, Sendable {
         case let value as JSONValue: self = value
         case let value as Bool: self = .bool(value)
         case let value as Int: self = .integer(value)
-        case let value as Int64: self = .integer(Int(value))
+        case let value as any BinaryInteger: self = Int(exactly: value).map { .integer($0) } ?? .number(Double(value))
         case let value as Double: self = .number(value)
+        case let value as any BinaryFloatingPoint: self = .number(Double(value))
         case let value as String: self = .string(value)
         case let value as Substring: self = .string(String(value))
         case let value as [String: Any?]: self = .object(value.mapValues { JSONValue($0) })
