@@ -13,7 +13,7 @@ import Glibc
 // took the idle daemon's resident pages of the binary from 10.1 to 7.1 MB, the executable still
 // position-independent. The debug build, which the tests use, links as SwiftPM always does.
 let sourceRoot = String(#filePath.dropLast("Package.swift".count))
-let layout: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-function-sections"], .when(configuration: .release))]
+let layout: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-function-sections"], .when(platforms: [.linux], configuration: .release))]
 // RELR needs glibc 2.36 where the binary runs; it is built where it runs (scripts/install.sh),
 // so the build machine's glibc decides. An older one (Ubuntu 22.04) gets the usual relocations.
 let packedRelocations: [String] = {
@@ -30,7 +30,7 @@ let linkedLayout: [LinkerSetting] = [.unsafeFlags([
     "-use-ld=lld",
     "-Xlinker", "--symbol-ordering-file=\(sourceRoot)Sources/mailintake/symbol-order.txt",
     "-Xlinker", "--no-warn-symbol-ordering",
-] + packedRelocations, .when(configuration: .release))]
+] + packedRelocations, .when(platforms: [.linux], configuration: .release))]
 
 let package = Package(
     name: "mailintake",
