@@ -1,8 +1,5 @@
 import FoundationEssentials
 import MailIntakeCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One erasure, as the journal keeps it: when, the keyed hashes of the person's addresses and the
 /// inquiries erased and kept, each by its reference and its receipt (a reference alone is not an

@@ -1,8 +1,5 @@
 import FoundationEssentials
 import MailIntakeCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Files that hold personal data are as private as the folder they are in: the owner's alone
 /// (0600) in a private folder, and also the group's (0660) in a folder shared with a group

@@ -54,6 +54,7 @@ struct SupportTests {
         #expect(Formatting.decimal(2.0 / 3, digits: 2) == "0.67")
         #expect(Formatting.decimal(1.23456, digits: 3) == "1.235")
         #expect(Formatting.decimal(3.4e17, digits: 0, exponent: true) == "3e+17")
+        #expect(Formatting.decimal(-Double.greatestFiniteMagnitude, digits: 17) == String(format: "%.17f", -Double.greatestFiniteMagnitude))
         #expect(Formatting.padded(7, width: 2) == "07" && Formatting.padded(2026, width: 4) == "2026" && Formatting.padded(5, width: 4) == "0005")
         #expect(Formatting.padded(-5, width: 3) == String(format: "%03d", -5))
         #expect(Formatting.hexByte(0x0A) == "0A" && Formatting.hexByte(0xFF) == "FF")

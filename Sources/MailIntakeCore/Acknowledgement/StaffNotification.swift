@@ -138,11 +138,11 @@ public struct BounceNotice: Sendable {
     /// `(?<![\w@.\-/])(?:\+|00)?[0-9][0-9 ()/.\-]{6,20}[0-9](?![\w@\-])` matches it (greedy,
     /// backtracking): not inside a word, an address or a reference (MB-2026-000007).
     private static func phoneMatch(in characters: [Character], at start: Int) -> Int? {
-        func isDigit(_ index: Int) -> Bool { index < characters.count && characters[index].isASCII && characters[index].isNumber }
-        func isWord(_ character: Character) -> Bool { character.isLetter || character.isNumber || character == "_" }
+        func isDigit(_ index: Int) -> Bool { index < characters.count && characters[index].isASCIIDigit }
         func isBody(_ index: Int) -> Bool { index < characters.count && (isDigit(index) || " ()/.-".contains(characters[index])) }
-        if start > 0, isWord(characters[start - 1]) || "@.-/".contains(characters[start - 1]) { return nil }
-        var openings: [Int] = []
+        if start > 0, characters[start - 1].isRegexWordCharacter || "@.-/".contains(characters[start - 1]) { return nil }
+        // `(?:\+|00)?`: after a "+", or after "00" and failing that from the first "0".
+        let openings: [Int]
         if characters[start] == "+" { openings = [start + 1] }
         else if characters[start] == "0", start + 1 < characters.count, characters[start + 1] == "0" { openings = [start + 2, start] }
         else { openings = [start] }
@@ -153,7 +153,7 @@ public struct BounceNotice: Sendable {
                 let last = first + 1 + length
                 guard isDigit(last) else { continue }
                 let next = last + 1
-                if next < characters.count, isWord(characters[next]) || "@-".contains(characters[next]) { continue }
+                if next < characters.count, characters[next].isRegexWordCharacter || "@-".contains(characters[next]) { continue }
                 return next
             }
         }

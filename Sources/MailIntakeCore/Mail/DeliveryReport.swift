@@ -184,11 +184,9 @@ public struct DeliveryReport: Sendable, Equatable {
     static func hasPermanentReplyCode(_ line: String) -> Bool {
         let characters = Array(line)
         guard characters.count >= 4 else { return false }
-        func isDigit(_ character: Character) -> Bool { character.isASCII && character.isNumber }
-        func isWord(_ character: Character) -> Bool { character.isLetter || character.isNumber || character == "_" }
         for index in 0...(characters.count - 4) where characters[index] == "5" {
-            if index > 0, isWord(characters[index - 1]) { continue }
-            if isDigit(characters[index + 1]), isDigit(characters[index + 2]), characters[index + 3] == " " || characters[index + 3] == "-" { return true }
+            if index > 0, characters[index - 1].isRegexWordCharacter { continue }
+            if characters[index + 1].isASCIIDigit, characters[index + 2].isASCIIDigit, characters[index + 3] == " " || characters[index + 3] == "-" { return true }
         }
         return false
     }

@@ -82,3 +82,11 @@ extension StringProtocol {
         return lines
     }
 }
+
+extension Character {
+    /// `[0-9]` in a regular expression: ASCII digits only.
+    var isASCIIDigit: Bool { isASCII && isNumber }
+    /// `\w` in a regular expression: a letter, a digit of any script, or "_". For the patterns
+    /// the core once ran through NSRegularExpression (phone numbers, SMTP reply codes).
+    var isRegexWordCharacter: Bool { isLetter || isNumber || self == "_" }
+}

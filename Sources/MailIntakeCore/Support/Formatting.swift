@@ -21,15 +21,10 @@ public enum Formatting {
     }
 
     private static func printf(_ format: String, _ value: Double) -> String {
-        var buffer = [CChar](repeating: 0, count: 64)
-        let written = withVaList([value]) { arguments in
+        // Room for the longest there is: "%.17f" of -Double.greatestFiniteMagnitude is 328 bytes.
+        var buffer = [CChar](repeating: 0, count: 512)
+        _ = withVaList([value]) { arguments in
             buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, format, arguments) }
-        }
-        if written >= 64 {
-            buffer = [CChar](repeating: 0, count: Int(written) + 1)
-            _ = withVaList([value]) { arguments in
-                buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, format, arguments) }
-            }
         }
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

@@ -34,10 +34,9 @@ public enum JSONValue: Equatable, Sendable {
         case let value as any BinaryFloatingPoint: self = .number(Double(value))
         case let value as String: self = .string(value)
         case let value as Substring: self = .string(String(value))
+        // `[String: Any]` and `[Any]` are cast to these too (each value made optional).
         case let value as [String: Any?]: self = .object(value.mapValues { JSONValue($0) })
-        case let value as [String: Any]: self = .object(value.mapValues { JSONValue($0) })
         case let value as [Any?]: self = .array(value.map { JSONValue($0) })
-        case let value as [Any]: self = .array(value.map { JSONValue($0) })
         case let value?:
             // `Optional<T>` boxed in `Any` is not nil to the first case.
             if let optional = value as? OptionalValue { self = optional.wrapped.map { JSONValue($0) } ?? .null } else { self = .string("\(value)") }
