@@ -259,8 +259,9 @@ extension MailRepository {
             UPDATE delivery_reports SET diagnostic = NULL, recipient = NULL, status = NULL
             WHERE message_id IN (\(messages)) OR outbox_id IN (SELECT id FROM outbox WHERE inquiry_id = ?)
             """, [id, id])
+        try database.run("UPDATE message_contents SET raw = X'' WHERE message_id IN (\(messages))", [id])
         try database.run("""
-            UPDATE messages SET raw = CASE WHEN raw IS NULL THEN NULL ELSE X'' END, sha256 = '', message_id = NULL, problems = '[]', erased_at = ?
+            UPDATE messages SET sha256 = '', message_id = NULL, problems = '[]', erased_at = ?
             WHERE inquiry_id = ? OR duplicate_of IN (\(messages))
             """, [time, id, id])
         try database.run("""

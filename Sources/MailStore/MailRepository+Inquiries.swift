@@ -41,7 +41,8 @@ extension MailRepository {
     public func inquiry(reference: String) throws -> InquiryDetail? {
         guard let row = try database.row(Self.recordSQL + " WHERE i.reference = ?", [reference]), let id = row["id"].int64 else { return nil }
         let messages = try database.rows("""
-            SELECT id, disposition, uid, size, filed_at, problems, raw FROM messages WHERE inquiry_id = ? ORDER BY id
+            SELECT m.id, m.disposition, m.uid, m.size, m.filed_at, m.problems, c.raw
+            FROM messages m LEFT JOIN message_contents c ON c.message_id = m.id WHERE m.inquiry_id = ? ORDER BY m.id
             """, [id]).map { m in
             (id: try m.integer("id"), disposition: try m.text("disposition"),
              uid: try m.required("uid") { $0.int64.flatMap { UInt32(exactly: $0) } }, size: Int(try m.integer("size")),
@@ -84,7 +85,8 @@ extension MailRepository {
         var examples: [(raw: [UInt8], labels: Labels)] = []
         try database.forEachRow("""
             SELECT i.language, i.field, i.secondary_fields, i.sender_type, i.legal_kind, i.intent,
-                   (SELECT m.raw FROM messages m WHERE m.inquiry_id = i.id AND length(m.raw) > 0 ORDER BY m.id LIMIT 1) AS raw
+                   (SELECT c.raw FROM messages m JOIN message_contents c ON c.message_id = m.id
+                    WHERE m.inquiry_id = i.id AND length(c.raw) > 0 ORDER BY m.id LIMIT 1) AS raw
             FROM inquiries i WHERE i.corrected_at IS NOT NULL ORDER BY i.id
             """) { row in
             guard let raw = row["raw"].bytes else { return }

@@ -59,7 +59,10 @@ extension MailRepository {
             return row["id"].int64
         }
         guard let messageID else { return nil }
-        for row in try database.rows("SELECT id, raw FROM messages WHERE message_id = ? AND disposition != 'duplicate' ORDER BY id", [messageID]) {
+        for row in try database.rows("""
+            SELECT m.id, c.raw FROM messages m JOIN message_contents c ON c.message_id = m.id
+            WHERE m.message_id = ? AND m.disposition != 'duplicate' ORDER BY m.id
+            """, [messageID]) {
             if let raw = row["raw"].bytes, sameBody(raw) { return row["id"].int64 }
         }
         return nil
@@ -117,15 +120,24 @@ extension MailRepository {
         return database.lastInsertRowID
     }
 
+    /// Files a message and its raw content (a duplicate may have none: its original holds the
+    /// bytes); call inside a transaction, so that the two rows are one.
     public func insertMessage(_ message: NewMessage) throws -> Int64 {
+        if message.raw == nil, message.disposition != .duplicate {
+            throw DatabaseError(code: 19, message: "a \(message.disposition.rawValue) message must be filed with its raw content; report this")
+        }
         try database.run("""
-            INSERT INTO messages (mailbox, uidvalidity, uid, message_id, sha256, size, raw, disposition,
+            INSERT INTO messages (mailbox, uidvalidity, uid, message_id, sha256, size, disposition,
                 inquiry_id, duplicate_of, problems, filed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [message.mailbox, Int(message.uidValidity), Int(message.uid), message.messageID, message.sha256,
-                  message.size, message.raw.map { SQLValue.blob($0) } ?? .null, message.disposition.rawValue, message.inquiryID,
+                  message.size, message.disposition.rawValue, message.inquiryID,
                   message.duplicateOf, Self.json(message.problems), Self.now()])
-        return database.lastInsertRowID
+        let id = database.lastInsertRowID
+        if let raw = message.raw {
+            try database.run("INSERT INTO message_contents (message_id, raw) VALUES (?, ?)", [id, SQLValue.blob(raw)])
+        }
+        return id
     }
 
     /// Records an attachment's summary; its bytes stay in the message's raw content, which is kept anyway.
@@ -159,7 +171,10 @@ extension MailRepository {
 
     /// The raw bytes of an inquiry's first message (what the person wrote), for details such as their phone number.
     public func firstMessageRaw(ofInquiry inquiryID: Int64) throws -> [UInt8]? {
-        try database.row("SELECT raw FROM messages WHERE inquiry_id = ? AND disposition = 'inquiry' AND length(raw) > 0 ORDER BY id LIMIT 1", [inquiryID])?["raw"].bytes
+        try database.row("""
+            SELECT c.raw FROM messages m JOIN message_contents c ON c.message_id = m.id
+            WHERE m.inquiry_id = ? AND m.disposition = 'inquiry' AND length(c.raw) > 0 ORDER BY m.id LIMIT 1
+            """, [inquiryID])?["raw"].bytes
     }
 
     /// The staff address an inquiry was routed to.

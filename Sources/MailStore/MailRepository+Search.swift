@@ -72,15 +72,21 @@ extension MailRepository {
             """, [id, document.subject, document.sender, document.organisation, document.body, document.attachments])
     }
 
-    /// Fills the index for inquiries filed before it existed (the migration's second half).
+    /// Fills the index for inquiries filed before it existed (the migration's second half). That
+    /// migration runs on the schema of its day, when the raw mail was a column of `messages`; on
+    /// today's it is in `message_contents`.
     static func backfillSearch(_ database: Database) throws {
+        let split = try database.row("SELECT 1 AS n FROM sqlite_master WHERE type = 'table' AND name = 'message_contents'") != nil
+        let messages = split
+            ? "SELECT m.id, c.raw FROM messages m JOIN message_contents c ON c.message_id = m.id WHERE m.inquiry_id = ? AND m.disposition IN ('inquiry', 'follow_up') ORDER BY m.id"
+            : "SELECT id, raw FROM messages WHERE inquiry_id = ? AND disposition IN ('inquiry', 'follow_up') ORDER BY id"
         let inquiries = try database.rows("SELECT id, subject, from_name, from_address FROM inquiries ORDER BY id")
         for inquiry in inquiries {
             guard let id = inquiry["id"].int64 else { continue }
             var body: [String] = []
             var names: [String] = []
             var senders: [String?] = [inquiry["from_name"].string, inquiry["from_address"].string]
-            for (index, message) in try database.rows("SELECT id, raw FROM messages WHERE inquiry_id = ? AND disposition IN ('inquiry', 'follow_up') ORDER BY id", [id]).enumerated() {
+            for (index, message) in try database.rows(messages, [id]).enumerated() {
                 guard let raw = message["raw"].bytes else { continue }
                 let parsed = MessageParser.parse(raw)
                 body.append(String(parsed.split.newText.prefix(SearchDocument.textLimit)))

@@ -46,7 +46,10 @@ extension MailRepository {
 
     /// Messages that matched no mail of ours (unmatched bounces and receipts), newest first.
     public func systemMessages(limit: Int) throws -> [(id: Int64, filedAt: String, raw: [UInt8])] {
-        try database.rows("SELECT id, filed_at, raw FROM messages WHERE disposition = 'system' ORDER BY id DESC LIMIT ?", [limit]).map {
+        try database.rows("""
+            SELECT m.id, m.filed_at, c.raw FROM messages m JOIN message_contents c ON c.message_id = m.id
+            WHERE m.disposition = 'system' ORDER BY m.id DESC LIMIT ?
+            """, [limit]).map {
             (try $0.integer("id"), try $0.text("filed_at"), try $0.required("raw") { $0.bytes })
         }
     }

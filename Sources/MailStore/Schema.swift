@@ -367,5 +367,47 @@ enum Schema {
         .init(name: "2026-12-02-duplicates-index", sql: """
             CREATE INDEX messages_by_duplicate_of ON messages (duplicate_of) WHERE duplicate_of IS NOT NULL;
             """),
+        // The raw mail in a table of its own. In `messages` it stood before the small columns, and
+        // SQLite reads a row's columns in order, through the blob's overflow pages: every
+        // `UPDATE messages SET server_marked = 1` read the whole mail back and wrote the row again,
+        // and a count by disposition (the metrics file, after every cycle) read every mail in the
+        // database. An ingest of 70 MB read 260 MB back (docs/PERFORMANCE.md). A message's content
+        // goes with it (ON DELETE CASCADE); a duplicate has none.
+        .init(name: "2026-12-03-message-contents", sql: """
+            CREATE TABLE message_contents (
+                message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+                raw        BLOB NOT NULL
+            );
+            INSERT INTO message_contents (message_id, raw) SELECT id, raw FROM messages WHERE raw IS NOT NULL;
+
+            CREATE TABLE messages_new (
+                id           INTEGER PRIMARY KEY,
+                mailbox      TEXT NOT NULL,
+                uidvalidity  INTEGER NOT NULL,
+                uid          INTEGER NOT NULL,
+                message_id   TEXT,
+                sha256       TEXT NOT NULL,
+                size         INTEGER NOT NULL,
+                disposition  TEXT NOT NULL CHECK (disposition IN ('inquiry', 'follow_up', 'answer', 'duplicate', 'bounce', 'delay', 'auto_reply', 'read_receipt', 'system')),
+                inquiry_id   INTEGER REFERENCES inquiries(id),
+                duplicate_of INTEGER REFERENCES messages(id),
+                problems     TEXT NOT NULL DEFAULT '[]',
+                server_marked INTEGER NOT NULL DEFAULT 0,
+                filed_at     TEXT NOT NULL,
+                erased_at    TEXT,
+                UNIQUE (mailbox, uidvalidity, uid),
+                CHECK ((disposition = 'duplicate') = (duplicate_of IS NOT NULL)),
+                CHECK (disposition IN ('duplicate', 'system') OR inquiry_id IS NOT NULL)
+            );
+            INSERT INTO messages_new SELECT id, mailbox, uidvalidity, uid, message_id, sha256, size, disposition, inquiry_id,
+                duplicate_of, problems, server_marked, filed_at, erased_at FROM messages;
+            DROP TABLE messages;
+            ALTER TABLE messages_new RENAME TO messages;
+            CREATE INDEX messages_by_message_id ON messages (message_id);
+            CREATE INDEX messages_by_sha256 ON messages (sha256);
+            CREATE INDEX messages_by_inquiry ON messages (inquiry_id);
+            CREATE INDEX messages_unmarked ON messages (mailbox, uidvalidity) WHERE server_marked = 0;
+            CREATE INDEX messages_by_duplicate_of ON messages (duplicate_of) WHERE duplicate_of IS NOT NULL;
+            """),
     ])
 }

@@ -93,7 +93,7 @@ struct HostileServerTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try instance.count("SELECT count(*) FROM messages") == 3)
         #expect(try instance.count("SELECT count(*) FROM messages WHERE uid = 77") == 0)
-        #expect(try instance.count("SELECT count(*) FROM messages WHERE uid = 1 AND instr(raw, '* 2 FETCH (UID 77') > 0") == 1)
+        #expect(try instance.count("SELECT count(*) FROM messages m JOIN message_contents c ON c.message_id = m.id WHERE m.uid = 1 AND instr(c.raw, '* 2 FETCH (UID 77') > 0") == 1)
         #expect(server.commands.contains { $0.contains("UID STORE 1:3 ") })
     }
 

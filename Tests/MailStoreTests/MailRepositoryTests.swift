@@ -40,6 +40,55 @@ struct MailRepositoryTests {
         #expect(throws: DatabaseError.self) { try MailRepository(path: path) }
     }
 
+    @Test("moves the raw mail of an older database into message_contents, and a message's content goes with it")
+    func messageContentsMigration() throws {
+        let path = Self.temporaryPath()
+        do {  // the schema as the previous release left it, with a message, a duplicate and an attachment
+            let older = try Database(path: path)
+            try Migrator(Array(Schema.migrator.migrations.dropLast())).migrate(older)
+            try older.run("""
+                INSERT INTO inquiries (id, reference, received_at, subject, language, field, sender_type, intent, confidence, created_at, due_on)
+                VALUES (1, 'MB-2026-000001', '2026-12-01T08:00:00Z', 's', 'sl', 'sport', 'natural', 'information_request', 0.5, '2026-12-01T08:00:00Z', '2026-12-16')
+                """)
+            try older.run("""
+                INSERT INTO messages (id, mailbox, uidvalidity, uid, message_id, sha256, size, raw, disposition, inquiry_id, filed_at)
+                VALUES (1, 'INBOX', 7, 1, 'a@x', 'h1', 11, CAST('Subject: a\r\n' AS BLOB), 'inquiry', 1, '2026-12-01T08:00:00Z')
+                """)
+            try older.run("""
+                INSERT INTO messages (id, mailbox, uidvalidity, uid, message_id, sha256, size, raw, disposition, duplicate_of, filed_at)
+                VALUES (2, 'INBOX', 7, 2, 'a@x', 'h1', 11, NULL, 'duplicate', 1, '2026-12-01T08:01:00Z')
+                """)
+            try older.run("INSERT INTO attachments (message_id, position, filename, content_type, size, sha256) VALUES (1, 1, 'a.pdf', 'application/pdf', 3, 'x')")
+        }
+        let repository = try MailRepository(path: path)
+        let columns = try repository.database.rows("PRAGMA table_info(messages)").compactMap { $0["name"].string }
+        #expect(!columns.contains("raw") && columns.contains("erased_at") && columns.contains("server_marked"))
+        #expect(try repository.database.rows("SELECT message_id, raw FROM message_contents").map { [$0["message_id"].int64 ?? 0: $0["raw"].bytes ?? []] }
+                == [[1: Array("Subject: a\r\n".utf8)]])
+        #expect(try repository.firstMessageRaw(ofInquiry: 1) == Array("Subject: a\r\n".utf8))
+        #expect(try repository.originalOf(sha256: "new", messageID: "a@x", sameBody: { $0 == Array("Subject: a\r\n".utf8) }) == 1)
+        #expect(try repository.database.rows("PRAGMA foreign_key_check").isEmpty)
+        // The schema holds the content to its message: deleting the message deletes it.
+        try repository.database.run("DELETE FROM attachments")
+        try repository.database.run("DELETE FROM messages")
+        #expect(try repository.database.row("SELECT count(*) AS n FROM message_contents")?["n"].int == 0)
+    }
+
+    @Test("files a message's raw content with it, and refuses a message other than a duplicate without one")
+    func messageContents() throws {
+        let repository = try MailRepository(path: Self.temporaryPath())
+        let inquiryID = try repository.insertInquiry(Self.inquiry("MB-2026-000001"))
+        let id = try repository.insertMessage(Self.message(uid: 1, inquiryID: inquiryID))
+        #expect(try repository.database.row("SELECT raw FROM message_contents WHERE message_id = ?", [id])?["raw"].bytes == Array("raw 1".utf8))
+        var bare = Self.message(uid: 2, inquiryID: inquiryID)
+        bare.raw = nil
+        #expect(throws: DatabaseError.self) { try repository.insertMessage(bare) }
+        bare.disposition = .duplicate
+        bare.duplicateOf = id
+        _ = try repository.insertMessage(bare)
+        #expect(try repository.database.row("SELECT count(*) AS n FROM message_contents")?["n"].int == 1)
+    }
+
     @Test("numbers references per prefix and year, starting again each year")
     func references() throws {
         let repository = try MailRepository(path: Self.temporaryPath())
