@@ -16,12 +16,12 @@ cp Tests/Fixtures/mail/*.eml "$work/mail/"
 if [ -d ../shared/corpus/inquiries-dev ]; then
     cp ../shared/corpus/inquiries-dev/*.eml "$work/mail/"
     echo "the office's samples alone:"
-    swiftc -O -parse-as-library -module-name MailIntakeCore $(find Sources/MailIntakeCore -name '*.swift' | sort) \
+    swiftc -O -parse-as-library -module-name MailIntakeCore -I Sources/CCrypto $(find Sources/MailIntakeCore -name '*.swift' | sort) \
         scripts/bench/ClassifierBench.swift -o "$out/classifier-bench"
     "$out/classifier-bench" config/vocabulary "$rounds" ../shared/corpus/inquiries-dev/*.eml
     "$out/classifier-bench" config/vocabulary "$rounds" --learn Tests/Fixtures/labelled ../shared/corpus/inquiries-dev/*.eml
 else
-    swiftc -O -parse-as-library -module-name MailIntakeCore $(find Sources/MailIntakeCore -name '*.swift' | sort) \
+    swiftc -O -parse-as-library -module-name MailIntakeCore -I Sources/CCrypto $(find Sources/MailIntakeCore -name '*.swift' | sort) \
         scripts/bench/ClassifierBench.swift -o "$out/classifier-bench"
 fi
 echo "all messages (generated, fixtures, samples):"

@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 cp Tests/Fixtures/mail/*.eml "$work/mail/"
 [ -d ../shared/corpus/inquiries-dev ] && cp ../shared/corpus/inquiries-dev/*.eml "$work/mail/"
 
-swiftc -O -parse-as-library -module-name MailIntakeCore $(find Sources/MailIntakeCore -name '*.swift' | sort) \
+swiftc -O -parse-as-library -module-name MailIntakeCore -I Sources/CCrypto $(find Sources/MailIntakeCore -name '*.swift' | sort) \
     scripts/bench/ParserBench.swift -o "$out/parser-bench"
 files=("$work"/mail/*.eml)
 ours=$(/usr/bin/time -f "%M" -o "$work/rss" "$out/parser-bench" "${files[@]}")

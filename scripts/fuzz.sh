@@ -16,7 +16,7 @@ build() {  # build TARGET OUTPUT SOURCES...
     shift 2
     echo "fuzz: building the $name fuzzer with -sanitize=fuzzer,address..."
     # One module holds everything, so the sources' own `import MailIntakeCore` is ignored with a warning.
-    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name MailIntakeCore "$@" -o "$out/fuzzer" \
+    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name MailIntakeCore -I Sources/CCrypto "$@" -o "$out/fuzzer" \
         2>"$out/build.log" || { grep -v "ld.gold: warning" "$out/build.log" >&2; exit 1; }
 }
 

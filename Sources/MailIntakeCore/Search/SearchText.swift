@@ -3,22 +3,68 @@
 /// and words that some people spell another way are indexed in both forms: đ as d and dj, ä/ö/ü
 /// as a/o/u and ae/oe/ue, so `dordevic`, `djordjevic`, `munchen` and `muenchen` all find them.
 public enum SearchText {
-    /// The letters with a second spelling.
-    private static let alternatives: [Character: String] = ["đ": "dj", "Đ": "dj", "ä": "ae", "Ä": "ae", "ö": "oe", "Ö": "oe", "ü": "ue", "Ü": "ue"]
+    /// The letters with a second spelling, composed (a decomposed ä, ö or ü is its base letter
+    /// and U+0308, handled where the words are cut).
+    private static let alternatives: [Unicode.Scalar: String] = ["đ": "dj", "Đ": "dj", "ä": "ae", "Ä": "ae", "ö": "oe", "Ö": "oe", "ü": "ue", "Ü": "ue"]
 
     /// The text as indexed: its folded words, then the second spelling of those that have one.
     public static func indexed(_ text: String) -> String {
-        // Most texts have none of those letters: then the words need not be looked at one by one
-        // (splitting 16 KB into Characters was a tenth of the ingest's CPU in a profile).
+        // Most texts have none of those letters: then the words need not be looked at one by one.
         guard hasAlternative(text) else { return folded(text) }
+        // Words are runs of letters and digits, with the marks that follow them (as Characters
+        // would group them), cut on Unicode scalars: splitting 16 KB into Characters and asking
+        // each `isLetter` was 4 % of an ingest's CPU (docs/PERFORMANCE.md).
         var second: [String] = []
-        for word in text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) where word.contains(where: { alternatives[$0] != nil }) {
-            var spelled = ""
-            for character in word { spelled += alternatives[character] ?? String(character) }
-            second.append(folded(spelled))
+        var spelled = String.UnicodeScalarView()
+        var inWord = false, hasAlternative = false
+        func endWord() {
+            if hasAlternative { second.append(folded(String(spelled))) }
+            spelled = String.UnicodeScalarView()
+            inWord = false
+            hasAlternative = false
         }
+        for scalar in text.unicodeScalars {
+            if isWordScalar(scalar) {
+                if let other = alternatives[scalar] {
+                    spelled.append(contentsOf: other.unicodeScalars)
+                    hasAlternative = true
+                } else {
+                    spelled.append(scalar)
+                }
+                inWord = true
+            } else if inWord, isMark(scalar) {
+                if scalar == "\u{308}", let base = spelled.last, "aouAOU".unicodeScalars.contains(base) {
+                    spelled.append("e")  // u + U+0308 is ü: "ue"
+                    hasAlternative = true
+                } else {
+                    spelled.append(scalar)
+                }
+            } else {
+                endWord()
+            }
+        }
+        endWord()
         let primary = folded(text)
         return second.isEmpty ? primary : primary + " " + second.joined(separator: " ")
+    }
+
+    /// A letter or a digit, as `Character.isLetter` and `isNumber` ask of a Character's first scalar.
+    @inline(__always)
+    private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII {
+            let value = scalar.value
+            return (value >= 0x61 && value <= 0x7A) || (value >= 0x41 && value <= 0x5A) || (value >= 0x30 && value <= 0x39)
+        }
+        let properties = scalar.properties
+        return properties.isAlphabetic || properties.numericType != nil
+    }
+
+    private static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+        guard !scalar.isASCII else { return false }
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return false
+        }
     }
 
     /// Whether `text` may hold đ, Đ, ä, Ä, ö, Ö, ü or Ü, read from its UTF-8 (C4 90/91, C3 84/96/9C/A4/B6/BC),
