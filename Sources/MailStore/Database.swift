@@ -151,6 +151,26 @@ public final class Database {
         try rows(sql, arguments).first
     }
 
+    /// Writes `bytes` into the blob at `column` of row `rowID`, which must already hold a blob of
+    /// their length (`zeroblob(N)`). SQLite then copies them straight into its pages: bound as a
+    /// value, a blob is first copied whole into the record SQLite builds, a second copy of a large
+    /// mail in memory at once (docs/PERFORMANCE.md).
+    public func writeBlob(table: String, column: String, rowID: Int64, _ bytes: [UInt8]) throws(DatabaseError) {
+        try requireOpen("writing \(table).\(column)")
+        var blob: OpaquePointer?
+        var status = sqlite3_blob_open(handle, "main", table, column, rowID, 1, &blob)
+        if status == SQLITE_OK, !bytes.isEmpty {
+            status = bytes.withUnsafeBytes { sqlite3_blob_write(blob, $0.baseAddress, Int32($0.count), 0) }
+        }
+        let message = status == SQLITE_OK ? "" : lastMessage
+        let closed = sqlite3_blob_close(blob)
+        if status == SQLITE_OK { status = closed }
+        guard status == SQLITE_OK else {
+            throw DatabaseError(code: sqlite3_extended_errcode(handle), message: message.isEmpty ? lastMessage : message,
+                                sql: "writing \(bytes.count) bytes into \(table).\(column) of row \(rowID)")
+        }
+    }
+
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     public var changes: Int { Int(sqlite3_changes(handle)) }
 

@@ -135,7 +135,9 @@ extension MailRepository {
                   message.duplicateOf, Self.json(message.problems), Self.now()])
         let id = database.lastInsertRowID
         if let raw = message.raw {
-            try database.run("INSERT INTO message_contents (message_id, raw) VALUES (?, ?)", [id, SQLValue.blob(raw)])
+            // Room for the mail first, then the mail itself: no copy of it in SQLite's memory.
+            try database.run("INSERT INTO message_contents (message_id, raw) VALUES (?, zeroblob(?))", [id, raw.count])
+            try database.writeBlob(table: "message_contents", column: "raw", rowID: id, raw)
         }
         return id
     }

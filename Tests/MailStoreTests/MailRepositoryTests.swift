@@ -87,6 +87,13 @@ struct MailRepositoryTests {
         bare.duplicateOf = id
         _ = try repository.insertMessage(bare)
         #expect(try repository.database.row("SELECT count(*) AS n FROM message_contents")?["n"].int == 1)
+        // Written into its room (zeroblob, then the bytes): a mail larger than the page cache, and an empty one.
+        for (uid, size) in [(3, 3 << 20), (4, 0)] as [(UInt32, Int)] {
+            var large = Self.message(uid: uid, inquiryID: inquiryID)
+            large.raw = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 12) }
+            let row = try repository.transaction { try repository.insertMessage(large) }
+            #expect(try repository.database.row("SELECT raw FROM message_contents WHERE message_id = ?", [row])?["raw"].bytes == large.raw)
+        }
     }
 
     @Test("numbers references per prefix and year, starting again each year")
