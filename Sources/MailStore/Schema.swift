@@ -408,6 +408,9 @@ enum Schema {
             CREATE INDEX messages_by_inquiry ON messages (inquiry_id);
             CREATE INDEX messages_unmarked ON messages (mailbox, uidvalidity) WHERE server_marked = 0;
             CREATE INDEX messages_by_duplicate_of ON messages (duplicate_of) WHERE duplicate_of IS NOT NULL;
-            """),
+            """, after: { database in
+                // The old table's pages are free now (and zeroed): a file with incremental vacuum gives them back.
+                if try database.row("PRAGMA auto_vacuum")?["auto_vacuum"].int == 2 { try database.execute("PRAGMA incremental_vacuum") }
+            }),
     ])
 }

@@ -68,6 +68,7 @@ struct MailRepositoryTests {
         #expect(try repository.firstMessageRaw(ofInquiry: 1) == Array("Subject: a\r\n".utf8))
         #expect(try repository.originalOf(sha256: "new", messageID: "a@x", sameBody: { $0 == Array("Subject: a\r\n".utf8) }) == 1)
         #expect(try repository.database.rows("PRAGMA foreign_key_check").isEmpty)
+        #expect(try repository.database.row("PRAGMA freelist_count")?["freelist_count"].int == 0, "the old table's pages given back")
         // The schema holds the content to its message: deleting the message deletes it.
         try repository.database.run("DELETE FROM attachments")
         try repository.database.run("DELETE FROM messages")
