@@ -134,16 +134,18 @@ public struct KeywordClassifier: InquiryClassifier {
             // Occurrences per (region, term); the evidence strings are built for the winner only.
             var counts: [(region: Int, term: Int, label: Int, count: Int)] = []
             for (regionIndex, region) in regions.enumerated() {
-                var seen: [Int: Int] = [:]  // term → index in `counts`
+                var seen: [Int32] = []  // term → index in `counts`, -1 before its first hit
                 for hit in terms.hits(in: region.text) {
+                    if seen.isEmpty { seen = [Int32](repeating: -1, count: terms.termCount) }
                     let label = terms.labelIndex(of: hit)
                     let occurrence: Int
-                    if let index = seen[hit.term] {
+                    if seen[hit.term] >= 0 {
+                        let index = Int(seen[hit.term])
                         occurrence = counts[index].count
                         counts[index].count += 1
                     } else {
                         occurrence = 0
-                        seen[hit.term] = counts.count
+                        seen[hit.term] = Int32(counts.count)
                         counts.append((regionIndex, hit.term, label, 1))
                     }
                     let factor: Double

@@ -22,11 +22,16 @@ public struct TermSet: Sendable {
     /// Stems that may stand inside a word (`*turnier*`), with their pattern ids: few, checked by search.
     private let infixes: [(bytes: [UInt8], pattern: Int)]
     /// Each phrase as a sequence of pattern ids.
-    private let phrases: [[Int]]
+    private let phrases: FlatLists
     /// The phrases that begin with each pattern, by pattern id.
-    private let phrasesByFirstPattern: [[Int]]
+    private let phrasesByFirstPattern: FlatLists
     /// The terms whose first phrase is each phrase, by phrase id.
-    private let termsByFirstPhrase: [[Int]]
+    private let termsByFirstPhrase: FlatLists
+    /// Each term's label, weight and number of phrases, apart from `terms` so that matching reads
+    /// numbers, never a `Term` (whose strings and array it would retain and release per hit).
+    private let termLabels: [Int32]
+    private let termWeights: [Double]
+    private let termPhraseCounts: [Int32]
 
     struct Term: Sendable {
         /// As written in the file, for evidence that staff can find again.
@@ -145,18 +150,44 @@ public struct TermSet: Sendable {
         self.terms = terms
         self.trie = trie.build()
         self.infixes = infixes
-        self.phrases = phrases
-        phrasesByFirstPattern = (0..<patternIDs.count).map { byFirst[$0] ?? [] }
+        self.phrases = FlatLists(phrases)
+        phrasesByFirstPattern = FlatLists((0..<patternIDs.count).map { byFirst[$0] ?? [] })
         var termsByPhrase = [[Int]](repeating: [], count: phrases.count)
         for (index, term) in terms.enumerated() { termsByPhrase[term.phrases[0]].append(index) }
-        termsByFirstPhrase = termsByPhrase
+        termsByFirstPhrase = FlatLists(termsByPhrase)
+        termLabels = terms.map { Int32($0.label) }
+        termWeights = terms.map(\.weight)
+        termPhraseCounts = terms.map { Int32($0.phrases.count) }
     }
 
-    static func contains(_ word: ArraySlice<UInt8>, _ part: [UInt8]) -> Bool {
-        let last = word.endIndex - part.count
-        var start = word.startIndex
+    /// Lists of small numbers, all in one array: list i is values[starts[i]..<starts[i + 1]]. An
+    /// array of arrays cost a retain and a release of the inner array at every look-up.
+    struct FlatLists: Sendable {
+        private let starts: [Int32]
+        let values: [Int32]
+
+        init(_ lists: [[Int]]) {
+            var starts: [Int32] = [0]
+            var values: [Int32] = []
+            for list in lists {
+                values += list.map { Int32($0) }
+                starts.append(Int32(values.count))
+            }
+            self.starts = starts
+            self.values = values
+        }
+
+        /// Where list `index` lies in `values`.
+        @inline(__always)
+        func range(_ index: Int) -> Range<Int> { Int(starts[index])..<Int(starts[index + 1]) }
+    }
+
+    static func contains(_ word: UnsafeBufferPointer<UInt8>, _ part: [UInt8]) -> Bool {
+        guard word.count >= part.count, let first = part.first else { return false }
+        var start = 0
+        let last = word.count - part.count
         while start <= last {
-            if word[start] == part[0], word[start..<(start + part.count)].elementsEqual(part) { return true }
+            if word[start] == first, part.indices.allSatisfy({ word[start + $0] == part[$0] }) { return true }
             start += 1
         }
         return false
@@ -171,70 +202,107 @@ public struct TermSet: Sendable {
         return id
     }
 
-    public func label(of hit: Hit) -> String { labels[terms[hit.term].label] }
+    public func label(of hit: Hit) -> String { labels[Int(termLabels[hit.term])] }
     public func text(of hit: Hit) -> String { terms[hit.term].text }
     func text(ofTerm index: Int) -> String { terms[index].text }
-    public func weight(of hit: Hit) -> Double { terms[hit.term].weight }
-    public func labelIndex(of hit: Hit) -> Int { terms[hit.term].label }
+    public func weight(of hit: Hit) -> Double { termWeights[hit.term] }
+    public func labelIndex(of hit: Hit) -> Int { Int(termLabels[hit.term]) }
+    /// How many terms the file has: term ids run from 0 to this.
+    var termCount: Int { terms.count }
 
     /// Every place a term matches in `text`. A combination (`A & B`) is reported once per
     /// sentence that holds all its parts, at the first word of its first part there.
     public func hits(in text: FoldedText) -> [Hit] {
+        let wordCount = text.words.count
         // Which patterns each word matches: word i's are matched[starts[i]..<starts[i + 1]], in
         // one array (an array per word was an allocation per word of every text classified).
-        var phraseHits: [Int: [(first: Int, last: Int, sentence: Int)]] = [:]
-        var matched: [Int] = []
-        var starts = [Int](repeating: 0, count: text.words.count + 1)
-        for index in text.words.indices {
-            starts[index] = matched.count
-            let word = text[word: index]
-            trie.forEachMatch(word) { matched.append($0) }
-            for infix in infixes where word.count >= infix.bytes.count && Self.contains(word, infix.bytes) { matched.append(infix.pattern) }
+        var matched: [Int32] = []
+        var starts = [Int32](repeating: 0, count: wordCount + 1)
+        text.bytes.withUnsafeBufferPointer { bytes in
+            for index in 0..<wordCount {
+                starts[index] = Int32(matched.count)
+                let word = UnsafeBufferPointer(rebasing: bytes[text.words[index]])
+                trie.forEachMatch(word) { matched.append(Int32($0)) }
+                for infix in infixes where Self.contains(word, infix.bytes) { matched.append(Int32(infix.pattern)) }
+            }
         }
-        starts[text.words.count] = matched.count
-        func patternsOfWord(_ index: Int) -> ArraySlice<Int> { matched[starts[index]..<starts[index + 1]] }
-        for index in text.words.indices {
-            for pattern in patternsOfWord(index) {
-                for phrase in phrasesByFirstPattern[pattern] {
-                    let sequence = phrases[phrase]
+        starts[wordCount] = Int32(matched.count)
+        guard !matched.isEmpty else { return [] }
+
+        // Every phrase that matches, where: in the order of the phrases, then of the words, which
+        // is the order the hits are reported in (a dictionary of arrays by phrase, before: a hash
+        // and often an allocation for each of the many words the language vocabulary matches).
+        var found: [(phrase: Int32, first: Int32, last: Int32, sentence: Int32)] = []
+        let sentenceOfWord = text.sentenceOfWord
+        func wordMatches(_ index: Int, _ pattern: Int32) -> Bool {
+            for position in Int(starts[index])..<Int(starts[index + 1]) where matched[position] == pattern { return true }
+            return false
+        }
+        for index in 0..<wordCount {
+            for position in Int(starts[index])..<Int(starts[index + 1]) {
+                for entry in phrasesByFirstPattern.range(Int(matched[position])) {
+                    let phrase = phrasesByFirstPattern.values[entry]
+                    let sequence = phrases.range(Int(phrase))
                     let last = index + sequence.count - 1
-                    guard last < text.words.count, text.sentenceOfWord[last] == text.sentenceOfWord[index] else { continue }
+                    guard last < wordCount, sentenceOfWord[last] == sentenceOfWord[index] else { continue }
                     var matches = true
-                    for offset in 1..<max(1, sequence.count) where !patternsOfWord(index + offset).contains(sequence[offset]) {
+                    for offset in 1..<max(1, sequence.count) where !wordMatches(index + offset, phrases.values[sequence.lowerBound + offset]) {
                         matches = false
                         break
                     }
-                    if matches { phraseHits[phrase, default: []].append((index, last, text.sentenceOfWord[index])) }
+                    if matches { found.append((phrase, Int32(index), Int32(last), Int32(sentenceOfWord[index]))) }
                 }
             }
         }
-        guard !phraseHits.isEmpty else { return [] }
+        guard !found.isEmpty else { return [] }
+        // A phrase matches at most once at a word, so this order is total.
+        found.sort { $0.phrase != $1.phrase ? $0.phrase < $1.phrase : $0.first < $1.first }
+        /// Where `phrase`'s places lie in `found`.
+        func places(of phrase: Int32) -> Range<Int> {
+            var low = 0, high = found.count
+            while low < high { let middle = (low + high) / 2; if found[middle].phrase < phrase { low = middle + 1 } else { high = middle } }
+            var end = low
+            while end < found.count, found[end].phrase == phrase { end += 1 }
+            return low..<end
+        }
+
         var hits: [Hit] = []
-        for phrase in phraseHits.keys.sorted() {
-            for termIndex in termsByFirstPhrase[phrase] {
-                let term = terms[termIndex]
-                let first = phraseHits[phrase]!
-                if term.phrases.count == 1 {
-                    for hit in first { hits.append(Hit(term: termIndex, firstWord: hit.first, lastWord: hit.last, sentence: hit.sentence)) }
+        var group = 0
+        while group < found.count {
+            let phrase = found[group].phrase
+            var groupEnd = group + 1
+            while groupEnd < found.count, found[groupEnd].phrase == phrase { groupEnd += 1 }
+            for entry in termsByFirstPhrase.range(Int(phrase)) {
+                let termIndex = Int(termsByFirstPhrase.values[entry])
+                if termPhraseCounts[termIndex] == 1 {
+                    for place in found[group..<groupEnd] {
+                        hits.append(Hit(term: termIndex, firstWord: Int(place.first), lastWord: Int(place.last), sentence: Int(place.sentence)))
+                    }
                     continue
                 }
-                let others = term.phrases.dropFirst().map { Set((phraseHits[$0] ?? []).map(\.sentence)) }
-                var reported = Set<Int>()
-                for hit in first where others.allSatisfy({ $0.contains(hit.sentence) }) && reported.insert(hit.sentence).inserted {
-                    hits.append(Hit(term: termIndex, firstWord: hit.first, lastWord: hit.last, sentence: hit.sentence))
+                let others = terms[termIndex].phrases.dropFirst().map { Set(found[places(of: Int32($0))].map(\.sentence)) }
+                var reported = Set<Int32>()
+                for place in found[group..<groupEnd] where others.allSatisfy({ $0.contains(place.sentence) }) && reported.insert(place.sentence).inserted {
+                    hits.append(Hit(term: termIndex, firstWord: Int(place.first), lastWord: Int(place.last), sentence: Int(place.sentence)))
                 }
             }
+            group = groupEnd
         }
         // Two terms of one label on the same words (univerz* and univerzitet* on "univerzitetni")
-        // are one piece of evidence: keep the stronger.
-        var strongest: [Int: Int] = [:]  // (label, first, last) key → index in `kept`
+        // are one piece of evidence: keep the stronger. The hits kept that start at a word are a
+        // chain from that word (few: most words start one hit or none).
         var kept: [Hit] = []
+        var chainNext: [Int32] = []
+        var chainStart = [Int32](repeating: -1, count: wordCount)
         for hit in hits {
-            let key = (terms[hit.term].label &* 1_000_003 &+ hit.firstWord) &* 1_000_003 &+ hit.lastWord
-            if let index = strongest[key] {
-                if abs(terms[hit.term].weight) > abs(terms[kept[index].term].weight) { kept[index] = hit }
+            let label = termLabels[hit.term]
+            var index = Int(chainStart[hit.firstWord])
+            while index >= 0, termLabels[kept[index].term] != label || kept[index].lastWord != hit.lastWord { index = Int(chainNext[index]) }
+            if index >= 0 {
+                if abs(termWeights[hit.term]) > abs(termWeights[kept[index].term]) { kept[index] = hit }
             } else {
-                strongest[key] = kept.count
+                chainNext.append(chainStart[hit.firstWord])
+                chainStart[hit.firstWord] = Int32(kept.count)
                 kept.append(hit)
             }
         }

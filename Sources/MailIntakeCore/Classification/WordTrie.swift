@@ -60,7 +60,7 @@ struct WordTrie: Sendable {
 
     /// Calls `found` with every pattern that matches `word`: each stem on the way, then the whole word.
     @inline(__always)
-    func forEachMatch(_ word: ArraySlice<UInt8>, _ found: (Int) -> Void) {
+    func forEachMatch(_ word: UnsafeBufferPointer<UInt8>, _ found: (Int) -> Void) {
         guard let first = word.first else { return }
         var node = Int(rootChildren[Int(first)])
         guard node >= 0 else { return }
