@@ -72,7 +72,7 @@ extension Commands {
 
     /// `2026-03-01` (noon local time, so the day is right in any zone) or an ISO 8601 time.
     static func dateOrTime(_ text: String) -> Date? {
-        if let day = HolidayCalendar.Day(iso: text), text.count == 10 { return day.localNoon }
+        if let day = HolidayCalendar.Day(iso: text), text.count == 10 { return day.moment(now: Date()) }
         return MailDate.parseISO8601(text)
     }
 }

@@ -10,6 +10,17 @@ struct DeadlineTests {
     /// Noon on `day`, local time: the day of receipt whatever the zone.
     static func noon(_ day: Day) -> Date { day.localNoon }
 
+    @Test("a day given alone (answered --at DAY) is that day's noon, or now when it is today and noon is still ahead")
+    func dayAsMoment() {
+        let today = Day(year: 2026, month: 12, day: 2)
+        let morning = today.localNoon.addingTimeInterval(-3 * 3600)
+        #expect(today.moment(now: morning) == morning, "at nine, today's answer was given by now, not at noon")
+        let evening = today.localNoon.addingTimeInterval(6 * 3600)
+        #expect(today.moment(now: evening) == today.localNoon)
+        #expect(Day(year: 2026, month: 12, day: 1).moment(now: morning) == Day(year: 2026, month: 12, day: 1).localNoon)
+        #expect(Day(year: 2026, month: 12, day: 3).moment(now: morning) == Day(year: 2026, month: 12, day: 3).localNoon, "tomorrow stays in the future, to be refused")
+    }
+
     @Test("weekdays are right across years (1970-01-01 a Thursday, Easter Monday 2027 a Monday)")
     func weekdays() {
         #expect(Day(year: 1970, month: 1, day: 1).weekday == 4)

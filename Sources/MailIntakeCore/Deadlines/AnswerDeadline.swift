@@ -42,6 +42,14 @@ extension HolidayCalendar.Day {
         self.init(year: Int(fields.tm_year) + 1900, month: Int(fields.tm_mon) + 1, day: Int(fields.tm_mday))
     }
 
+    /// When something staff date by the day alone happened (`answered --at 2026-03-01`): noon of
+    /// that day, which falls on it in any zone the office uses; but today, noon may still be
+    /// hours ahead, and then it is now (a reply recorded at nine in the morning did not happen
+    /// in the future).
+    public func moment(now: Date) -> Date {
+        self == HolidayCalendar.Day(local: now) ? min(localNoon, now) : localNoon
+    }
+
     /// Noon of the day in local time: a time that falls on this day in any zone the office uses.
     public var localNoon: Date {
         var fields = tm()
