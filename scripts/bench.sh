@@ -11,12 +11,15 @@
 #               message, sent over SMTP to the local aiosmtpd (once per size, after the rounds),
 #               with the SMTP server's own CPU over that run beside mailintake's;
 # then the idle daemon: `mailintake run` at a 60 s poll over a filed mailbox for a minute.
-# Prints wall seconds, client CPU seconds (user + system), peak RSS and the ratios; the median of
-# three alternating rounds, each from scratch (a new Maildir, a new database).
+# Prints wall seconds, client CPU seconds (user + system), peak RSS and the ratios: each column's
+# own median over alternating rounds (three, or MAILINTAKE_BENCH_ROUNDS), each from scratch (a new
+# Maildir, a new database). Each column has its own median because on a shared machine the round
+# with the median wall time may have any CPU time: CPU is only compared over several rounds.
 #   scripts/bench.sh [SIZE...]      default: 200 2000
 #   MAILINTAKE_BENCH_BINARY=PATH scripts/bench.sh …   measure that binary instead of building this tree
 #   MAILINTAKE_BENCH_BASELINE=PATH scripts/bench.sh … also that binary's ingest, in the same rounds
 #                                                      (an A/B on the same stack, not two noisy runs)
+#   MAILINTAKE_BENCH_ROUNDS=N scripts/bench.sh …       N rounds instead of 3
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -98,7 +101,8 @@ RC
 server_cpu() { awk '{print $14 + $15}' "/proc/$(cat "$1")/stat"; }
 declare -A smtp_cpu
 
-rounds=3
+rounds=${MAILINTAKE_BENCH_ROUNDS:-3}
+case $rounds in ''|*[!0-9]*|0) echo "bench: MAILINTAKE_BENCH_ROUNDS must be a whole number of rounds, 1 or more (got '$rounds')" >&2; exit 2 ;; esac
 for size in "${sizes[@]}"; do
     folder="Bench$size"
     # A first copy warms Dovecot's indexes and the page cache, so no contender pays for that.
@@ -147,19 +151,29 @@ idle_rss=$(awk '/^VmRSS/ {print $2}' "/proc/$idle_pid/status")
 idle_hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$idle_pid/status")
 kill -TERM "$idle_pid"; wait "$idle_pid" || true
 
-# median LABEL: the round with the median wall time: "wall user system rss".
+# cpu "wall user system rss": the client's CPU seconds, user + system.
+cpu() { local wall user system rss; read -r wall user system rss <<< "$1"; echo "$user + $system" | bc -l; }
+# median LABEL: each column's own median over the rounds: "wall cpu rss".
 median() {
-    for round in $(seq 1 $rounds); do cat "$work/time.$1.$round"; echo; done | grep . | sort -n | sed -n "$(( (rounds + 1) / 2 ))p"
+    local column round values
+    for column in 1 cpu 4; do
+        values=$(for round in $(seq 1 $rounds); do
+            if [ "$column" = cpu ]; then cpu "$(cat "$work/time.$1.$round")"; else cut -d' ' -f"$column" "$work/time.$1.$round"; fi
+        done | sort -g)
+        sed -n "$(( (rounds + 1) / 2 ))p" <<< "$values"
+    done | tr '\n' ' '
 }
+# once LABEL: the one run's "wall cpu rss".
+once() { local wall user system rss; read -r wall user system rss < "$work/time.$1"; echo "$wall $(cpu "$wall $user $system $rss") $rss"; }
 walls() { for round in $(seq 1 $rounds); do cut -d' ' -f1 "$work/time.$1.$round"; done | tr '\n' ' '; }
-row() {  # row LABEL "wall user system rss" COUNT
-    local label=$1 wall user system rss count=$3
-    read -r wall user system rss <<< "$2"
-    printf '%-46s %7.2f %7.2f %9.0f %8.1f\n' "$label" "$wall" "$(echo "$user + $system" | bc -l)" "$(echo "$count / $wall" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+row() {  # row LABEL "wall cpu rss" COUNT
+    local label=$1 wall cpu rss count=$3
+    read -r wall cpu rss <<< "$2"
+    printf '%-46s %7.2f %7.2f %9.0f %8.1f\n' "$label" "$wall" "$cpu" "$(echo "$count / $wall" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 }
 
 echo
-echo "mailintake ${MAILINTAKE_BENCH_BINARY:-$(git rev-parse --short HEAD 2>/dev/null || echo '?')} on $(nproc) cores; median of $rounds rounds"
+echo "mailintake ${MAILINTAKE_BENCH_BINARY:-$(git rev-parse --short HEAD 2>/dev/null || echo '?')} on $(nproc) cores; medians of $rounds rounds, each column its own"
 for size in "${sizes[@]}"; do
     echo
     echo "$size messages, ${megabytes[$size]} MB"
@@ -169,21 +183,21 @@ for size in "${sizes[@]}"; do
     row "mailintake run --once, ingest only" "$(median "ingest.$size")" "$size"
     [ -n "${MAILINTAKE_BENCH_BASELINE:-}" ] && row "baseline binary, ingest only" "$(median "baseline.$size")" "$size"
     sent=$(sqlite3 "$work/e2e.$size/mailintake.sqlite" "SELECT count(*) FROM outbox WHERE status = 'sent'")
-    row "mailintake run --once, $sent mails sent" "$(cat "$work/time.e2e.$size")" "$size"
+    row "mailintake run --once, $sent mails sent" "$(once "e2e.$size")" "$size"
     read -r t_mbsync _ <<< "$(median "mbsync.$size")"
     read -r t_curl _ <<< "$(median "curl.$size")"
-    read -r t_ingest u_ingest s_ingest _ <<< "$(median "ingest.$size")"
-    read -r t_e2e u_e2e s_e2e _ < "$work/time.e2e.$size"
+    read -r t_ingest c_ingest _ <<< "$(median "ingest.$size")"
+    read -r t_e2e c_e2e _ <<< "$(once "e2e.$size")"
     echo "(wall s: mbsync $(walls "mbsync.$size")| curl $(walls "curl.$size")| ingest $(walls "ingest.$size")${MAILINTAKE_BENCH_BASELINE:+| baseline $(walls "baseline.$size")})"
     if [ -n "${MAILINTAKE_BENCH_BASELINE:-}" ]; then
-        read -r t_base u_base s_base _ <<< "$(median "baseline.$size")"
+        read -r t_base c_base _ <<< "$(median "baseline.$size")"
         printf 'against the baseline (%s): wall %.2f, CPU %.2f\n' "$MAILINTAKE_BENCH_BASELINE" \
-            "$(echo "$t_ingest / $t_base" | bc -l)" "$(echo "($u_ingest + $s_ingest) / ($u_base + $s_base)" | bc -l)"
+            "$(echo "$t_ingest / $t_base" | bc -l)" "$(echo "$c_ingest / $c_base" | bc -l)"
     fi
     printf 'ratio ingest/mbsync %.2f, ingest/curl %.2f, end-to-end/mbsync %.2f\n' \
         "$(echo "$t_ingest / $t_mbsync" | bc -l)" "$(echo "$t_ingest / $t_curl" | bc -l)" "$(echo "$t_e2e / $t_mbsync" | bc -l)"
     printf 'end to end: mailintake CPU %.0f %% of the wall time, the SMTP server'"'"'s (aiosmtpd, one Python thread) %.0f %%\n' \
-        "$(echo "100 * ($u_e2e + $s_e2e) / $t_e2e" | bc -l)" "$(echo "100 * ${smtp_cpu[$size]} / $t_e2e" | bc -l)"
+        "$(echo "100 * $c_e2e / $t_e2e" | bc -l)" "$(echo "100 * ${smtp_cpu[$size]} / $t_e2e" | bc -l)"
 done
 echo
 printf 'idle daemon (60 s poll, %s messages filed): RSS %.1f MB (peak %.1f MB), CPU %.3f s in 60 s\n' "${sizes[0]}" \
