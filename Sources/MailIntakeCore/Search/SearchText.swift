@@ -15,12 +15,12 @@ public enum SearchText {
         // would group them), cut on Unicode scalars: splitting 16 KB into Characters and asking
         // each `isLetter` was 4 % of an ingest's CPU (docs/PERFORMANCE.md).
         var second: [String] = []
-        var spelled = String.UnicodeScalarView()
-        var inWord = false, hasAlternative = false
+        var spelled = String.UnicodeScalarView()  // the word so far, spelled the second way; empty between words
+        var hasAlternative = false
         func endWord() {
+            guard !spelled.isEmpty else { return }
             if hasAlternative { second.append(folded(String(spelled))) }
             spelled = String.UnicodeScalarView()
-            inWord = false
             hasAlternative = false
         }
         for scalar in text.unicodeScalars {
@@ -31,8 +31,7 @@ public enum SearchText {
                 } else {
                     spelled.append(scalar)
                 }
-                inWord = true
-            } else if inWord, isMark(scalar) {
+            } else if !spelled.isEmpty, isMark(scalar) {
                 if scalar == "\u{308}", let base = spelled.last, "aouAOU".unicodeScalars.contains(base) {
                     spelled.append("e")  // u + U+0308 is ü: "ue"
                     hasAlternative = true
