@@ -81,8 +81,11 @@ public struct Filer {
     /// Files `prepared` as message `uid`; `cursor` is where the mailbox cursor stands once it is
     /// filed (see `CursorAdvance`: never past a UID not yet filed).
     /// `repository` is the store as the StoreQueue hands it over: only what filing needs of it.
+    /// All of it is one transaction, or with `inOpenTransaction` part of the caller's, which then
+    /// undoes the whole of that transaction when this throws (no savepoint of its own: see
+    /// FilingPipeline).
     public func file(_ prepared: Prepared, in repository: any FilingStore, mailbox: String, uidValidity: UInt32, uid: UInt32,
-                     cursor: UInt32, receivedAt: Date?, now: Date = Date()) throws -> Outcome {
+                     cursor: UInt32, receivedAt: Date?, now: Date = Date(), inOpenTransaction: Bool = false) throws -> Outcome {
         let raw = prepared.raw, parsed = prepared.parsed, classification = prepared.classification
         // Hashed here rather than in `prepare`: in the FilingPipeline this runs on the database's
         // thread, which balances the reading thread's TLS, parsing and classification.
@@ -91,7 +94,7 @@ public struct Filer {
         let body = MIMEPart.splitHeader(raw[...]).1
         let received = receivedAt ?? now
 
-        return try repository.transaction { () throws -> Outcome in
+        func record() throws -> Outcome {
             if try repository.isFiled(mailbox: mailbox, uidValidity: uidValidity, uid: uid) { return .alreadyFiled }
             var message = NewMessage(mailbox: mailbox, uidValidity: uidValidity, uid: uid, messageID: parsed.messageID,
                                      sha256: sha256, raw: raw, size: prepared.originalSize ?? raw.count,
@@ -173,6 +176,7 @@ public struct Filer {
             try repository.saveCursor(MailboxCursor(mailbox: mailbox, uidValidity: uidValidity, lastUID: cursor))
             return .inquiry(reference: reference, acknowledgement: plan.acknowledgement)
         }
+        return inOpenTransaction ? try record() : try repository.transaction(record)
     }
 
     private func enqueue(_ kind: OutboxEntry.Kind, _ mail: OutgoingMail, in repository: any FilingStore, inquiryID: Int64,

@@ -5,8 +5,8 @@ import MailStore
 
 /// Overlaps the two halves of filing: the caller reads and prepares the next messages (receive,
 /// parse, classify) while a serial queue writes the last ones to SQLite; and commits them in
-/// groups. Each message is filed in its own savepoint, and up to `groupSize` of them (or what the
-/// batch has left) share one transaction: one message per transaction rewrote the same dozen
+/// groups. Up to `groupSize` messages (or what the batch has left) share one transaction: one
+/// message per transaction rewrote the same dozen
 /// index, search and cursor pages into the WAL for every 35 KB message — three times the mail's
 /// own bytes (docs/PERFORMANCE.md). Exactly once still holds: each commit holds its messages and
 /// the cursor after the last of them; a crash loses only an uncommitted group, whose messages are
@@ -16,6 +16,11 @@ import MailStore
 /// wait besides the one being gathered, so memory stays bounded however large the backlog. Order
 /// is kept: the queue is serial, so the cursor only moves forward. A message that fails to file
 /// ends its group: the ones before it commit, none after it is filed, and the error is reported.
+/// That is done without a savepoint per message: the group's transaction is undone whole and the
+/// messages before the failed one are filed again. A savepoint per message cost more than its
+/// SAVEPOINT and RELEASE: FTS5 writes its pending terms to a new index segment at every savepoint,
+/// so each message became a segment to merge (docs/PERFORMANCE.md). Failures are rare; the
+/// replay, of what just succeeded on the same database, costs only then.
 final class FilingPipeline: @unchecked Sendable {
     // @unchecked: the database is reached only through the StoreQueue, on its serial queue;
     // `failure` and `filed` are guarded by `lock`; `group` belongs to the submitting thread.
@@ -69,29 +74,48 @@ final class FilingPipeline: @unchecked Sendable {
             defer { inFlight.signal() }
             guard currentFailure == nil else { return }  // after a failure nothing more is filed, so the cursor stays exact
             var committed: [(uid: UInt32, outcome: Filer.Outcome)] = []
-            var itemFailure: Error?
+            var failedAt: Int?
+            var groupFailure: Error?
             do {
-                try repository.transaction {
-                    for item in items {
-                        do {
-                            // Its own savepoint (`Database.transaction` nests): a failure undoes this message alone.
-                            committed.append((item.uid, try filer.file(item.prepared, in: repository, mailbox: mailbox, uidValidity: uidValidity,
-                                                                       uid: item.uid, cursor: item.cursor, receivedAt: item.receivedAt)))
-                        } catch {
-                            itemFailure = error
-                            break
-                        }
+                try fileInOneTransaction(items[...], in: repository, into: &committed, failedAt: &failedAt)
+            } catch {
+                groupFailure = error
+                committed = []
+                // A message failed and the transaction was undone whole: the ones before it again, alone.
+                if let failedAt, failedAt > 0 {
+                    var again: Int?
+                    do {
+                        try fileInOneTransaction(items[..<failedAt], in: repository, into: &committed, failedAt: &again)
+                    } catch {
+                        committed = []  // nothing of the group is filed; the first error is the one reported
                     }
                 }
-                lock.withLock {
-                    filed += committed
-                    if let itemFailure, failure == nil { failure = itemFailure }
-                }
-            } catch {
-                // The commit itself failed (a full disk): nothing of the group is filed.
-                lock.withLock { if failure == nil { failure = error } }
+            }
+            lock.withLock {
+                filed += committed
+                if let groupFailure, failure == nil { failure = groupFailure }
             }
         }
+    }
+
+    /// Files `items` in one transaction, their outcomes appended to `committed` once it commits.
+    /// Throws the first message's error (its index in `failedAt`) or the commit's, with nothing filed.
+    private func fileInOneTransaction(_ items: ArraySlice<Item>, in repository: any FilingStore,
+                                      into committed: inout [(uid: UInt32, outcome: Filer.Outcome)], failedAt: inout Int?) throws {
+        var outcomes: [(uid: UInt32, outcome: Filer.Outcome)] = []
+        try repository.transaction {
+            for (index, item) in zip(items.indices, items) {
+                do {
+                    outcomes.append((item.uid, try filer.file(item.prepared, in: repository, mailbox: mailbox, uidValidity: uidValidity,
+                                                              uid: item.uid, cursor: item.cursor, receivedAt: item.receivedAt,
+                                                              inOpenTransaction: true)))
+                } catch {
+                    failedAt = index - items.startIndex
+                    throw error
+                }
+            }
+        }
+        committed += outcomes
     }
 
     /// Files what is still gathered, waits until everything submitted is filed, and returns what

@@ -9,9 +9,13 @@ extension MailRepository {
     /// Pending mail whose next attempt is due, oldest first; notifications only, when the hourly
     /// cap lets no more acknowledgements go this round.
     public func dueOutbox(now: Date, limit: Int, acknowledgements: Bool = true) throws -> [OutboxEntry] {
+        // The due ids first, from the index alone: ordered whole, the rows (their content with
+        // them) went into a sort of every pending mail on each call, quadratic over a backlog.
         try database.rows("""
-            \(Self.outboxSQL) WHERE o.status = 'pending' AND o.next_attempt_at <= ? \(acknowledgements ? "" : "AND o.kind != 'acknowledgement'")
-            ORDER BY o.id LIMIT ?
+            \(Self.outboxSQL) WHERE o.id IN (
+                SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? \(acknowledgements ? "" : "AND kind != 'acknowledgement'")
+                ORDER BY id LIMIT ?)
+            ORDER BY o.id
             """, [MailDate.iso8601(now), limit]).map { try Self.outboxEntry($0) }
     }
 

@@ -128,24 +128,30 @@ struct IntakeTests {
         #expect(submitter.sent.count == 5)
     }
 
-    @Test("messages are committed in groups, each in its own savepoint: one that cannot be filed ends its group, those before it stay filed, none after it is filed; the next poll goes on from there")
-    func groupCommit() throws {
+    @Test("messages are committed in groups, one transaction each: one that cannot be filed ends its group, those before it stay filed (whole: their inquiries, acknowledgements and search entries), none after it is filed; the next poll goes on from there",
+          arguments: [12, 11])
+    func groupCommit(refused: Int) throws {
         let mailbox = MemoryMailbox(), submitter = RecordingSubmitter()
         for number in 1...20 { mailbox.messages[UInt32(number)] = Self.mail(number) }
         let intake = try Self.intake(mailbox, submitter)
-        // Message 12 cannot be filed (as a broken row would be refused); it shares its group
-        // (the fetch batch of two: 11 and 12) with 11.
-        try intake.store.sync { try $0.database.execute("CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.uid = 12 BEGIN SELECT RAISE(ABORT, 'refused'); END") }
+        // The refused message cannot be filed (as a broken row would be refused); the group is the
+        // fetch batch of two, 11 and 12: 12 fails after 11 in the same transaction, 11 opens it.
+        // The trigger fires on the message row, after the inquiry and its reference are written.
+        try intake.store.sync { try $0.database.execute("CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.uid = \(refused) BEGIN SELECT RAISE(ABORT, 'refused'); END") }
         #expect(throws: (any Error).self) { try intake.poll() }
         func filed() throws -> [Int] {
             try intake.store.sync { try $0.database.rows("SELECT uid FROM messages ORDER BY uid").compactMap { $0["uid"].int } }
         }
-        #expect(try filed() == Array(1...11))
-        #expect(try intake.store.sync { try $0.cursor(mailbox: "INBOX")?.lastUID } == 11)
-        #expect(try intake.store.sync { try $0.database.row("SELECT count(*) AS n FROM outbox WHERE kind = 'acknowledgement'")?["n"].int } == 11)
+        func count(_ sql: String) throws -> Int? { try intake.store.sync { try $0.database.row(sql)?["n"].int } }
+        let before = refused - 1
+        #expect(try filed() == Array(1...before))
+        #expect(try intake.store.sync { try $0.cursor(mailbox: "INBOX")?.lastUID } == UInt32(before))
+        #expect(try count("SELECT count(*) AS n FROM outbox WHERE kind = 'acknowledgement'") == before)
+        #expect(try count("SELECT count(*) AS n FROM inquiries") == before, "the failed message's inquiry is undone with it")
+        #expect(try count("SELECT count(*) AS n FROM inquiry_search") == before, "and so is its search entry")
         try intake.store.sync { try $0.database.execute("DROP TRIGGER refuse") }
         let report = try intake.poll()
-        #expect(report.inquiries == 9 && report.backlog == 0)
+        #expect(report.inquiries == 20 - before && report.backlog == 0)
         #expect(try filed() == Array(1...20))
         #expect(mailbox.flags.filter { $0.value.contains("$Filed") }.count == 20)
         #expect(try intake.deliverOutbox().sent == 20)

@@ -86,7 +86,7 @@ public struct AckTemplate: Sendable, Equatable {
         var output = text
         for name in Classification.intents {
             let open = "{{#\(name)}}", close = "{{/\(name)}}"
-            while let start = output.firstRange(of: open), let end = output[start.upperBound...].firstRange(of: close) {
+            while let start = output.firstRange(ofUTF8: open), let end = output[start.upperBound...].firstRange(ofUTF8: close) {
                 if name == intent {
                     output.replaceSubrange(end, with: "")
                     output.replaceSubrange(start, with: "")

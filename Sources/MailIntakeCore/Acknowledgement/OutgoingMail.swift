@@ -32,8 +32,10 @@ public struct OutgoingMail: Sendable, Equatable {
 
     /// A fresh Message-ID in our own domain, with the reference in it for people reading logs.
     public static func makeMessageID(reference: String, domain: String) -> String {
-        let random = UUID().uuidString.lowercased().filter { $0 != "-" }.prefix(16)
-        return "\(reference.lowercased()).\(random)@\(domain)"
+        // 64 random bits as 16 hex digits, from getrandom(2) (FoundationEssentials' UUID opened
+        // /dev/urandom for each one).
+        let random = String(UInt64.random(in: .min ... .max), radix: 16)
+        return "\(reference.lowercased()).\(String(repeating: "0", count: 16 - random.utf8.count))\(random)@\(domain)"
     }
 
     /// The whole message, CRLF line endings; every header line folded (RFC 5322 2.2.3), so
@@ -70,7 +72,11 @@ public struct OutgoingMail: Sendable, Equatable {
     static func text(_ value: String) -> String {
         let line = oneLine(value)
         // A word too long to fold at white space is encoded, and encoded words fold anywhere.
-        if line.split(separator: " ").contains(where: { $0.utf8.count > 900 }) { return EncodedWord.encode(line) }
+        var run = 0
+        for byte in line.utf8 {
+            run = byte == 0x20 ? 0 : run + 1
+            if run > 900 { return EncodedWord.encode(line) }
+        }
         return EncodedWord.encodeIfNeeded(line)
     }
 
@@ -78,6 +84,7 @@ public struct OutgoingMail: Sendable, Equatable {
     /// the words allow. Folding inserts CRLF before an existing space, so unfolding gives back
     /// the value exactly.
     static func fold(_ name: String, _ value: String) -> String {
+        if value.utf8.allSatisfy({ $0 < 0x80 }) { return foldASCII(name, value) }
         var output = name + ":"
         var lineLength = output.utf8.count
         for (index, word) in value.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
@@ -97,6 +104,37 @@ public struct OutgoingMail: Sendable, Equatable {
         return output
     }
 
+    /// `fold` for a value all in ASCII (nearly every one: non-ASCII text is in encoded words by
+    /// now), on its bytes: the same cuts, since each byte is a Character there but CR LF, and a
+    /// space is never part of that one.
+    static func foldASCII(_ name: String, _ value: String) -> String {
+        var output = Array(name.utf8)
+        output.append(UInt8(ascii: ":"))
+        let nameLength = output.count
+        var lineLength = nameLength
+        var first = true
+        var bytes = Array(value.utf8)[...]
+        while true {
+            let end = bytes.firstIndex(of: 0x20) ?? bytes.endIndex
+            let word = bytes[..<end]
+            let length = word.count
+            let lineBreak = word.lastIndex(of: 0x0A)
+            let lastLine = lineBreak.map { word.endIndex - $0 - 1 } ?? length
+            if !first && length > 0 && lineLength + 1 + length > foldWidth && lineLength > nameLength {
+                output += [0x0D, 0x0A, 0x20]
+                lineLength = 1 + lastLine
+            } else {
+                output.append(0x20)
+                lineLength = lineBreak != nil ? 1 + lastLine : lineLength + 1 + length
+            }
+            output += word
+            first = false
+            guard end < bytes.endIndex else { break }
+            bytes = bytes[(end + 1)...]
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
     static func mailbox(_ mailbox: MailAddress) -> String {
         // An IDN domain as A-labels, so an ASCII local part keeps the header ASCII; a UTF-8 local
         // part as it is (RFC 6532: it goes only to a server that speaks SMTPUTF8, as the envelope must).
@@ -111,20 +149,30 @@ public struct OutgoingMail: Sendable, Equatable {
     /// Controls (C0, DEL, C1) and Unicode's line and paragraph separators become spaces: a value
     /// can never start a new header line, in any reader's idea of a line.
     static func oneLine(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar -> Unicode.Scalar in
+        let breaks = { (scalar: Unicode.Scalar) -> Bool in
             let value = scalar.value
-            return value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029 ? " " : scalar
-        }))
+            return value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029
+        }
+        // Nearly always there is nothing to replace: then no new string.
+        guard text.unicodeScalars.contains(where: breaks) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { breaks($0) ? " " : $0 }))
     }
 
     /// A message id keeps only the characters an id may hold; an absurdly long one is dropped.
     static func safeID(_ id: String) -> String {
+        // All ASCII (any id a mail program wrote): the same filter on the bytes, each a Character
+        // but CR LF, which goes either way.
+        if id.utf8.allSatisfy({ $0 < 0x80 }) {
+            let kept = id.utf8.filter { $0 > 0x20 && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+            return kept.count <= maximumIDLength ? String(decoding: kept, as: UTF8.self) : ""
+        }
         let kept = id.filter { $0.isASCII && !$0.isWhitespace && $0 != "<" && $0 != ">" && ($0.asciiValue ?? 0) > 0x20 }
         return kept.utf8.count <= maximumIDLength ? kept : ""
     }
 
     static func isHeaderName(_ name: String) -> Bool {
-        !name.isEmpty && name.allSatisfy { $0.isASCII && $0 != ":" && ($0.asciiValue ?? 0) > 0x20 && ($0.asciiValue ?? 0) < 0x7F }
+        // Bytes or Characters, the same answer: a byte outside 0x21...0x7E fails either way.
+        !name.isEmpty && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }
     }
 }
 

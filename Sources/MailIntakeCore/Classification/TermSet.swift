@@ -70,13 +70,13 @@ public struct TermSet: Sendable {
         var byFirst: [Int: [Int]] = [:]
         var label: Int?
         var lineNumber = 0
-        var seen: [String: Int] = [:]  // label + phrases → line, to catch a term listed twice
+        var seen: [[Int]: Int] = [:]  // label, then phrases → line, to catch a term listed twice
 
         func fail(_ message: String) -> ConfigurationError {
             ConfigurationError(file: path, line: lineNumber, key: label.map { labels[$0] }, message: message)
         }
 
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in text.lines() {
             lineNumber += 1
             let line = rawLine.trimmed()
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -138,7 +138,7 @@ public struct TermSet: Sendable {
                 })
             }
             guard !termPhrases.isEmpty else { throw fail("an empty term") }
-            let identity = "\(current):" + termPhrases.map(String.init).joined(separator: "&")
+            let identity = [current] + termPhrases
             if let earlier = seen[identity] {
                 throw fail("this term is already listed under [\(labels[current])] on line \(earlier) (the same after folding); keep one")
             }

@@ -16,45 +16,57 @@ struct WordTrie: Sendable {
 
     /// Collects (word, isStem, pattern id) entries and freezes them.
     struct Builder {
-        private var children: [[UInt8: Int]] = [[:]]
-        private var stems: [[Int]] = [[]]
-        private var words: [[Int]] = [[]]
+        /// Every edge, keyed by its node and byte (node << 8 | byte): one dictionary for the
+        /// whole trie, where a dictionary per node made loading the vocabularies the larger part
+        /// of a start's CPU.
+        private var edges: [Int: Int] = [:]
+        private var nodeCount = 1
+        private var stems: [(node: Int, pattern: Int)] = []
+        private var words: [(node: Int, pattern: Int)] = []
 
         mutating func insert(_ word: [UInt8], stem: Bool, pattern: Int) {
             var node = 0
             for byte in word {
-                if let next = children[node][byte] {
+                let key = node << 8 | Int(byte)
+                if let next = edges[key] {
                     node = next
                 } else {
-                    children.append([:])
-                    stems.append([])
-                    words.append([])
-                    children[node][byte] = children.count - 1
-                    node = children.count - 1
+                    edges[key] = nodeCount
+                    node = nodeCount
+                    nodeCount += 1
                 }
             }
-            if stem { stems[node].append(pattern) } else { words[node].append(pattern) }
+            if stem { stems.append((node, pattern)) } else { words.append((node, pattern)) }
         }
 
         func build() -> WordTrie {
-            var edgeStart: [Int32] = [0], edgeBytes: [UInt8] = [], edgeTargets: [Int32] = []
-            var stemStart: [Int32] = [0], stemPatterns: [Int32] = []
-            var wordStart: [Int32] = [0], wordPatterns: [Int32] = []
-            for node in children.indices {
-                for (byte, target) in children[node].sorted(by: { $0.key < $1.key }) {
-                    edgeBytes.append(byte)
-                    edgeTargets.append(Int32(target))
-                }
-                edgeStart.append(Int32(edgeBytes.count))
-                stemPatterns += stems[node].map { Int32($0) }
-                stemStart.append(Int32(stemPatterns.count))
-                wordPatterns += words[node].map { Int32($0) }
-                wordStart.append(Int32(wordPatterns.count))
-            }
+            // Edges in node order, each node's by byte: the keys' own order.
+            let sortedEdges = edges.sorted { $0.key < $1.key }
+            var edgeStart = [Int32](repeating: 0, count: nodeCount + 1)
+            for edge in sortedEdges { edgeStart[(edge.key >> 8) + 1] += 1 }
+            for node in 0..<nodeCount { edgeStart[node + 1] += edgeStart[node] }
+            let edgeBytes = sortedEdges.map { UInt8(truncatingIfNeeded: $0.key) }
+            let edgeTargets = sortedEdges.map { Int32($0.value) }
             var root = [Int32](repeating: -1, count: 256)
-            for (byte, target) in children[0] { root[Int(byte)] = Int32(target) }
+            for edge in sortedEdges where edge.key >> 8 == 0 { root[edge.key & 0xFF] = Int32(edge.value) }
+            let (stemStart, stemPatterns) = Self.lists(stems, nodes: nodeCount)
+            let (wordStart, wordPatterns) = Self.lists(words, nodes: nodeCount)
             return WordTrie(edgeStart: edgeStart, edgeBytes: edgeBytes, edgeTargets: edgeTargets, stemStart: stemStart,
                             stemPatterns: stemPatterns, wordStart: wordStart, wordPatterns: wordPatterns, rootChildren: root)
+        }
+
+        /// The patterns of each node, in the order they were inserted, as starts and values.
+        private static func lists(_ entries: [(node: Int, pattern: Int)], nodes: Int) -> ([Int32], [Int32]) {
+            var starts = [Int32](repeating: 0, count: nodes + 1)
+            for entry in entries { starts[entry.node + 1] += 1 }
+            for node in 0..<nodes { starts[node + 1] += starts[node] }
+            var next = starts
+            var values = [Int32](repeating: 0, count: entries.count)
+            for entry in entries {
+                values[Int(next[entry.node])] = Int32(entry.pattern)
+                next[entry.node] += 1
+            }
+            return (starts, values)
         }
     }
 

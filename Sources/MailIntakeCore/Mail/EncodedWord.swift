@@ -160,8 +160,14 @@ public enum EncodedWord {
     /// each word short enough for RFC 2047's 75-character limit, words joined by folding white space.
     /// Never emits CR or LF of its own, and CR/LF in the input only ever end up base64-encoded.
     public static func encodeIfNeeded(_ text: String) -> String {
-        let plain = text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }
-        if plain && !text.contains("=?") { return text }
+        var previous: UInt8 = 0
+        var plain = true
+        for byte in text.utf8 {
+            // Not printable ASCII, or what would read as the start of an encoded word.
+            if byte < 0x20 || byte >= 0x7F || (previous == UInt8(ascii: "=") && byte == UInt8(ascii: "?")) { plain = false; break }
+            previous = byte
+        }
+        if plain { return text }
         return encode(text)
     }
 

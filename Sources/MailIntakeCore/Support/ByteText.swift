@@ -37,16 +37,24 @@ extension String {
 extension StringProtocol {
     /// The first range of `needle`, ASCII letters compared without case (what HTML tag and
     /// attribute names need); Foundation's `range(of:options: .caseInsensitive)` is not linked.
-    func firstRange(ofIgnoringASCIICase needle: String) -> Range<Index>? {
-        let wanted = Array(needle.utf8).map(Self.asciiLower)
+    func firstRange(ofIgnoringASCIICase needle: String) -> Range<Index>? { firstRange(ofUTF8: needle, foldingCase: true) }
+
+    /// The first range of exactly `needle`'s bytes: what `firstRange(of:)` finds in text whose
+    /// needle starts and ends on whole characters (markers such as `{{#meeting}}`), without the
+    /// string-processing searcher's Character walk (a tenth of a start's CPU, for the templates).
+    func firstRange(ofUTF8 needle: String) -> Range<Index>? { firstRange(ofUTF8: needle, foldingCase: false) }
+
+    private func firstRange(ofUTF8 needle: String, foldingCase: Bool) -> Range<Index>? {
+        let fold: (UInt8) -> UInt8 = foldingCase ? Self.asciiLower : { $0 }
+        let wanted = Array(needle.utf8).map(fold)
         guard let first = wanted.first else { return startIndex..<startIndex }
         let view = utf8
         var start = view.startIndex
         while start != view.endIndex {
-            if Self.asciiLower(view[start]) == first {
+            if fold(view[start]) == first {
                 var position = view.index(after: start)
                 var matched = 1
-                while matched < wanted.count, position != view.endIndex, Self.asciiLower(view[position]) == wanted[matched] {
+                while matched < wanted.count, position != view.endIndex, fold(view[position]) == wanted[matched] {
                     position = view.index(after: position)
                     matched += 1
                 }
