@@ -45,6 +45,29 @@ struct AcknowledgementTests {
         }
     }
 
+    @Test("header folding and Message-ID filtering on bytes give what the Character walks give, for every ASCII value")
+    func asciiFastPaths() {
+        var generator = SystemRandomNumberGenerator()
+        // Spaces (runs of them too), long words, CR LF as encoded words are joined, controls, brackets.
+        let pieces = ["a", "word", "Prošnja".filter(\.isASCII), " ", "  ", "\r\n ", "<id@example.org>", "=?utf-8?B?xyz?=", "\t",
+                      "\u{7F}", "x", String(repeating: "y", count: 70), String(repeating: "z", count: 120), ":", ">", "\r", "\n"]
+        var values = ["", " ", "a", String(repeating: "q", count: 200)]
+        for _ in 0..<3000 {
+            values.append((0..<Int.random(in: 1...12, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined())
+        }
+        for value in values {
+            for name in ["Subject", "References", "X"] {
+                #expect(OutgoingMail.foldASCII(name, value) == OutgoingMail.foldByCharacters(name, value), "\(name): \(value.debugDescription)")
+            }
+            #expect(OutgoingMail.safeID(value) == OutgoingMail.safeIDByCharacters(value), "\(value.debugDescription)")
+        }
+        let id = OutgoingMail.makeMessageID(reference: "MB-2026-000001", domain: "maribor.example")
+        #expect(id.hasPrefix("mb-2026-000001.") && id.hasSuffix("@maribor.example"))
+        let random = id.dropFirst("mb-2026-000001.".count).prefix { $0 != "@" }
+        #expect(random.count == 16 && random.allSatisfy(\.isHexDigit), "\(id)")
+        #expect(OutgoingMail.makeMessageID(reference: "MB-2026-000001", domain: "maribor.example") != id)
+    }
+
     @Test("Auto-Submitted: no is an ordinary message")
     func autoSubmittedNo() {
         #expect(decide("Return-Path: <a@x.si>\nFrom: a@x.si\nAuto-Submitted: no") == .acknowledge(MailAddress(validating: "a@x.si")!))

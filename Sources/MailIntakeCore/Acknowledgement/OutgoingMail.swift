@@ -84,7 +84,11 @@ public struct OutgoingMail: Sendable, Equatable {
     /// the words allow. Folding inserts CRLF before an existing space, so unfolding gives back
     /// the value exactly.
     static func fold(_ name: String, _ value: String) -> String {
-        if value.utf8.allSatisfy({ $0 < 0x80 }) { return foldASCII(name, value) }
+        value.utf8.allSatisfy({ $0 < 0x80 }) ? foldASCII(name, value) : foldByCharacters(name, value)
+    }
+
+    /// `fold` over Characters, for a value that is not all ASCII (a UTF-8 local part).
+    static func foldByCharacters(_ name: String, _ value: String) -> String {
         var output = name + ":"
         var lineLength = output.utf8.count
         for (index, word) in value.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
@@ -166,6 +170,10 @@ public struct OutgoingMail: Sendable, Equatable {
             let kept = id.utf8.filter { $0 > 0x20 && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
             return kept.count <= maximumIDLength ? String(decoding: kept, as: UTF8.self) : ""
         }
+        return safeIDByCharacters(id)
+    }
+
+    static func safeIDByCharacters(_ id: String) -> String {
         let kept = id.filter { $0.isASCII && !$0.isWhitespace && $0 != "<" && $0 != ">" && ($0.asciiValue ?? 0) > 0x20 }
         return kept.utf8.count <= maximumIDLength ? kept : ""
     }
