@@ -62,12 +62,13 @@ public struct TermSet: Sendable {
     public init(text: String, path: String, allowed: [String]?) throws(ConfigurationError) {
         var labels: [String] = allowed ?? []
         var terms: [Term] = []
-        var patternIDs: [[UInt8]: Int] = [:]   // (folded word + "*" when prefix) → id
+        var patternCount = 0
+        var infixIDs: [[UInt8]: Int] = [:]   // the few *stems* inside words; words and stems are numbered by the trie
         var trie = WordTrie.Builder()
         var infixes: [(bytes: [UInt8], pattern: Int)] = []
         var phraseIDs: [[Int]: Int] = [:]
         var phrases: [[Int]] = []
-        var byFirst: [Int: [Int]] = [:]
+        var byFirst: [[Int]] = []  // by pattern id: the phrases that begin with it
         var label: Int?
         var lineNumber = 0
         var seen: [[Int]: Int] = [:]  // label, then phrases → line, to catch a term listed twice
@@ -118,7 +119,15 @@ public struct TermSet: Sendable {
                             throw fail("\"\(chunk)\": a stem inside words (*stem*) must be one word of at least four letters")
                         }
                         let word = Array(tokens.bytes[tokens.words[0]])
-                        sequence.append(Self.intern([0x2A] + word + [0x2A], in: &patternIDs) { id in infixes.append((word, id)) })
+                        if let known = infixIDs[word] {
+                            sequence.append(known)
+                        } else {
+                            infixIDs[word] = patternCount
+                            infixes.append((word, patternCount))
+                            byFirst.append([])
+                            sequence.append(patternCount)
+                            patternCount += 1
+                        }
                         continue
                     }
                     if chunk.hasPrefix("*") { throw fail("\"\(chunk)\": a leading * needs a trailing one too (*stem*)") }
@@ -126,15 +135,18 @@ public struct TermSet: Sendable {
                         let word = Array(tokens.bytes[range])
                         let wordIsPrefix = isPrefix && position == tokens.words.count - 1
                         if wordIsPrefix && word.count < 2 { throw fail("\"\(chunk)\": a stem needs at least two letters before *") }
-                        sequence.append(Self.intern(wordIsPrefix ? word + [0x2A] : word, in: &patternIDs) { id in
-                            trie.insert(word, stem: wordIsPrefix, pattern: id)
-                        })
+                        let (pattern, isNew) = trie.intern(word, stem: wordIsPrefix) { patternCount }
+                        if isNew {
+                            byFirst.append([])
+                            patternCount += 1
+                        }
+                        sequence.append(pattern)
                     }
                 }
                 guard !sequence.isEmpty else { throw fail("an empty term; write a word, a phrase or `A & B`") }
                 termPhrases.append(Self.intern(sequence, in: &phraseIDs) { id in
                     phrases.append(sequence)
-                    byFirst[sequence[0], default: []].append(id)
+                    byFirst[sequence[0]].append(id)
                 })
             }
             guard !termPhrases.isEmpty else { throw fail("an empty term") }
@@ -151,7 +163,7 @@ public struct TermSet: Sendable {
         self.trie = trie.build()
         self.infixes = infixes
         self.phrases = FlatLists(phrases)
-        phrasesByFirstPattern = FlatLists((0..<patternIDs.count).map { byFirst[$0] ?? [] })
+        phrasesByFirstPattern = FlatLists(byFirst)
         var termsByPhrase = [[Int]](repeating: [], count: phrases.count)
         for (index, term) in terms.enumerated() { termsByPhrase[term.phrases[0]].append(index) }
         termsByFirstPhrase = FlatLists(termsByPhrase)

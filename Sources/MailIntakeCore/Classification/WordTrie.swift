@@ -14,57 +14,91 @@ struct WordTrie: Sendable {
     /// The root's child for each first byte (-1: none): the root has the most children by far.
     private let rootChildren: [Int32]
 
-    /// Collects (word, isStem, pattern id) entries and freezes them.
+    /// Collects the words and stems, numbering each pattern the first time it is seen, and
+    /// freezes them. The trie under construction is its own index of the patterns: each node has
+    /// at most one word pattern and one stem pattern, so a pattern is found by walking its bytes,
+    /// with no hashing (a dictionary keyed by the pattern's bytes, and one of edges, made loading
+    /// the vocabulary the larger part of a start's CPU).
     struct Builder {
-        /// Every edge, keyed by its node and byte (node << 8 | byte): one dictionary for the
-        /// whole trie, where a dictionary per node made loading the vocabularies the larger part
-        /// of a start's CPU.
-        private var edges: [Int: Int] = [:]
-        private var nodeCount = 1
-        private var stems: [(node: Int, pattern: Int)] = []
-        private var words: [(node: Int, pattern: Int)] = []
+        /// Each node's children as a list: its first edge, each edge's next sibling (-1 ends).
+        private var firstEdge: [Int32] = [-1]
+        private var edgeBytes: [UInt8] = []
+        private var edgeTargets: [Int32] = []
+        private var nextEdge: [Int32] = []
+        /// The root's child for each byte: it has the most children by far.
+        private var rootChildren = [Int32](repeating: -1, count: 256)
+        private var stemPattern: [Int32] = [-1]
+        private var wordPattern: [Int32] = [-1]
 
-        mutating func insert(_ word: [UInt8], stem: Bool, pattern: Int) {
+        /// The id of `word` as a stem or a whole word: a known one's, or `next()`'s for a new one,
+        /// which `isNew` then tells.
+        mutating func intern(_ word: [UInt8], stem: Bool, next: () -> Int) -> (pattern: Int, isNew: Bool) {
             var node = 0
-            for byte in word {
-                let key = node << 8 | Int(byte)
-                if let next = edges[key] {
-                    node = next
-                } else {
-                    edges[key] = nodeCount
-                    node = nodeCount
-                    nodeCount += 1
+            for byte in word { node = child(of: node, byte) }
+            let known = stem ? stemPattern[node] : wordPattern[node]
+            if known >= 0 { return (Int(known), false) }
+            let pattern = next()
+            if stem { stemPattern[node] = Int32(pattern) } else { wordPattern[node] = Int32(pattern) }
+            return (pattern, true)
+        }
+
+        /// `node`'s child on `byte`, made when it has none.
+        private mutating func child(of node: Int, _ byte: UInt8) -> Int {
+            if node == 0, rootChildren[Int(byte)] >= 0 { return Int(rootChildren[Int(byte)]) }
+            if node != 0 {
+                var edge = Int(firstEdge[node])
+                while edge >= 0 {
+                    if edgeBytes[edge] == byte { return Int(edgeTargets[edge]) }
+                    edge = Int(nextEdge[edge])
                 }
             }
-            if stem { stems.append((node, pattern)) } else { words.append((node, pattern)) }
+            let target = firstEdge.count
+            firstEdge.append(-1)
+            stemPattern.append(-1)
+            wordPattern.append(-1)
+            edgeBytes.append(byte)
+            edgeTargets.append(Int32(target))
+            nextEdge.append(firstEdge[node])
+            firstEdge[node] = Int32(edgeBytes.count - 1)
+            if node == 0 { rootChildren[Int(byte)] = Int32(target) }
+            return target
         }
 
         func build() -> WordTrie {
-            // Edges in node order, each node's by byte: the keys' own order.
-            let sortedEdges = edges.sorted { $0.key < $1.key }
-            var edgeStart = [Int32](repeating: 0, count: nodeCount + 1)
-            for edge in sortedEdges { edgeStart[(edge.key >> 8) + 1] += 1 }
-            for node in 0..<nodeCount { edgeStart[node + 1] += edgeStart[node] }
-            let edgeBytes = sortedEdges.map { UInt8(truncatingIfNeeded: $0.key) }
-            let edgeTargets = sortedEdges.map { Int32($0.value) }
-            var root = [Int32](repeating: -1, count: 256)
-            for edge in sortedEdges where edge.key >> 8 == 0 { root[edge.key & 0xFF] = Int32(edge.value) }
-            let (stemStart, stemPatterns) = Self.lists(stems, nodes: nodeCount)
-            let (wordStart, wordPatterns) = Self.lists(words, nodes: nodeCount)
-            return WordTrie(edgeStart: edgeStart, edgeBytes: edgeBytes, edgeTargets: edgeTargets, stemStart: stemStart,
-                            stemPatterns: stemPatterns, wordStart: wordStart, wordPatterns: wordPatterns, rootChildren: root)
+            let nodes = firstEdge.count
+            var edgeStart: [Int32] = [0], bytes: [UInt8] = [], targets: [Int32] = []
+            edgeStart.reserveCapacity(nodes + 1)
+            bytes.reserveCapacity(edgeBytes.count)
+            targets.reserveCapacity(edgeBytes.count)
+            var children: [(byte: UInt8, target: Int32)] = []
+            for node in 0..<nodes {
+                // Each node's children by byte, as the walk searches them.
+                children.removeAll(keepingCapacity: true)
+                var edge = Int(firstEdge[node])
+                while edge >= 0 {
+                    children.append((edgeBytes[edge], edgeTargets[edge]))
+                    edge = Int(nextEdge[edge])
+                }
+                children.sort { $0.byte < $1.byte }
+                for child in children {
+                    bytes.append(child.byte)
+                    targets.append(child.target)
+                }
+                edgeStart.append(Int32(bytes.count))
+            }
+            let (stemStart, stemPatterns) = Self.lists(stemPattern)
+            let (wordStart, wordPatterns) = Self.lists(wordPattern)
+            return WordTrie(edgeStart: edgeStart, edgeBytes: bytes, edgeTargets: targets, stemStart: stemStart,
+                            stemPatterns: stemPatterns, wordStart: wordStart, wordPatterns: wordPatterns, rootChildren: rootChildren)
         }
 
-        /// The patterns of each node, in the order they were inserted, as starts and values.
-        private static func lists(_ entries: [(node: Int, pattern: Int)], nodes: Int) -> ([Int32], [Int32]) {
-            var starts = [Int32](repeating: 0, count: nodes + 1)
-            for entry in entries { starts[entry.node + 1] += 1 }
-            for node in 0..<nodes { starts[node + 1] += starts[node] }
-            var next = starts
-            var values = [Int32](repeating: 0, count: entries.count)
-            for entry in entries {
-                values[Int(next[entry.node])] = Int32(entry.pattern)
-                next[entry.node] += 1
+        /// Each node's pattern (none, or one) as starts and values.
+        private static func lists(_ patterns: [Int32]) -> ([Int32], [Int32]) {
+            var starts: [Int32] = [0], values: [Int32] = []
+            starts.reserveCapacity(patterns.count + 1)
+            for pattern in patterns {
+                if pattern >= 0 { values.append(pattern) }
+                starts.append(Int32(values.count))
             }
             return (starts, values)
         }
