@@ -104,7 +104,7 @@ struct CarelessOperatorTests {
         for number in 1...3 { try instance.appendText(Self.mail(number)) }
         #expect(try instance.mailintake("run", "--once").status == 0)
         for format in ["csv", "json"] {
-            let process = Process()
+            let process = Subprocess()
             process.executableURL = URL(fileURLWithPath: Instance.binary)
             process.arguments = ["--config", instance.configPath, "export", "--format", format]
             let out = Pipe(), err = Pipe()

@@ -4,12 +4,13 @@ import Testing
 
 /// A server of the project's own that misbehaves on purpose (scripts/lib/hostile_imap.py and
 /// hostile_smtp.py), on loopback, with the mail stack's throwaway CA: what a real Dovecot or
-/// aiosmtpd cannot be made to do. Stopped when the value goes.
+/// aiosmtpd cannot be made to do. Stopped when the value goes, so a test holds it to its end
+/// (`withExtendedLifetime` where it is otherwise unused).
 final class HostileServer {
     let port: Int
     let log: String
     let spool: String
-    private let process: Process
+    private let process: Subprocess
 
     init(_ script: String, scenario: String, stack: MailStack, lifetime: Int = 120) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mi-hostile-\(UUID().uuidString.prefix(8))").path
@@ -17,7 +18,7 @@ final class HostileServer {
         log = folder + "/commands.log"
         spool = folder + "/spool"
         let portFile = folder + "/port"
-        process = Process()
+        process = Subprocess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [MailStack.repositoryRoot + "/scripts/lib/" + script, "--port-file", portFile,
                              "--cert", stack.directory + "/tls/server.crt", "--key", stack.directory + "/tls/server.key",
@@ -120,8 +121,8 @@ struct HostileServerTests {
 
     @Test("a server that drips a byte every 3 s is given up within the timeout, not after minutes", .timeLimit(.minutes(2)))
     func drip() throws {
-        let (instance, _) = try Self.instance(imap: "drip", timeout: "4s")
-        let (result, seconds) = try Self.elapsed { try instance.mailintake("run", "--once") }
+        let (instance, server) = try Self.instance(imap: "drip", timeout: "4s")
+        let (result, seconds) = try withExtendedLifetime(server) { try Self.elapsed { try instance.mailintake("run", "--once") } }
         #expect(result.status == 1)
         #expect(result.stderr.contains("did not finish its answer within 4s"), "\(result.stderr)")
         // The command's deadline (4 s) plus connecting and the SMTP round; the drip alone would last 120 s.
@@ -131,8 +132,8 @@ struct HostileServerTests {
     @Test("endless lines, 200 000 literals and floods of untagged lines are refused with bounded memory",
           arguments: [("long-line", "longer than"), ("many-literals", "literals in one response"), ("untagged-flood", "IMAP")])
     func floods(scenario: String, words: String) throws {
-        let (instance, _) = try Self.instance(imap: scenario, timeout: "5s")
-        let result = try instance.mailintake("run", "--once")
+        let (instance, server) = try Self.instance(imap: scenario, timeout: "5s")
+        let result = try withExtendedLifetime(server) { try instance.mailintake("run", "--once") }
         #expect(result.status == 1)
         #expect(result.stderr.contains(words), "\(result.stderr)")
         #expect(instance.inquiryCount() == 0)
@@ -140,8 +141,8 @@ struct HostileServerTests {
 
     @Test("an untagged BYE's text reaches the error")
     func bye() throws {
-        let (instance, _) = try Self.instance(imap: "bye")
-        let result = try instance.mailintake("run", "--once")
+        let (instance, server) = try Self.instance(imap: "bye")
+        let result = try withExtendedLifetime(server) { try instance.mailintake("run", "--once") }
         #expect(result.status == 1)
         #expect(result.stderr.contains("Server shutting down for maintenance, back at 10:00"), "\(result.stderr)")
     }

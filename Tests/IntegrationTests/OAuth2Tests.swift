@@ -44,7 +44,7 @@ struct OAuth2IntegrationTests {
     /// approval (or denial) given at the token server once the code is printed.
     func deviceLogin(_ instance: Instance, approve: Bool = true) throws -> CommandResult {
         let out = instance.folder + "/login.out"
-        let login = Process()
+        let login = Subprocess()
         login.executableURL = URL(fileURLWithPath: Instance.binary)
         login.arguments = ["--config", instance.configPath, "oauth", "login"]
         _ = FileManager.default.createFile(atPath: out, contents: nil)
@@ -158,7 +158,7 @@ struct OAuth2IntegrationTests {
     func codeFlow() throws {
         let instance = try instance("refresh_token")
         defer { try? instance.stack.control("stop") }
-        let login = Process()
+        let login = Subprocess()
         login.executableURL = URL(fileURLWithPath: Instance.binary)
         login.arguments = ["--config", instance.configPath, "oauth", "login", "--code"]
         let out = instance.folder + "/code.out"

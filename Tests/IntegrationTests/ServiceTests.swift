@@ -23,7 +23,7 @@ struct ServiceTests {
         let instance = try Instance(.init(pollInterval: "1s"))
         let socket = instance.folder + "/notify.sock"
         let messages = instance.folder + "/notify.log"
-        let listener = Process()
+        let listener = Subprocess()
         listener.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         listener.arguments = [MailStack.repositoryRoot + "/scripts/lib/notify_listener.py", socket, messages]
         // Not the test's own stdout: a helper that outlives a test must not hold the runner's pipe open.

@@ -162,8 +162,8 @@ struct Instance {
     }
 
     /// Starts mailintake in the background, its stderr going to `log` in the instance folder.
-    func start(_ arguments: [String], log: String = "daemon.log", environment: [String: String] = [:]) throws -> Process {
-        let process = Process()
+    func start(_ arguments: [String], log: String = "daemon.log", environment: [String: String] = [:]) throws -> Subprocess {
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["--config", configPath] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

@@ -85,9 +85,8 @@ struct MailStack: Sendable {
 }
 
 /// Runs a command that starts daemons, through libc's `system` with its output in a file.
-/// Foundation's Process does not notice the exit of a shell whose children daemonize (it is
-/// left a zombie and `waitUntilExit` never returns), and a daemon that inherits a pipe keeps it
-/// from reaching end-of-file; `system` waits for exactly its own child.
+/// A shell whose children daemonize: a daemon that inherits a pipe keeps it from reaching
+/// end-of-file, so the output goes to a file; `system` waits for exactly its own child.
 func runLeavingDaemons(_ executable: String, _ arguments: [String], log: String) throws -> (status: Int32, output: String) {
     let quoted = ([executable] + arguments + [log]).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
     let command = quoted.dropLast().joined(separator: " ") + " </dev/null >>" + quoted.last! + " 2>&1"
@@ -96,18 +95,13 @@ func runLeavingDaemons(_ executable: String, _ arguments: [String], log: String)
     return (Int32(exitCode), (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
 }
 
-/// Waits for a started process to exit and returns its exit status (nil after `timeout`).
-/// Foundation's `waitUntilExit` can miss a child's exit when many children end at once (the
-/// SIGCHLDs coalesce) and then waits forever; this asks the kernel directly as well.
+/// Waits for a started process to exit and returns its exit status, 128 + the signal that ended
+/// it (nil after `timeout`).
 @discardableResult
-func waitForExit(_ process: Process, timeout: TimeInterval = 60) -> Int32? {
+func waitForExit(_ process: Subprocess, timeout: TimeInterval = 60) -> Int32? {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if !process.isRunning { return process.terminationStatus }
-        var status: Int32 = 0
-        if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
-            return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        }
         Thread.sleep(forTimeInterval: 0.05)
     }
     return nil
@@ -132,7 +126,7 @@ struct CommandResult {
 
 @discardableResult
 func runCommand(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-    let process = Process()
+    let process = Subprocess()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
