@@ -77,18 +77,15 @@ final class FilingPipeline: @unchecked Sendable {
             var failedAt: Int?
             var groupFailure: Error?
             do {
-                try fileInOneTransaction(items[...], in: repository, into: &committed, failedAt: &failedAt)
+                committed = try fileInOneTransaction(items[...], in: repository, failedAt: &failedAt)
             } catch {
                 groupFailure = error
-                committed = []
-                // A message failed and the transaction was undone whole: the ones before it again, alone.
+                // A message failed and the transaction was undone whole: the ones before it again,
+                // alone. Should that fail too, nothing of the group is filed and the first error is
+                // the one reported.
                 if let failedAt, failedAt > 0 {
                     var again: Int?
-                    do {
-                        try fileInOneTransaction(items[..<failedAt], in: repository, into: &committed, failedAt: &again)
-                    } catch {
-                        committed = []  // nothing of the group is filed; the first error is the one reported
-                    }
+                    committed = (try? fileInOneTransaction(items[..<failedAt], in: repository, failedAt: &again)) ?? []
                 }
             }
             lock.withLock {
@@ -98,10 +95,10 @@ final class FilingPipeline: @unchecked Sendable {
         }
     }
 
-    /// Files `items` in one transaction, their outcomes appended to `committed` once it commits.
-    /// Throws the first message's error (its index in `failedAt`) or the commit's, with nothing filed.
+    /// Files `items` in one transaction and returns their outcomes once it has committed. Throws
+    /// the first message's error (its index in `failedAt`) or the commit's, with nothing filed.
     private func fileInOneTransaction(_ items: ArraySlice<Item>, in repository: any FilingStore,
-                                      into committed: inout [(uid: UInt32, outcome: Filer.Outcome)], failedAt: inout Int?) throws {
+                                      failedAt: inout Int?) throws -> [(uid: UInt32, outcome: Filer.Outcome)] {
         var outcomes: [(uid: UInt32, outcome: Filer.Outcome)] = []
         try repository.transaction {
             for (index, item) in zip(items.indices, items) {
@@ -115,7 +112,7 @@ final class FilingPipeline: @unchecked Sendable {
                 }
             }
         }
-        committed += outcomes
+        return outcomes
     }
 
     /// Files what is still gathered, waits until everything submitted is filed, and returns what

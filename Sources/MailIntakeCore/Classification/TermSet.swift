@@ -62,16 +62,21 @@ public struct TermSet: Sendable {
     public init(text: String, path: String, allowed: [String]?) throws(ConfigurationError) {
         var labels: [String] = allowed ?? []
         var terms: [Term] = []
-        var patternCount = 0
         var infixIDs: [[UInt8]: Int] = [:]   // the few *stems* inside words; words and stems are numbered by the trie
         var trie = WordTrie.Builder()
         var infixes: [(bytes: [UInt8], pattern: Int)] = []
         var phraseIDs: [[Int]: Int] = [:]
         var phrases: [[Int]] = []
-        var byFirst: [[Int]] = []  // by pattern id: the phrases that begin with it
+        var byFirst: [[Int]] = []  // by pattern id (so also how many there are): the phrases that begin with it
         var label: Int?
         var lineNumber = 0
         var seen: [[Int]: Int] = [:]  // label, then phrases → line, to catch a term listed twice
+
+        /// The next pattern id, with its (so far empty) list of the phrases that begin with it.
+        func numberPattern() -> Int {
+            byFirst.append([])
+            return byFirst.count - 1
+        }
 
         func fail(_ message: String) -> ConfigurationError {
             ConfigurationError(file: path, line: lineNumber, key: label.map { labels[$0] }, message: message)
@@ -122,11 +127,10 @@ public struct TermSet: Sendable {
                         if let known = infixIDs[word] {
                             sequence.append(known)
                         } else {
-                            infixIDs[word] = patternCount
-                            infixes.append((word, patternCount))
-                            byFirst.append([])
-                            sequence.append(patternCount)
-                            patternCount += 1
+                            let pattern = numberPattern()
+                            infixIDs[word] = pattern
+                            infixes.append((word, pattern))
+                            sequence.append(pattern)
                         }
                         continue
                     }
@@ -135,12 +139,7 @@ public struct TermSet: Sendable {
                         let word = Array(tokens.bytes[range])
                         let wordIsPrefix = isPrefix && position == tokens.words.count - 1
                         if wordIsPrefix && word.count < 2 { throw fail("\"\(chunk)\": a stem needs at least two letters before *") }
-                        let (pattern, isNew) = trie.intern(word, stem: wordIsPrefix) { patternCount }
-                        if isNew {
-                            byFirst.append([])
-                            patternCount += 1
-                        }
-                        sequence.append(pattern)
+                        sequence.append(trie.intern(word, stem: wordIsPrefix, number: numberPattern))
                     }
                 }
                 guard !sequence.isEmpty else { throw fail("an empty term; write a word, a phrase or `A & B`") }

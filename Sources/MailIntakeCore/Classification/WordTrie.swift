@@ -30,16 +30,16 @@ struct WordTrie: Sendable {
         private var stemPattern: [Int32] = [-1]
         private var wordPattern: [Int32] = [-1]
 
-        /// The id of `word` as a stem or a whole word: a known one's, or `next()`'s for a new one,
-        /// which `isNew` then tells.
-        mutating func intern(_ word: [UInt8], stem: Bool, next: () -> Int) -> (pattern: Int, isNew: Bool) {
+        /// The id of `word` as a stem or a whole word: a known one's, or for a new one what
+        /// `number()` gives it.
+        mutating func intern(_ word: [UInt8], stem: Bool, number: () -> Int) -> Int {
             var node = 0
             for byte in word { node = child(of: node, byte) }
             let known = stem ? stemPattern[node] : wordPattern[node]
-            if known >= 0 { return (Int(known), false) }
-            let pattern = next()
+            if known >= 0 { return Int(known) }
+            let pattern = number()
             if stem { stemPattern[node] = Int32(pattern) } else { wordPattern[node] = Int32(pattern) }
-            return (pattern, true)
+            return pattern
         }
 
         /// `node`'s child on `byte`, made when it has none.

@@ -64,7 +64,7 @@ final class Subprocess: @unchecked Sendable {
                 break
             }
         }
-        Self.addCloseFrom(&actions, 3)
+        _ = Self.addCloseFrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -97,13 +97,7 @@ final class Subprocess: @unchecked Sendable {
     /// The exit status, or 128 + the signal that ended it.
     var terminationStatus: Int32 { exitStatus() ?? -1 }
 
-    func waitUntilExit() {
-        while exitStatus() == nil { usleep(10_000) }
-    }
-
     func terminate() { if isRunning { kill(processIdentifier, SIGTERM) } }
-
-    func interrupt() { if isRunning { kill(processIdentifier, SIGINT) } }
 
     /// The status once the child has ended (reaped here, once), nil while it runs.
     private func exitStatus() -> Int32? {
