@@ -47,7 +47,9 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
-        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        // libssl for one call on the IMAP connection's TLS session (SSL_set_read_ahead): libcurl
+        // loads it anyway, and its headers come with libssl-dev, as libcrypto's do.
+        .target(name: "CCurlShim", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("ssl")]),
         .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",

@@ -16,6 +16,9 @@ final class CurlEasy {
     /// The body being received (HTTPS), which the write callback reaches through the handle.
     var download: DownloadState?
 
+    /// Where the connection's OpenSSL session is kept (`rememberTLSSession`): owned by this
+    /// handle, freed after `curl_easy_cleanup`, so it outlives the connection.
+    private let tlsSession: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// One string list per option, freed when the option is set again and with the handle.
     private var lists: [UInt32: UnsafeMutablePointer<curl_slist>] = [:]
 
@@ -29,6 +32,8 @@ final class CurlEasy {
         self.handle = handle
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        tlsSession = .allocate(capacity: 1)
+        tlsSession.initialize(to: nil)
         try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
         try set(CURLOPT_NOSIGNAL, 1)  // no SIGALRM for DNS timeouts: we are multi-threaded
     }
@@ -43,6 +48,7 @@ final class CurlEasy {
         curl_easy_cleanup(handle)
         lists.values.forEach { curl_slist_free_all($0) }
         errorBuffer.deallocate()
+        tlsSession.deallocate()
     }
 
     /// The libcurl version string, for `check-config` and bug reports.
@@ -147,6 +153,23 @@ final class CurlEasy {
 
     func configureTimeouts(connect: TimeInterval) throws(TransportError) {
         try set(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(connect, maximum: Int(Int32.max)) as Int)
+    }
+
+    /// Before a CONNECT_ONLY connect: keep the connection's OpenSSL session, so that
+    /// `readAheadAfterConnect` can reach it (libcurl's CURLINFO_TLS_SSL_PTR gives nothing once a
+    /// CONNECT_ONLY perform has returned).
+    func rememberTLSSession() throws(TransportError) {
+        try check(mi_curl_remember_tls_session(handle, tlsSession), "asking for the TLS session")
+    }
+
+    /// After a CONNECT_ONLY connect: OpenSSL reads all the socket holds at once instead of each
+    /// TLS record's 5-byte header and then its body (Dovecot sends 4 KiB records, so a 70 MB
+    /// mailbox took 36 000 `recvfrom` calls). Only after the connect: `receive` always asks OpenSSL
+    /// before it waits on the socket, so records read ahead never wait unseen; libcurl's own loops
+    /// (its login, SMTP, HTTPS) ask `SSL_pending`, which does not count them, and could stall.
+    /// With another TLS library, or no session remembered, nothing changes.
+    func readAheadAfterConnect() {
+        _ = mi_tls_read_ahead(tlsSession.pointee)
     }
 
     // MARK: transfer

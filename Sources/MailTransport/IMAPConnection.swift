@@ -33,7 +33,9 @@ final class IMAPConnection {
         try curl.configureTLS(caFile: endpoint.caFile)
         try curl.configureTimeouts(connect: endpoint.timeout)
         try curl.set(CURLOPT_CONNECT_ONLY, 1)
+        try curl.rememberTLSSession()
         try curl.perform("connecting to \(endpoint.url.host ?? "?"):\(endpoint.url.port.map(String.init) ?? "default port")")
+        curl.readAheadAfterConnect()  // from here on only `receive` reads
     }
 
     func send(_ text: String) throws(TransportError) {

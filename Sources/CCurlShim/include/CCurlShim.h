@@ -2,7 +2,8 @@
 #define MAILINTAKE_CCURLSHIM_H
 
 // Swift cannot call C variadic functions, so curl_easy_setopt and curl_easy_getinfo
-// get one fixed-arity wrapper per argument type. Nothing else belongs here.
+// get one fixed-arity wrapper per argument type; and one call into OpenSSL through the handle's
+// TLS session, which needs OpenSSL's types. Nothing else belongs here.
 
 #include <curl/curl.h>
 #include <sys/types.h>
@@ -20,5 +21,11 @@ CURLcode mi_curl_setopt_debug_callback(CURL *handle, mi_curl_debug_callback valu
 CURLcode mi_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode mi_curl_getinfo_string(CURL *handle, CURLINFO info, const char **value);
 CURLcode mi_curl_getinfo_socket(CURL *handle, curl_socket_t *value);
+
+// Before a connect: once the TLS handshake is done, `*slot` holds the connection's OpenSSL `SSL`
+// (it stays NULL with another TLS library, or without TLS). The slot must outlive the handle.
+CURLcode mi_curl_remember_tls_session(CURL *handle, void **slot);
+// Lets OpenSSL read as much as the socket holds, not one TLS record at a time (1: done; 0: no session).
+int mi_tls_read_ahead(void *session);
 
 #endif
