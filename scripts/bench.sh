@@ -9,7 +9,8 @@
 #               in SQLite, flag on the server;
 #   end to end  `mailintake run --once` with an acknowledgement and a staff notification per
 #               message, sent over SMTP to the local aiosmtpd (once per size, after the rounds),
-#               with the SMTP server's own CPU over that run beside mailintake's;
+#               with the SMTP server's own CPU over that run beside mailintake's, and both over
+#               the run's delivery phase alone (sampled: from the SMTP server's first CPU tick);
 # then the idle daemon: `mailintake run` at a 60 s poll over a filed mailbox for a minute.
 # Prints wall seconds, client CPU seconds (user + system), peak RSS and the ratios: each column's
 # own median over alternating rounds (three, or MAILINTAKE_BENCH_ROUNDS), each from scratch (a new
@@ -99,7 +100,45 @@ RC
 
 # server_cpu PIDFILE: the process's user + system CPU so far, in clock ticks.
 server_cpu() { awk '{print $14 + $15}' "/proc/$(cat "$1")/stat"; }
-declare -A smtp_cpu
+declare -A smtp_cpu delivery
+
+# ticks_of PID: user + system clock ticks from /proc/PID/stat, read by bash alone (the sampler
+# below must not fork, or it would take the CPU it measures); fails once PID has exited.
+ticks_of() {
+    local stat fields
+    { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
+    read -ra fields <<< "${stat##*) }"  # the fields after the command name, from the 3rd
+    echo $(( fields[11] + fields[12] ))
+}
+
+# sample_delivery PID SMTPPID OUT: every 50 ms while the end-to-end run lasts, "seconds
+# mailintake-ticks smtp-ticks"; PID is the background `measure`, whose child is GNU time and
+# grandchild mailintake. The run's delivery phase starts when the SMTP server first uses CPU
+# (the ingest before it sends nothing), so the two shares can be read over that phase alone.
+sample_delivery() {
+    local child="" timer="" tick fd mine theirs
+    exec {fd}<> <(:)
+    for tick in $(seq 1 500); do
+        # (these files hold "PID " with no newline: read then fails, having read)
+        { read -r timer < "/proc/$1/task/$1/children"; } 2>/dev/null || true
+        [ -n "$timer" ] && { { read -r child < "/proc/${timer%% *}/task/${timer%% *}/children"; } 2>/dev/null || true; }
+        [ -n "$child" ] && break
+        read -rt 0.01 -u "$fd" || true
+    done
+    child=${child%% *}
+    [ -n "$child" ] || { echo "bench: could not find the end-to-end run's process; no delivery-phase figures" >&2; return 0; }
+    while mine=$(ticks_of "$child") && theirs=$(ticks_of "$2"); do
+        echo "$EPOCHREALTIME $mine $theirs"
+        read -rt 0.05 -u "$fd" || true
+    done > "$3"
+}
+
+# delivery_share SAMPLES: "seconds mailintake% smtp%" over the delivery phase of a sampled run.
+delivery_share() {
+    awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { s0 = $3 } !start && $3 > s0 { start = 1; t = $1; m = $2; s = $3 }
+        start { t1 = $1; m1 = $2; s1 = $3 }
+        END { if (!start || t1 <= t) { print "0 0 0"; exit } w = t1 - t; printf "%.2f %.0f %.0f\n", w, 100 * (m1 - m) / hz / w, 100 * (s1 - s) / hz / w }' "$1"
+}
 
 rounds=${MAILINTAKE_BENCH_ROUNDS:-3}
 case $rounds in ''|*[!0-9]*|0) echo "bench: MAILINTAKE_BENCH_ROUNDS must be a whole number of rounds, 1 or more (got '$rounds')" >&2; exit 2 ;; esac
@@ -130,8 +169,12 @@ for size in "${sizes[@]}"; do
     config=$(mailintake_config "$work/e2e.$size" "$folder" "\$EndToEnd" yes)
     # The SMTP server's own CPU over the same run: is the end-to-end run bound by it, or by us?
     smtp_before=$(server_cpu "$work/stack/smtp.pid")
-    measure "e2e.$size" "$bin" --config "$config" run --once
+    measure "e2e.$size" "$bin" --config "$config" run --once &
+    e2e_pid=$!
+    sample_delivery "$e2e_pid" "$(cat "$work/stack/smtp.pid")" "$work/samples.$size"
+    wait "$e2e_pid" || exit 1
     smtp_cpu[$size]=$(echo "($(server_cpu "$work/stack/smtp.pid") - $smtp_before) / $(getconf CLK_TCK)" | bc -l)
+    delivery[$size]=$(delivery_share "$work/samples.$size")
 done
 
 # The idle daemon: a filed mailbox, a 60 s poll, one minute (one poll at the start, one at the end).
@@ -198,6 +241,9 @@ for size in "${sizes[@]}"; do
         "$(echo "$t_ingest / $t_mbsync" | bc -l)" "$(echo "$t_ingest / $t_curl" | bc -l)" "$(echo "$t_e2e / $t_mbsync" | bc -l)"
     printf 'end to end: mailintake CPU %.0f %% of the wall time, the SMTP server'"'"'s (aiosmtpd, one Python thread) %.0f %%\n' \
         "$(echo "100 * $c_e2e / $t_e2e" | bc -l)" "$(echo "100 * ${smtp_cpu[$size]} / $t_e2e" | bc -l)"
+    read -r d_wall d_ours d_smtp <<< "${delivery[$size]}"
+    printf '  of which the delivery phase (the SMTP server busy, sampled every 50 ms): %.2f s, mailintake CPU %.0f %%, the SMTP server %.0f %%\n' \
+        "$d_wall" "$d_ours" "$d_smtp"
 done
 echo
 printf 'idle daemon (60 s poll, %s messages filed): RSS %.1f MB (peak %.1f MB), CPU %.3f s in 60 s\n' "${sizes[0]}" \

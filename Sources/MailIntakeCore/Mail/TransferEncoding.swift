@@ -74,7 +74,13 @@ public enum TransferEncoding {
     /// The decoder itself, writing into `output` and handing it to `flush` (with how much it holds)
     /// whenever it is full; returns how much the last, unflushed piece holds.
     private static func base64(_ buffer: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>, flush: (Int) -> Void) -> Int {
-        let table = base64Table
+        // Through a pointer: a byte always indexes the 256 entries, so the array's bounds check on
+        // each of the four look-ups per quantum is waste (a tenth of the decoder's samples).
+        base64Table.withUnsafeBufferPointer { base64($0, buffer, into: output, flush: flush) }
+    }
+
+    private static func base64(_ table: UnsafeBufferPointer<UInt8>, _ buffer: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>,
+                               flush: (Int) -> Void) -> Int {
         var count = 0
         var accumulator: UInt32 = 0
         var bits: UInt32 = 0
