@@ -40,6 +40,28 @@ struct QuoteSplitterTests {
         #expect(phone.signature == "Poslano iz mojega iPhona")
     }
 
+    @Test("a phone's sign-off is found as the trimmed, lower-cased line's prefix, whatever the line starts with and however long")
+    func signatureShortcut() {
+        // What isSignatureStart's first-byte shortcut must agree with: the whole test on every line.
+        func reference(_ line: Substring) -> Bool {
+            if line == "-- " || line == "--" { return true }
+            let lower = line.trimmed().lowercased()
+            return QuoteSplitter.signaturePhrases.contains { lower.hasPrefix($0) }
+        }
+        var lines: [String] = ["-- ", "--", "", " ", "\t", "\u{A0}Sent from my phone", "Sent from my iPad", "  SENT FROM MY PHONE",
+                               "\tVon meinem iPhone gesendet", "Küldve az én iPhone-omról", "get Outlook for Android", "Poslano s mog mobitela",
+                               "sent", "Sentence of prose", "Inviato da iPhone", "\u{2003}poslano iz mojega telefona", "Ś", "s\u{301}ent from my "]
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["sent from my ", "Sent From My ", "von meinem ", " ", "\t", "\u{A0}", "x", "K", "ü", "-", "p", "Poslano z mojega ",
+                      "a long paragraph that goes on well past the first thirty-two characters"]
+        for _ in 0..<2000 {
+            lines.append((0..<Int.random(in: 1...3, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined())
+        }
+        for line in lines {
+            #expect(QuoteSplitter.isSignatureStart(Substring(line)) == reference(Substring(line)), "\(line.debugDescription)")
+        }
+    }
+
     @Test("leaves ordinary text alone: a From: line in prose, a dashed rule, an ordinary colon")
     func noFalsePositives() {
         let text = "From: our side, we agree.\nThe date: next week.\n---------\nOn Monday we start:\nmore text"

@@ -85,10 +85,22 @@ public enum QuoteSplitter {
         return hasDate && hasSubject
     }
 
+    static let signaturePhrases = ["sent from my ", "poslano iz mojega ", "poslano z mojega ", "von meinem ", "inviato da ", "poslano sa mog",
+                                   "poslano s mog", "küldve az én", "get outlook for "]
+    /// The first letters of `signaturePhrases`, upper and lower case.
+    private static let signatureInitials: Set<UInt8> = Set(signaturePhrases.flatMap { phrase in
+        phrase.utf8.first.map { [$0, $0 & ~0x20] } ?? []
+    })
+
     static func isSignatureStart(_ line: Substring) -> Bool {
         if line == "-- " || line == "--" { return true }
-        let lower = line.trimmed().lowercased()
-        return ["sent from my ", "poslano iz mojega ", "poslano z mojega ", "von meinem ", "inviato da ", "poslano sa mog", "poslano s mog",
-                "küldve az én", "get outlook for "].contains { lower.hasPrefix($0) }
+        // Asked of every line of every body (a paragraph is one line): a line that starts with an
+        // ASCII character no phrase starts with is done at once, and only the start of the others
+        // is lower-cased (every phrase is shorter than 32 characters; lower-casing whole
+        // paragraphs was most of the quote splitter's time).
+        if let first = line.utf8.first(where: { $0 != 0x20 && !(0x09...0x0D).contains($0) }), first < 0x80,
+           !signatureInitials.contains(first) { return false }
+        let start = String(line.trimmed().prefix(32)).lowercased()
+        return signaturePhrases.contains { start.hasPrefix($0) }
     }
 }

@@ -68,7 +68,7 @@ public struct Logger: Sendable {
 
     /// `ana.novak@gmail.com` becomes `…@gmail.com`: the domain says enough to diagnose.
     static func redactingAddresses(_ text: String) -> String {
-        guard text.contains("@") else { return text }
+        guard text.utf8.contains(UInt8(ascii: "@")) else { return text }  // on bytes: every field of every line asks
         let isLocal: (Character) -> Bool = { $0.isLetter || $0.isNumber || "._%+-".contains($0) }
         var output = ""
         var pending = ""  // a run of characters that may be the local part of an address
@@ -88,7 +88,7 @@ public struct Logger: Sendable {
     }
 
     private static func quoteIfNeeded(_ value: String) -> String {
-        value.contains(where: { $0 == " " || $0 == "\"" }) ? "\"\(value.replacing("\"", with: "'"))\"" : value
+        value.utf8.contains(where: { $0 == 0x20 || $0 == 0x22 }) ? "\"\(value.replacing("\"", with: "'"))\"" : value
     }
 }
 
