@@ -308,6 +308,34 @@ struct VocabularyTests {
         #expect(hits.map { terms.text(of: $0) }.sorted() == ["d.o.o.", "e.V.", "sp. z o.o."])
     }
 
+    @Test("a term in ASCII is read as the same term in capitals or with diacritics: every line of the shipped vocabulary, three ways",
+          arguments: ["languages.txt", "fields.txt", "intents.txt", "senders.txt"])
+    func asciiAndUnicodeTermsAgree(file: String) throws {
+        // Loading reads an ASCII term on its bytes and any other through TextFolding. Written in
+        // capitals, every ASCII term must still be lower-cased; with each e written é (which folds
+        // to e), the same terms go the other way.
+        let text = try String(contentsOfFile: "\(Fixtures.vocabularyDirectory)/\(file)", encoding: .utf8)
+        func rewritten(_ change: (Substring) -> String) -> String {
+            text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                let trimmed = line.trimmed()
+                return trimmed.hasPrefix("#") || trimmed.hasPrefix("[") ? String(line) : change(line)
+            }.joined(separator: "\n")
+        }
+        let accented = rewritten { $0.replacingOccurrences(of: "e", with: "é") }
+        let capitals = rewritten { String(decoding: $0.utf8.map { (0x61...0x7A).contains($0) ? $0 - 32 : $0 }, as: UTF8.self) }
+        #expect(accented != text && capitals != text)
+        // Every term matched against the file's own words: each finds itself and its neighbours.
+        let sample = FoldedText(text)
+        func found(_ vocabulary: String) throws -> [String] {
+            let terms = try parse(vocabulary, allowed: nil)
+            return terms.hits(in: sample).map { "\(terms.label(of: $0)) \($0.term) \($0.firstWord)-\($0.lastWord) \(terms.weight(of: $0))" }
+        }
+        let plain = try found(text)
+        #expect(plain.count > 500)
+        #expect(try found(accented) == plain)
+        #expect(try found(capitals) == plain)
+    }
+
     @Test("errors name the file, the line and what to do", arguments: [
         ("tek\n", 1, "before any [label]"),
         ("[sport]\n[dance]\n", 2, "unknown label [dance]"),
