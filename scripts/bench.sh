@@ -98,18 +98,18 @@ SyncState *
 RC
 }
 
-# server_cpu PIDFILE: the process's user + system CPU so far, in clock ticks.
-server_cpu() { awk '{print $14 + $15}' "/proc/$(cat "$1")/stat"; }
-declare -A smtp_cpu delivery
-
-# ticks_of PID: user + system clock ticks from /proc/PID/stat, read by bash alone (the sampler
-# below must not fork, or it would take the CPU it measures); fails once PID has exited.
+# ticks_of PID: the process's user + system CPU so far, in clock ticks, from /proc/PID/stat, read
+# by bash alone (the sampler below must not fork, or it would take the CPU it measures); fails
+# once PID has exited.
 ticks_of() {
     local stat fields
     { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
     read -ra fields <<< "${stat##*) }"  # the fields after the command name, from the 3rd
     echo $(( fields[11] + fields[12] ))
 }
+# server_cpu PIDFILE: the same for the process whose pid the file holds.
+server_cpu() { ticks_of "$(cat "$1")"; }
+declare -A smtp_cpu delivery
 
 # sample_delivery PID SMTPPID OUT: every 50 ms while the end-to-end run lasts, "seconds
 # mailintake-ticks smtp-ticks"; PID is the background `measure`, whose child is GNU time and
@@ -186,10 +186,9 @@ GNUTLS_NO_IMPLICIT_INIT=1 "$bin" --config "$config" run >"$work/idle.log" 2>&1 &
 idle_pid=$!
 sleep 5
 ticks=$(getconf CLK_TCK)
-cpu_at() { awk '{print $14 + $15}' "/proc/$idle_pid/stat"; }
-start_cpu=$(cpu_at)
+start_cpu=$(ticks_of "$idle_pid")
 sleep 60
-end_cpu=$(cpu_at)
+end_cpu=$(ticks_of "$idle_pid")
 idle_rss=$(awk '/^VmRSS/ {print $2}' "/proc/$idle_pid/status")
 idle_hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$idle_pid/status")
 kill -TERM "$idle_pid"; wait "$idle_pid" || true

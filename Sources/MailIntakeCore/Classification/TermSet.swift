@@ -202,7 +202,7 @@ public struct TermSet: Sendable {
     /// lower-cased, anything else through `TextFolding` as a string.
     private static func folded(_ chunk: ArraySlice<UInt8>) -> FoldedText {
         guard chunk.allSatisfy({ $0 < 0x80 }) else { return FoldedText(String(decoding: chunk, as: UTF8.self)) }
-        return FoldedText(folded: chunk.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 })
+        return FoldedText(folded: chunk.map(\.asciiLowercased))
     }
 
     static func contains(_ word: UnsafeBufferPointer<UInt8>, _ part: [UInt8]) -> Bool {

@@ -29,8 +29,7 @@ enum TextFolding {
             if output.count >= limit { break }
             let value = scalar.value
             if value < 0x80 {
-                let byte = UInt8(value)
-                output.append(byte >= 0x41 && byte <= 0x5A ? byte + 32 : byte)
+                output.append(UInt8(value).asciiLowercased)
             } else if let replacement = table[value] {
                 output.append(contentsOf: replacement)
             } else if scalar.properties.generalCategory == .nonspacingMark {

@@ -98,7 +98,7 @@ public enum QuoteSplitter {
         // ASCII character no phrase starts with is done at once, and only the start of the others
         // is lower-cased (every phrase is shorter than 32 characters; lower-casing whole
         // paragraphs was most of the quote splitter's time).
-        if let first = line.utf8.first(where: { $0 != 0x20 && !(0x09...0x0D).contains($0) }), first < 0x80,
+        if let first = line.utf8.first(where: { !$0.isASCIIWhitespace }), first < 0x80,
            !signatureInitials.contains(first) { return false }
         let start = String(line.trimmed().prefix(32)).lowercased()
         return signaturePhrases.contains { start.hasPrefix($0) }

@@ -45,7 +45,7 @@ extension StringProtocol {
     func firstRange(ofUTF8 needle: String) -> Range<Index>? { firstRange(ofUTF8: needle, foldingCase: false) }
 
     private func firstRange(ofUTF8 needle: String, foldingCase: Bool) -> Range<Index>? {
-        let fold: (UInt8) -> UInt8 = foldingCase ? Self.asciiLower : { $0 }
+        let fold: (UInt8) -> UInt8 = foldingCase ? { $0.asciiLowercased } : { $0 }
         let wanted = Array(needle.utf8).map(fold)
         guard let first = wanted.first else { return startIndex..<startIndex }
         let view = utf8
@@ -66,7 +66,13 @@ extension StringProtocol {
         return nil
     }
 
-    private static func asciiLower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
+}
+
+extension UInt8 {
+    /// An ASCII capital as its small letter; every other byte as it is.
+    var asciiLowercased: UInt8 { (0x41...0x5A).contains(self) ? self | 0x20 : self }
+    /// Space, tab, LF, VT, FF or CR: the ASCII white space `trimmed()` removes.
+    var isASCIIWhitespace: Bool { self == 0x20 || (0x09...0x0D).contains(self) }
 }
 
 extension StringProtocol {

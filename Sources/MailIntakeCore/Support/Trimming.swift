@@ -5,7 +5,7 @@ extension StringProtocol {
     /// there, reading the vocabulary, and the pages it maps stay in every process's RSS.
     public func trimmed() -> String {
         trimmed { scalar in
-            scalar.value < 0x80 ? scalar == " " || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace
+            scalar.value < 0x80 ? UInt8(scalar.value).isASCIIWhitespace : scalar.properties.isWhitespace
         }
     }
 
