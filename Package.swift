@@ -71,7 +71,7 @@ let package = Package(
                           exclude: ["symbol-order.txt"], swiftSettings: layout, linkerSettings: linkedLayout),
         .testTarget(name: "MailIntakeCoreTests", dependencies: ["MailIntakeCore"]),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "MailIntakeCore"]),
-        .testTarget(name: "MailTransportTests", dependencies: ["MailTransport"]),
+        .testTarget(name: "MailTransportTests", dependencies: ["MailTransport", "MailIntakeCore"]),
         .testTarget(name: "MailIntakeDaemonTests", dependencies: ["MailIntakeDaemon", "MailIntakeCore", "MailStore", "MailTransport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["MailIntakeCore", "MailStore"]),
     ]

@@ -69,5 +69,5 @@ CURLcode mi_curl_remember_tls_session(CURL *handle, void **slot) {
 int mi_tls_read_ahead(void *session) {
     if (session == NULL) return 0;
     SSL_set_read_ahead((SSL *)session, 1);
-    return 1;
+    return SSL_get_read_ahead((SSL *)session);
 }

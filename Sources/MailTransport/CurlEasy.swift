@@ -167,9 +167,10 @@ final class CurlEasy {
     /// mailbox took 36 000 `recvfrom` calls). Only after the connect: `receive` always asks OpenSSL
     /// before it waits on the socket, so records read ahead never wait unseen; libcurl's own loops
     /// (its login, SMTP, HTTPS) ask `SSL_pending`, which does not count them, and could stall.
-    /// With another TLS library, or no session remembered, nothing changes.
-    func readAheadAfterConnect() {
-        _ = mi_tls_read_ahead(tlsSession.pointee)
+    /// With another TLS library, or no session remembered, nothing changes; returns whether
+    /// OpenSSL now reads ahead.
+    func readAheadAfterConnect() -> Bool {
+        mi_tls_read_ahead(tlsSession.pointee) == 1
     }
 
     // MARK: transfer

@@ -10,6 +10,8 @@ import MailIntakeCore
 final class IMAPConnection {
     private let curl: CurlEasy
     let timeout: TimeInterval
+    /// Whether OpenSSL reads ahead on this connection (`CurlEasy.readAheadAfterConnect`).
+    let readsAhead: Bool
 
     /// The core's settings, taken as they are: no mirror of them in the transport.
     /// `bearer`: the OAuth2 access token, when the settings ask for OAuth2 (`TokenSources` supplies it).
@@ -35,7 +37,7 @@ final class IMAPConnection {
         try curl.set(CURLOPT_CONNECT_ONLY, 1)
         try curl.rememberTLSSession()
         try curl.perform("connecting to \(endpoint.url.host ?? "?"):\(endpoint.url.port.map(String.init) ?? "default port")")
-        curl.readAheadAfterConnect()  // from here on only `receive` reads
+        readsAhead = curl.readAheadAfterConnect()  // from here on only `receive` reads
     }
 
     func send(_ text: String) throws(TransportError) {

@@ -25,7 +25,8 @@ CURLcode mi_curl_getinfo_socket(CURL *handle, curl_socket_t *value);
 // Before a connect: once the TLS handshake is done, `*slot` holds the connection's OpenSSL `SSL`
 // (it stays NULL with another TLS library, or without TLS). The slot must outlive the handle.
 CURLcode mi_curl_remember_tls_session(CURL *handle, void **slot);
-// Lets OpenSSL read as much as the socket holds, not one TLS record at a time (1: done; 0: no session).
+// Lets OpenSSL read as much as the socket holds, not one TLS record at a time (1: it now does;
+// 0: no session).
 int mi_tls_read_ahead(void *session);
 
 #endif
