@@ -50,9 +50,12 @@ public enum Cycle {
         } catch {
             logger.warning("could not rebuild the learned model: \(error); the previous one stays in use")
         }
+        // One connection for the inbox and the sent folder; logged out before mail is sent.
+        let mailbox = intake.visit()
         do {
-            outcome.poll = try intake.poll()
+            outcome.poll = try intake.poll(in: mailbox)
         } catch let refused as Intake.FreshDatabaseRefused {
+            mailbox.end()
             outcome.refused = refused
             outcome.finishedAt = Date()
             return outcome
@@ -70,11 +73,12 @@ public enum Cycle {
         }
         if outcome.pollError == nil {
             do {
-                outcome.answered = try intake.pollSentFolder()
+                outcome.answered = try intake.pollSentFolder(in: mailbox)
             } catch {
                 outcome.pollError = "IMAP (sent folder \(intake.configuration.imap.sentFolder ?? "")): \(error)"
             }
         }
+        mailbox.end()
         do {
             outcome.digests = try intake.enqueueDigests()
         } catch {

@@ -45,6 +45,8 @@ public final class Intake {
     private var smtp: MailSubmitter
     /// How the servers are reached: the network, or memory in the daemon's tests.
     private let connector: MailConnector
+    /// The first poll's connection, made while the rest of the intake starts (`EarlyConnection`).
+    private var earlyConnection: EarlyConnection?
     /// Called after each message filed and each mail sent: proof of progress for the watchdog.
     public var onProgress: (@Sendable () -> Void)?
     /// The rate limits (`hour`, or a recipient) already reported, so each is logged once a day.
@@ -82,6 +84,7 @@ public final class Intake {
         self.stop = stop
         // Token renewals and their failures go to the service's log.
         TokenSources.shared.logger = logger
+        earlyConnection = EarlyConnection(connector, configuration.imap)
         store = try StoreQueue(path: configuration.storePath)
         HealthFile(databasePath: configuration.storePath).prepare()
         let templates = try AckTemplates(directory: configuration.ack.templatesDirectory)
@@ -142,13 +145,31 @@ public final class Intake {
 
     // MARK: polling
 
-    /// Connects, files every message not yet filed (oldest first, one batch at a time), marks them
-    /// on the server after each commit, and logs out.
-    public func poll() throws -> PollReport {
+    /// A connection to the mailbox server for one cycle's inbox and sent folder (`MailboxVisit`).
+    public func visit() -> MailboxVisit {
+        MailboxVisit { [self] in
+            guard let early = earlyConnection else { return try connector.mailbox(configuration.imap) }
+            earlyConnection = nil
+            let session = try early.take()
+            // The handshake's temporaries were freed into the connecting thread's arena, which
+            // nothing else uses yet: their pages go back before the backlog's memory grows.
+            MemoryPolicy.trim()
+            return session
+        }
+    }
+
+    /// Files every message not yet filed (oldest first, one batch at a time) and marks them on
+    /// the server after each commit, over `visit`'s connection; without one, over a connection
+    /// of its own, logged out at the end.
+    public func poll(in visit: MailboxVisit? = nil) throws -> PollReport {
+        guard let visit else {
+            let own = self.visit()
+            defer { own.end() }
+            return try poll(in: own)
+        }
         let imap = configuration.imap
         let mailbox = imap.mailbox
-        let session = try connector.mailbox(imap)
-        defer { session.logout() }
+        let session = try visit.client()
         let status = try session.select(mailbox)
         var report = PollReport()
         var cursor = try store.sync { try $0.cursor(mailbox: mailbox) } ?? MailboxCursor(mailbox: mailbox, uidValidity: status.uidValidity, lastUID: 0)
@@ -321,12 +342,17 @@ public final class Intake {
     /// Reads what is new in `[imap] sent_folder` (EXAMINE: read-only, nothing marked, headers
     /// only) and records every reply there that answers an inquiry (`OfficeReply`). The folder's
     /// cursor moves after each batch; reading a reply twice changes nothing. Returns how many
-    /// inquiries became answered.
+    /// inquiries became answered. Over `visit`'s connection (the inbox's, in a cycle), or one of
+    /// its own.
     @discardableResult
-    public func pollSentFolder() throws -> Int {
+    public func pollSentFolder(in visit: MailboxVisit? = nil) throws -> Int {
         guard let folder = configuration.imap.sentFolder else { return 0 }
-        let session = try connector.mailbox(configuration.imap)
-        defer { session.logout() }
+        guard let visit else {
+            let own = self.visit()
+            defer { own.end() }
+            return try pollSentFolder(in: own)
+        }
+        let session = try visit.client()
         let status: MailboxStatus
         do {
             status = try session.examine(folder)

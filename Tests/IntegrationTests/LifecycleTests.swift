@@ -132,6 +132,29 @@ struct LifecycleTests {
         #expect(csv.stdout.split(separator: "\r\n").first?.contains("status,due_on,interim_until,answered_at,answered_by,answered_via,closed_at,routed_to") == true)
     }
 
+    @Test("a cycle logs in to Dovecot once: the inbox and the sent folder are read over one connection")
+    func oneLoginPerCycle() throws {
+        var options = Instance.Options()
+        options.imapExtra = "sent_folder = Sent"
+        let instance = try Instance(options)
+        try instance.appendText(AcknowledgementDeliveryTests.mail(from: "Ana <ana@example.si>", subject: "Prošnja za razgovor", body: "Prosim za sestanek.", id: "ana1"))
+        try instance.appendText(Self.sent(from: instance.officeAddress, to: "ana@example.si", subject: "Re: Prošnja za razgovor", inReplyTo: "ana1"), mailbox: "Sent")
+        // Dovecot logs each login: "imap-login: Info: Login: user=<name>, method=PLAIN, ...".
+        func logins() throws -> Int {
+            let log = try String(contentsOfFile: instance.stack.directory + "/dovecot.log", encoding: .utf8)
+            return log.components(separatedBy: "\n").filter { $0.contains("imap-login: Info: Login: user=<\(instance.user)>") }.count
+        }
+        let before = try logins()
+        let run = try instance.mailintake("run", "--once")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(instance.inquiryCount() == 1)
+        #expect(try instance.exported().first?["status"] as? String == "answered", "the reply in the sent folder was read")
+        // Dovecot's log process writes the line shortly after the login.
+        _ = try waitUntil(2) { try logins() > before }
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try logins() - before == 1)
+    }
+
     @Test("a sent folder the server does not have is a configuration error that names the key; the inbox is still filed")
     func missingSentFolder() throws {
         var options = Instance.Options()

@@ -49,7 +49,9 @@ final class MemoryMailbox: MailboxClient {
         for uid in uids { self.flags[uid, default: []].formUnion(flags) }
     }
     func move(_ uids: [UInt32], to folder: String) throws {}
-    func logout() {}
+    /// Sessions logged out (each connection to this mailbox is logged out once).
+    var logouts = 0
+    func logout() { logouts += 1 }
     var ignoredResponses: Int { 0 }
 }
 
@@ -57,7 +59,10 @@ final class MemoryMailbox: MailboxClient {
 final class RecordingSubmitter: MailSubmitter {
     var sent: [(recipient: String, content: [UInt8])] = []
     var failure: TransportError?
+    /// Called as each mail is submitted.
+    var onSend: (() -> Void)?
     func send(content: [UInt8], sender: String, recipient: String, handingOver: () throws -> Void) throws(TransportError) -> String {
+        onSend?()
         if let failure { throw failure }
         do { try handingOver() } catch { throw TransportError(.configuration, "\(error)") }
         sent.append((recipient, content))
@@ -70,7 +75,8 @@ struct IntakeTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     /// An intake over `mailbox` and `submitter`, with its database in a new temporary folder.
-    static func intake(_ mailbox: MemoryMailbox, _ submitter: RecordingSubmitter, extra: String = "") throws -> Intake {
+    static func intake(_ mailbox: MemoryMailbox, _ submitter: RecordingSubmitter, extra: String = "",
+                       connect: ((IMAPSettings) throws -> MailboxClient)? = nil) throws -> Intake {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mi-intake-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let text = """
@@ -96,7 +102,7 @@ struct IntakeTests {
             """
         let configuration = try Configuration.parse(try INIFile(path: folder + "/mailintake.conf", text: text))
         return try Intake(configuration: configuration, logger: Logger(label: "test", level: .error, sink: InMemorySink()),
-                          connector: MailConnector(mailbox: { _ in mailbox }, submitter: { _, _ in submitter }))
+                          connector: MailConnector(mailbox: connect ?? { _ in mailbox }, submitter: { _, _ in submitter }))
     }
 
     static func mail(_ number: Int, subject: String? = nil) -> [UInt8] {
@@ -111,6 +117,19 @@ struct IntakeTests {
 
             """.utf8)
     }
+
+    /// The office's answer to `mail(2)`, as the sent folder keeps it.
+    static let officeAnswerToAna2 = Array("""
+        From: mednarodno@maribor.example\r
+        To: Ana <ana2@example.org>\r
+        Subject: Re: Vprašanje 2\r
+        In-Reply-To: <m2@example.org>\r
+        Message-ID: <answer2@maribor.example>\r
+        Date: Tue, 01 Dec 2026 10:00:00 +0100\r
+        \r
+        Odgovor.\r
+
+        """.utf8)
 
     @Test("files every message once, acknowledges it once, flags only what it filed, and a second poll adds nothing")
     func exactlyOnce() throws {
@@ -166,17 +185,7 @@ struct IntakeTests {
         #expect(try intake.deliverOutbox().sent == 6, "three acknowledgements, three notifications")
         // The server keeps what we sent in the sent folder (Exchange does): an acknowledgement is no answer.
         mailbox.sent[1] = submitter.sent.first { $0.recipient == "ana1@example.org" }!.content
-        mailbox.sent[2] = Array("""
-            From: mednarodno@maribor.example\r
-            To: Ana <ana2@example.org>\r
-            Subject: Re: Vprašanje 2\r
-            In-Reply-To: <m2@example.org>\r
-            Message-ID: <answer2@maribor.example>\r
-            Date: Tue, 01 Dec 2026 10:00:00 +0100\r
-            \r
-            Odgovor.\r
-
-            """.utf8)
+        mailbox.sent[2] = Self.officeAnswerToAna2
         #expect(try intake.pollSentFolder() == 1)
         #expect(try intake.pollSentFolder() == 0, "the folder's cursor moved past what was read")
         let statuses = try intake.store.sync { repository in try ["ana1", "ana2", "ana3"].map { name in
@@ -262,5 +271,82 @@ struct IntakeTests {
         #expect(Daemon.backoff(interval: 60, failures: 3) == 480)
         #expect(Daemon.backoff(interval: 60, failures: 40) == 900)
         #expect(Daemon.backoff(interval: 3600, failures: 5) == 3600)
+    }
+    /// Counts the connections an intake makes, and on which thread, with what each ends in.
+    final class Connections: @unchecked Sendable {
+        private let lock = Lock()
+        private var threads: [pthread_t] = []
+        var failures: [TransportError] = []
+        var count: Int { lock.withLock { threads.count } }
+        var onOtherThread: Bool { lock.withLock { threads.contains { pthread_equal($0, pthread_self()) == 0 } } }
+        func connect(_ mailbox: MemoryMailbox) throws -> MailboxClient {
+            try lock.withLock {
+                threads.append(pthread_self())
+                if !failures.isEmpty { throw failures.removeFirst() }
+            }
+            return mailbox
+        }
+        /// Waits up to five seconds for `count` connections.
+        func wait(for count: Int) -> Bool {
+            for _ in 0..<500 where self.count < count { usleep(10_000) }
+            return self.count >= count
+        }
+    }
+
+    @Test("the first poll's connection is made on another thread while the intake starts, and that poll uses it; each later poll connects for itself, and every connection is logged out once")
+    func earlyConnection() throws {
+        let mailbox = MemoryMailbox(), submitter = RecordingSubmitter(), connections = Connections()
+        for number in 1...3 { mailbox.messages[UInt32(number)] = Self.mail(number) }
+        let intake = try Self.intake(mailbox, submitter, connect: { _ in try connections.connect(mailbox) })
+        #expect(connections.wait(for: 1), "the intake connects before its first poll")
+        #expect(connections.onOtherThread, "not on the thread that made the intake")
+        #expect(try intake.poll().inquiries == 3)
+        #expect(connections.count == 1, "the first poll used the connection made in advance")
+        #expect(mailbox.logouts == 1)
+        mailbox.messages[4] = Self.mail(4)
+        #expect(try intake.poll().inquiries == 1)
+        #expect(connections.count == 2 && mailbox.logouts == 2)
+    }
+
+    @Test("a connection made in advance that failed fails the first poll with its error, files nothing, and the next poll connects again")
+    func earlyConnectionFails() throws {
+        let mailbox = MemoryMailbox(), submitter = RecordingSubmitter(), connections = Connections()
+        connections.failures = [TransportError(.connection, "connection refused by imap.example.org")]
+        mailbox.messages[1] = Self.mail(1)
+        let intake = try Self.intake(mailbox, submitter, connect: { _ in try connections.connect(mailbox) })
+        #expect { try intake.poll() } throws: { "\($0)".contains("connection refused by imap.example.org") }
+        #expect(try intake.store.sync { try $0.isEmpty() })
+        #expect(try intake.poll().inquiries == 1)
+        #expect(connections.count == 2 && mailbox.logouts == 1)
+    }
+
+    @Test("a cycle reads the inbox and then the sent folder over one connection, logged out before mail is sent; each cycle connects once")
+    func oneConnectionPerCycle() throws {
+        let mailbox = MemoryMailbox(), submitter = RecordingSubmitter(), connections = Connections()
+        for number in 1...2 { mailbox.inbox[UInt32(number)] = Self.mail(number) }
+        let intake = try Self.intake(mailbox, submitter, extra: "[imap]\nsent_folder = Sent\n[ack]",
+                                     connect: { _ in try connections.connect(mailbox) })
+        let logger = Logger(label: "test", level: .error, sink: InMemorySink())
+        var logoutsAtSend: [Int] = []
+        submitter.onSend = { logoutsAtSend.append(mailbox.logouts) }
+        let first = Cycle.run(intake, logger: logger)
+        #expect(logoutsAtSend == [1, 1], "the IMAP connection was closed before the acknowledgements went")
+        #expect(first.failure == nil && first.poll?.inquiries == 2 && first.delivery?.sent == 2)
+        #expect(connections.count == 1 && mailbox.logouts == 1)
+        #expect(mailbox.examining, "the sent folder was read over the inbox's connection")
+        mailbox.sent[1] = Self.officeAnswerToAna2
+        let second = Cycle.run(intake, logger: logger)
+        #expect(second.failure == nil && second.answered == 1)
+        #expect(connections.count == 2 && mailbox.logouts == 2)
+    }
+
+    @Test("an intake released before its first poll logs out the connection it made in advance")
+    func earlyConnectionReleased() throws {
+        let mailbox = MemoryMailbox(), submitter = RecordingSubmitter(), connections = Connections()
+        do {
+            _ = try Self.intake(mailbox, submitter, connect: { _ in try connections.connect(mailbox) })
+        }
+        for _ in 0..<500 where mailbox.logouts == 0 { usleep(10_000) }
+        #expect(connections.count == 1 && mailbox.logouts == 1)
     }
 }
