@@ -4,6 +4,28 @@ import Testing
 
 @Suite("MIME: attachments, forwarded messages, RFC 2231, format=flowed")
 struct MIMETests {
+    @Test("header fields are found by name in any ASCII case, white space before the colon ignored, as lower-casing both names found them")
+    func headerNames() {
+        var problems: [String] = []
+        let block = Array("CONTENT-type: text/plain; charset=utf-8\r\nSubject \t: Pobratena mesta\r\nX-Mailer: a\r\nx-mailer: b\r\nFrom: Ana <ana@example.org>\r\n".utf8)
+        let header = HeaderFields.parse(block[...], problems: &problems, budget: ParseBudget())
+        #expect(header.fields.map(\.name) == ["CONTENT-type", "Subject", "X-Mailer", "x-mailer", "From"])
+        #expect(header.first("Content-Type") == "text/plain; charset=utf-8")
+        #expect(header.first("subject") == "Pobratena mesta")
+        #expect(header.all("X-MAILER") == ["a", "b"])
+        #expect(header.first("Subjec") == nil && header.first("Subjects") == nil && header.first("") == nil)
+        #expect(problems.isEmpty)
+        // Every pair of ASCII names, compared on bytes as `lowercased()` on both compared them.
+        let letters = Array("aAzZ-_09@[`{~".utf8)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let one = String(decoding: (0..<Int.random(in: 0...4, using: &generator)).map { _ in letters.randomElement(using: &generator)! }, as: UTF8.self)
+            let other = Bool.random(using: &generator) ? String(one.map { Bool.random(using: &generator) ? Character($0.uppercased()) : Character($0.lowercased()) })
+                : String(decoding: (0..<Int.random(in: 0...4, using: &generator)).map { _ in letters.randomElement(using: &generator)! }, as: UTF8.self)
+            #expect(HeaderFields.isNamed(one, other) == (one.lowercased() == other.lowercased()), "\(one) \(other)")
+        }
+    }
+
     @Test("reads an Outlook forward: the note, the attached original, and an attachment with an RFC 2231 continued name")
     func outlookForward() throws {
         let message = MessageParser.parse(try Fixtures.bytes("07-outlook-forward-attachment.eml"))

@@ -62,6 +62,38 @@ struct QuoteSplitterTests {
         }
     }
 
+    @Test("each part is its lines joined by LF and trimmed, whether the text's lines end in LF, CRLF or a mix, with quotes, sign-offs and stray CRs anywhere")
+    func partsAreTheirLinesJoined() {
+        let pieces = ["Pozdravljeni,", "we would like to visit Maribor", "", " ", "\t", "-- ", "Sent from my iPhone", "> quoted", ">> deeper",
+                      "On Mon, 1 Dec 2026, Ana wrote:", "-----Original Message-----", "Od: Ana", "Lp, Ana", "\r", "a\rb", "ü ž đ",
+                      "\u{A0}", "x\r\r"]
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<1500 {
+            let count = Int.random(in: 0...12, using: &generator)
+            let lines = (0..<count).map { _ in pieces.randomElement(using: &generator)! }
+            let ending = ["\n", "\r\n"][round % 2]
+            let text = lines.enumerated().map { index, line in
+                line + (index == count - 1 && Bool.random(using: &generator) ? "" : (round % 3 == 0 && Bool.random(using: &generator) ? "\n" : ending))
+            }.joined()
+            let split = QuoteSplitter.split(text)
+            // Each part must be a run of the text's lines as `split` joined them before it took a
+            // part as a stretch of the text: each line's one trailing CR dropped, the lines
+            // joined with LF, the whole trimmed. The three runs follow one another and cover
+            // every line.
+            let cut = text.lines().map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+            func join(_ range: Range<Int>) -> String { cut[range].joined(separator: "\n").trimmed() }
+            var found = false
+            search: for signature in 0...cut.count {
+                guard join(0..<signature) == split.newText else { continue }
+                for quote in signature...cut.count where join(signature..<quote) == split.signature && join(quote..<cut.count) == split.quotedText {
+                    found = true
+                    break search
+                }
+            }
+            #expect(found, "\(text.debugDescription) → \(split)")
+        }
+    }
+
     @Test("leaves ordinary text alone: a From: line in prose, a dashed rule, an ordinary colon")
     func noFalsePositives() {
         let text = "From: our side, we agree.\nThe date: next week.\n---------\nOn Monday we start:\nmore text"

@@ -24,7 +24,12 @@ public enum QuoteSplitter {
         } ?? lines.count
         let signatureStart = lines[..<quoteStart].indices.first { isSignatureStart(lines[$0]) } ?? quoteStart
         func join(_ range: Range<Int>) -> String {
-            lines[range].joined(separator: "\n").trimmed()
+            guard let first = range.first else { return "" }
+            // The lines of a range stand in `text` one LF apart: unless a CR was taken off one
+            // of them, their join is that stretch of `text` as it is, with no line copied.
+            let stretch = text[lines[first].startIndex..<lines[range.last!].endIndex]
+            if !stretch.utf8.contains(0x0D) { return stretch.trimmed() }
+            return lines[range].joined(separator: "\n").trimmed()
         }
         return Split(newText: join(0..<signatureStart), signature: join(signatureStart..<quoteStart), quotedText: join(quoteStart..<lines.count))
     }

@@ -17,11 +17,14 @@ extension StringProtocol {
     }
 
     /// The text without the scalars at either end for which `isTrimmed` holds.
+    /// The scalars are looked at where they stand, so a Substring is copied once, trimmed
+    /// (the quote splitter trims stretches of a message's text).
     private func trimmed(where isTrimmed: (Unicode.Scalar) -> Bool) -> String {
-        let text = String(self)
-        let scalars = text.unicodeScalars
+        let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !isTrimmed($0) }), let last = scalars.lastIndex(where: { !isTrimmed($0) }) else { return "" }
-        if first == scalars.startIndex && scalars.index(after: last) == scalars.endIndex { return text }
-        return String(scalars[first...last])
+        let end = scalars.index(after: last)
+        // Nothing to trim: a String is returned as it is, a Substring copied once.
+        if first == scalars.startIndex && end == scalars.endIndex { return String(self) }
+        return String(self[first..<end])
     }
 }
