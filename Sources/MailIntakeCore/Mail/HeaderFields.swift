@@ -10,28 +10,15 @@ public struct HeaderFields: Sendable, Equatable {
 
     public init(_ fields: [HeaderField]) { self.fields = fields }
 
-    /// The first field called `name`, unfolded and trimmed, or nil.
+    /// The first field called `name`, unfolded and trimmed, or nil. Names are ASCII (RFC 5322
+    /// 2.2; `parse` keeps no other) and compared on their bytes: lower-casing both as Strings
+    /// made two new Strings per field per look-up, some 20 look-ups of 15 fields a message.
     public func first(_ name: String) -> String? {
-        fields.first { Self.isNamed($0.name, name) }?.value
+        fields.first { $0.name.equalsIgnoringASCIICase(name) }?.value
     }
 
     public func all(_ name: String) -> [String] {
-        fields.filter { Self.isNamed($0.name, name) }.map(\.value)
-    }
-
-    /// Field names are ASCII (RFC 5322 2.2; `parse` keeps no other) and compared without regard
-    /// to ASCII case, on their bytes: lower-casing both names as Strings made two new Strings
-    /// per field per look-up, some 20 look-ups of 15 fields for each message parsed.
-    @inline(__always)
-    static func isNamed(_ field: String, _ name: String) -> Bool {
-        var field = field, name = name
-        return field.withUTF8 { a in
-            name.withUTF8 { b in
-                guard a.count == b.count else { return false }
-                for index in 0..<a.count where a[index].asciiLowercased != b[index].asciiLowercased { return false }
-                return true
-            }
-        }
+        fields.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
     }
 
     /// The first field called `name`, with encoded words decoded.
@@ -79,7 +66,7 @@ public struct HeaderFields: Sendable, Equatable {
         flush()
         // Raw 8-bit header text that is not UTF-8 was most likely written in the charset the
         // sender's software declared for the body: read it in that charset.
-        let declared = raw.first { Self.isNamed($0.0, "content-type") }
+        let declared = raw.first { $0.0.equalsIgnoringASCIICase("content-type") }
             .flatMap { ContentType(parsing: String(decoding: $0.1, as: UTF8.self))?.parameters["charset"] }
         var fields: [HeaderField] = []
         fields.reserveCapacity(raw.count)

@@ -39,6 +39,12 @@ extension StringProtocol {
     /// attribute names need); Foundation's `range(of:options: .caseInsensitive)` is not linked.
     func firstRange(ofIgnoringASCIICase needle: String) -> Range<Index>? { firstRange(ofUTF8: needle, foldingCase: true) }
 
+    /// Whether the two are the same bytes, ASCII letters compared without case (header field
+    /// names, which are ASCII): no lower-cased copy of either is made.
+    func equalsIgnoringASCIICase<Other: StringProtocol>(_ other: Other) -> Bool {
+        utf8.count == other.utf8.count && zip(utf8, other.utf8).allSatisfy { $0.asciiLowercased == $1.asciiLowercased }
+    }
+
     /// The first range of exactly `needle`'s bytes: what `firstRange(of:)` finds in text whose
     /// needle starts and ends on whole characters (markers such as `{{#meeting}}`), without the
     /// string-processing searcher's Character walk (a tenth of a start's CPU, for the templates).
